@@ -1,0 +1,40 @@
+// Builds Flowline: the engine SDK (what flow files import as "flowline"), the runner's child entry,
+// the CLI, and (later) the extension and the webview bundles. Types are checked separately (tsc --noEmit).
+import * as esbuild from "esbuild";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+const root = path.dirname(new URL(import.meta.url).pathname);
+const dist = path.join(root, "dist");
+const watch = process.argv.includes("--watch");
+fs.mkdirSync(dist, { recursive: true });
+
+const node = {
+  bundle: true,
+  platform: "node",
+  format: "cjs",
+  target: "node20",
+  sourcemap: "linked",
+  // esbuild runs as its own binary and must stay a package; sql.js's wasm is copied next to the bundles.
+  external: ["esbuild", "vscode", "sql.js/dist/sql-wasm.wasm"],
+  logLevel: "warning",
+  keepNames: true,
+};
+
+const builds = [
+  { ...node, entryPoints: [path.join(root, "src/sdk.ts")], outfile: path.join(dist, "flowline.js") },
+  { ...node, entryPoints: [path.join(root, "src/cli/main.ts")], outfile: path.join(dist, "cli.js") },
+];
+
+// The child entry only loads the SDK bundle, so the user's flows and the runner share one engine.
+fs.writeFileSync(
+  path.join(dist, "child.js"),
+  '"use strict";\nconst engine = require.resolve("./flowline.js");\nrequire(engine).__flowlineChildMain(engine);\n',
+);
+fs.copyFileSync(path.join(root, "node_modules/sql.js/dist/sql-wasm.wasm"), path.join(dist, "sql-wasm.wasm"));
+
+if (watch) {
+  for (const options of builds) await (await esbuild.context(options)).watch();
+} else {
+  await Promise.all(builds.map((options) => esbuild.build(options)));
+}

@@ -1,0 +1,43 @@
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { UserError } from "../engine/errors";
+
+/** Parses a command's arguments; anything unknown or malformed is a UserError (exit 2). */
+export function parse<T extends NonNullable<ParseArgsConfig["options"]>>(
+  args: string[],
+  options: T,
+  usage: string,
+): { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] } {
+  try {
+    const { values, positionals } = parseArgs({ args, options, allowPositionals: true, strict: true });
+    return { values: values as Record<string, string | boolean | string[] | undefined>, positionals };
+  } catch (err) {
+    throw new UserError(`${(err as Error).message.replace(/\.$/, "")}. Usage: ${usage}`);
+  }
+}
+
+/** `--param key=value`: the value as JSON when it parses, else as text (so name=foo needs no quotes). */
+export function parseParam(text: string): [string, unknown] {
+  const eq = text.indexOf("=");
+  if (eq <= 0) throw new UserError(`--param ${JSON.stringify(text)} is not key=value; write it as --param name=value.`);
+  const key = text.slice(0, eq).trim();
+  const raw = text.slice(eq + 1);
+  try {
+    return [key, JSON.parse(raw)];
+  } catch {
+    return [key, raw];
+  }
+}
+
+/** `--params '<json>'`: a JSON object of parameters. */
+export function parseParams(text: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new UserError(`--params is not valid JSON (${(err as Error).message}); give an object such as --params '{"name": "foo"}'.`);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new UserError(`--params must be a JSON object of parameter names to values, such as '{"name": "foo"}'.`);
+  }
+  return value as Record<string, unknown>;
+}

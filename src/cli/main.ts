@@ -1,0 +1,58 @@
+import { UserError } from "../engine/errors";
+import { FLOWLINE_VERSION } from "../engine/serializer";
+import { artifactsCommand } from "./artifacts-command";
+import { RUN_USAGE, runCommand } from "./run-command";
+import { runsCommand } from "./runs-command";
+
+const HELP = `flowline ${FLOWLINE_VERSION} — run TypeScript flows and look at their runs and artifacts
+
+Usage:
+  ${RUN_USAGE}
+  flowline runs ls [--limit N] [--flow NAME] [--json]
+  flowline runs inspect <flow-run-id> [--json]
+  flowline artifacts ls [--all] [--key K] [--type T] [--flow-run ID] [--json]
+  flowline artifacts inspect <key> [--json]
+  flowline artifacts rm <key> | --id <id>
+
+Data lives in $FLOWLINE_HOME, else ./.flowline.
+Exit codes: 0 completed, 1 failed or crashed, 2 bad input, 130 cancelled.
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case "run":
+      return runCommand(rest);
+    case "runs":
+      return runsCommand(rest);
+    case "artifacts":
+      return artifactsCommand(rest);
+    case undefined:
+    case "help":
+    case "--help":
+    case "-h":
+      process.stdout.write(HELP);
+      return command === undefined ? 2 : 0;
+    case "--version":
+    case "-v":
+      process.stdout.write(`${FLOWLINE_VERSION}\n`);
+      return 0;
+    default:
+      throw new UserError(`Unknown command '${command}'. Run \`flowline --help\` for the commands.`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof UserError || (err instanceof Error && err.name === "StoreLookupError")) {
+      process.stderr.write(`flowline: ${err.message}\n`);
+      process.exitCode = 2;
+    } else {
+      process.stderr.write(`flowline: internal error: ${err instanceof Error ? err.stack : String(err)}\nPlease report this.\n`);
+      process.exitCode = 70;
+    }
+  },
+);

@@ -1,0 +1,119 @@
+// The events an engine emits while it runs. The same objects are appended to the process's journal
+// (one JSON line each, the durable record the store folds in) and streamed live to the parent process.
+// Keep them small and flat: every task run writes a few of them.
+
+export type StateType = "Pending" | "Running" | "Completed" | "Failed" | "Crashed" | "Cancelled";
+
+export const TERMINAL_STATE_TYPES: readonly StateType[] = ["Completed", "Failed", "Crashed", "Cancelled"];
+
+export function isTerminal(type: StateType): boolean {
+  return type === "Completed" || type === "Failed" || type === "Crashed" || type === "Cancelled";
+}
+
+/** A run was created (flow run or task run). Its first state follows as a separate event. */
+export interface FlowRunCreatedEvent {
+  e: "flow_run";
+  id: string;
+  name: string;
+  flowName: string;
+  parameters: unknown;
+  tags: string[];
+  parentFlowRunId?: string;
+  parentTaskRunId?: string;
+  /** ISO time. */
+  created: string;
+  /** ISO time: when the run was meant to start (now, for runs started by hand). */
+  expectedStartTime: string;
+  /** The flow file, when started by the runner. */
+  file?: string;
+  pid: number;
+}
+
+export interface TaskRunCreatedEvent {
+  e: "task_run";
+  id: string;
+  flowRunId: string;
+  name: string;
+  taskName: string;
+  parameters: unknown;
+  tags: string[];
+  created: string;
+  cacheKey?: string;
+}
+
+/** A state transition of a flow run or task run. */
+export interface StateEvent {
+  e: "state";
+  kind: "flow" | "task";
+  id: string;
+  type: StateType;
+  name: string;
+  message?: string;
+  /** ISO time. */
+  ts: string;
+  runCount?: number;
+  /** On a terminal state: where the result was persisted (storage key relative to the storage folder). */
+  resultKey?: string;
+  /** On a terminal state of a flow run: a JSON-safe preview of the result (omitted when large). */
+  result?: unknown;
+}
+
+export type LogLevel = "DEBUG" | "INFO" | "WARNING" | "ERROR";
+
+export interface LogEvent {
+  e: "log";
+  flowRunId?: string;
+  taskRunId?: string;
+  level: LogLevel;
+  message: string;
+  ts: string;
+}
+
+export type ArtifactType = "table" | "markdown" | "link" | "progress" | "image";
+
+export interface ArtifactEvent {
+  e: "artifact";
+  id: string;
+  key?: string;
+  type: ArtifactType;
+  description?: string;
+  data: unknown;
+  flowRunId?: string;
+  taskRunId?: string;
+  created: string;
+}
+
+export interface ArtifactUpdateEvent {
+  e: "artifact_update";
+  id: string;
+  data: unknown;
+  description?: string;
+  ts: string;
+}
+
+/** A cached result, so that a later run (in any process) can reuse it. */
+export interface CacheEvent {
+  e: "cache";
+  cacheKey: string;
+  storageKey: string;
+  taskRunId: string;
+  created: string;
+  /** ISO time, or absent for no expiry. */
+  expiresAt?: string;
+}
+
+/** The last line of a journal whose writer ended cleanly. */
+export interface CloseEvent {
+  e: "close";
+  ts: string;
+}
+
+export type EngineEvent =
+  | FlowRunCreatedEvent
+  | TaskRunCreatedEvent
+  | StateEvent
+  | LogEvent
+  | ArtifactEvent
+  | ArtifactUpdateEvent
+  | CacheEvent
+  | CloseEvent;

@@ -1,0 +1,10 @@
+// The `flowline` SDK: what a flow file imports.
+export { flow, isFlow, type Flow, type FlowOptions, type FlowRunInfoForHooks, type TaskRunnerOption } from "./flow";
+export { task, isTask, type Task, type TaskOptions, type TaskRunInfoForHooks, type Futurable } from "./task";
+export { Future, unmapped, isFuture, type Unmapped } from "./future";
+export { runtime, type FlowRunInfo, type TaskRunInfo } from "./runtime";
+export { getRunLogger, type RunLogger } from "./logging";
+export { taskInputHash, type TaskCacheContext } from "./cache";
+export { exponentialBackoff, type RetryDelay } from "./retries";
+export { State, Completed, Failed, Cancelled, Crashed, type StateType } from "./states";
+export { MissingContextError, TimeoutError, CancelledError, UpstreamError, UserError } from "./errors";

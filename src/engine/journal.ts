@@ -1,0 +1,69 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { randomBytes } from "node:crypto";
+import type { EngineEvent } from "./events";
+import { journalDir } from "./home";
+
+/**
+ * An append-only file of engine events, one JSON line each. A line written with writeSync is in the
+ * kernel's page cache when the call returns, so it survives a SIGKILL of this process; whoever opens the
+ * store next folds it into the database. Events are buffered and written once per tick (or when the
+ * buffer is large); `flushSync` writes at once, for writes that must be durable when a call returns.
+ */
+export class JournalWriter {
+  readonly file: string;
+  private fd: number | undefined;
+  private buffer: string[] = [];
+  private scheduled = false;
+  private closed = false;
+  private readonly maxBuffered = 512;
+  private events: EngineEvent[] = [];
+
+  /** `onFlush` receives each batch as it is written (the runner's child streams it to its parent). */
+  constructor(home: string, private readonly onFlush?: (events: EngineEvent[]) => void) {
+    // The folder and file are made on the first write, so a process that records nothing leaves nothing.
+    this.file = path.join(journalDir(home), `${process.pid}-${randomBytes(6).toString("hex")}.ndjson`);
+  }
+
+  append(event: EngineEvent): void {
+    if (this.closed) return;
+    this.buffer.push(JSON.stringify(event));
+    if (this.onFlush) this.events.push(event);
+    if (this.buffer.length >= this.maxBuffered) this.flushSync();
+    else if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flushSync());
+    }
+  }
+
+  flushSync(): void {
+    this.scheduled = false;
+    if (this.buffer.length === 0) return;
+    const text = this.buffer.join("\n") + "\n";
+    this.buffer = [];
+    if (this.fd === undefined) {
+      fs.mkdirSync(path.dirname(this.file), { recursive: true });
+      this.fd = fs.openSync(this.file, "a");
+    }
+    fs.writeSync(this.fd, text);
+    if (this.onFlush) {
+      const events = this.events;
+      this.events = [];
+      this.onFlush(events);
+    }
+  }
+
+  /** Writes what is buffered and a closing line, so readers know this journal ended cleanly. */
+  close(): void {
+    if (this.closed) return;
+    if (this.fd === undefined && this.buffer.length === 0) {
+      this.closed = true; // nothing was ever written: leave no file behind
+      return;
+    }
+    this.append({ e: "close", ts: new Date().toISOString() });
+    this.flushSync();
+    this.closed = true;
+    if (this.fd !== undefined) fs.closeSync(this.fd);
+    this.fd = undefined;
+  }
+}

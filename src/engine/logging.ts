@@ -1,0 +1,85 @@
+import { format } from "node:util";
+import { currentContext, type RunContext } from "./context";
+import { engineConfig, levelEnabled } from "./config";
+import { MissingContextError } from "./errors";
+import type { LogEvent, LogLevel } from "./events";
+
+export interface RunLogger {
+  debug(...args: unknown[]): void;
+  info(...args: unknown[]): void;
+  warning(...args: unknown[]): void;
+  /** Same as `warning`, for those used to console.warn. */
+  warn(...args: unknown[]): void;
+  error(...args: unknown[]): void;
+}
+
+/** One line as the CLI prints it: `12:00:01.123 | INFO    | Task run 'hello-0' - message`. */
+export function formatLogLine(event: Pick<LogEvent, "level" | "message" | "ts">, runLabel: string): string {
+  const time = event.ts.slice(11, 23);
+  return `${time} | ${event.level.padEnd(7)} | ${runLabel} - ${event.message}`;
+}
+
+export function runLabelOf(ctx: RunContext | undefined): string {
+  if (!ctx) return "Flowline";
+  return ctx.taskRun ? `Task run '${ctx.taskRun.name}'` : `Flow run '${ctx.flowRun.name}'`;
+}
+
+/** Records a log line for a run (and echoes it to stderr when the engine runs in-process). */
+export function emitLog(ctx: RunContext | undefined, level: LogLevel, message: string): void {
+  const config = engineConfig();
+  if (!levelEnabled(level, config.logLevel)) return;
+  const event: LogEvent = {
+    e: "log",
+    flowRunId: ctx?.flowRun.id,
+    taskRunId: ctx?.taskRun?.id,
+    level,
+    message,
+    ts: new Date().toISOString(),
+  };
+  config.sink.emit(event);
+  if (config.consoleLogs) originalConsole.error(formatLogLine(event, runLabelOf(ctx)));
+}
+
+function loggerFor(ctx: RunContext): RunLogger {
+  const log = (level: LogLevel) => (...args: unknown[]) => emitLog(ctx, level, format(...args));
+  return { debug: log("DEBUG"), info: log("INFO"), warning: log("WARNING"), warn: log("WARNING"), error: log("ERROR") };
+}
+
+/** A logger bound to the current flow run or task run. */
+export function getRunLogger(): RunLogger {
+  const ctx = currentContext();
+  if (!ctx) {
+    throw new MissingContextError(
+      "getRunLogger() was called outside a flow run or task run; call it inside a flow or task, or use console for other logging.",
+    );
+  }
+  return loggerFor(ctx);
+}
+
+// logPrints: console output inside a run that asked for it becomes that run's logs. The console is
+// patched once; each call looks at the async context, so runs with and without logPrints can mix.
+const originalConsole = {
+  log: console.log.bind(console),
+  info: console.info.bind(console),
+  warn: console.warn.bind(console),
+  error: console.error.bind(console),
+  debug: console.debug.bind(console),
+};
+let consolePatched = false;
+
+export function enableLogPrints(): void {
+  if (consolePatched) return;
+  consolePatched = true;
+  const route = (method: keyof typeof originalConsole, level: LogLevel) =>
+    function (...args: unknown[]): void {
+      const ctx = currentContext();
+      const wanted = ctx && (ctx.taskRun ? ctx.taskRun.logPrints : ctx.flowRun.logPrints);
+      if (wanted) emitLog(ctx, level, format(...args));
+      else originalConsole[method](...args);
+    };
+  console.log = route("log", "INFO");
+  console.info = route("info", "INFO");
+  console.warn = route("warn", "WARNING");
+  console.error = route("error", "ERROR");
+  console.debug = route("debug", "DEBUG");
+}

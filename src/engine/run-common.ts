@@ -1,0 +1,127 @@
+import { engineConfig } from "./config";
+import type { RunContext } from "./context";
+import { CancelledError, TimeoutError, UserError } from "./errors";
+import type { StateEvent } from "./events";
+import { emitLog } from "./logging";
+import { State } from "./states";
+
+// What flow runs and task runs share: recording states, hooks, cancellation and timeouts.
+
+export function emitState(kind: "flow" | "task", id: string, state: State, extra?: Partial<StateEvent>): void {
+  const event: StateEvent = {
+    e: "state",
+    kind,
+    id,
+    type: state.type,
+    name: state.name,
+    ts: state.timestamp.toISOString(),
+  };
+  if (state.message !== undefined) event.message = state.message;
+  if (extra) Object.assign(event, extra);
+  engineConfig().sink.emit(event);
+}
+
+export type Hook<O, R> = (owner: O, run: R, state: State) => void | Promise<void>;
+
+export function hookList<O, R>(hooks: Hook<O, R> | readonly Hook<O, R>[] | undefined): readonly Hook<O, R>[] {
+  if (!hooks) return [];
+  return typeof hooks === "function" ? [hooks] : hooks;
+}
+
+/** Runs hooks in order; a hook that throws is logged and does not change the run's state (Prefect). */
+export async function runHooks<O, R>(
+  hooks: readonly Hook<O, R>[],
+  kind: string,
+  owner: O,
+  run: R,
+  state: State,
+  ctx: RunContext,
+): Promise<void> {
+  for (const hook of hooks) {
+    try {
+      await hook(owner, run, state);
+    } catch (err) {
+      emitLog(ctx, "ERROR", `The ${kind} hook ${hook.name || "(anonymous)"} failed: ${describeError(err)}`);
+    }
+  }
+}
+
+/** Resolves or rejects as `promise` does, or rejects with the signal's reason as soon as it fires. */
+export function raceSignal<T>(promise: PromiseLike<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/**
+ * A signal that fires when `parent` fires (cancellation) or after `seconds` (a TimeoutError). Call
+ * `dispose` when the attempt ends, so neither the timer nor the parent keeps it alive.
+ */
+export function attemptSignal(parent: AbortSignal, seconds: number | undefined, what: string): { signal: AbortSignal; dispose(): void } {
+  if (seconds === undefined) return { signal: parent, dispose() {} };
+  const controller = new AbortController();
+  const onParent = () => controller.abort(parent.reason);
+  if (parent.aborted) controller.abort(parent.reason);
+  else parent.addEventListener("abort", onParent, { once: true });
+  const timer = setTimeout(
+    () => controller.abort(new TimeoutError(`${what} exceeded timeout of ${seconds} second${seconds === 1 ? "" : "s"}`)),
+    seconds * 1000,
+  );
+  return {
+    signal: controller.signal,
+    dispose() {
+      clearTimeout(timer);
+      parent.removeEventListener("abort", onParent);
+    },
+  };
+}
+
+export function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function";
+}
+
+export function describeError(err: unknown): string {
+  if (err instanceof Error) return `${err.name}: ${err.message}`;
+  return String(err);
+}
+
+/** The final state for what a run threw. */
+export function failureState(err: unknown, kind: "Flow run" | "Task run"): State {
+  if (err instanceof CancelledError) return new State("Cancelled", "Cancelled", err.message, undefined, err);
+  if (err instanceof TimeoutError) return new State("Failed", "TimedOut", err.message, undefined, err);
+  return new State("Failed", "Failed", `${kind} encountered an exception: ${describeError(err)}`, undefined, err);
+}
+
+/** Renders a run name template such as "hello-{name}" from parameters; a function gets the parameters. */
+export function renderRunName(
+  template: string | ((parameters: Record<string, unknown>) => string),
+  parameters: Record<string, unknown>,
+  option: string,
+): string {
+  if (typeof template === "function") return String(template(parameters));
+  return template.replace(/\{\{|\}\}|\{([^{}]*)\}/g, (match, field: string | undefined) => {
+    if (match === "{{") return "{";
+    if (match === "}}") return "}";
+    const path = (field ?? "").trim().replace(/^parameters\./, "").split(".");
+    let value: unknown = parameters;
+    for (const part of path) {
+      if (value === null || typeof value !== "object" || !(part in (value as object))) {
+        throw new UserError(`${option} "${template}" names {${field}}, but there is no parameter '${path.join(".")}' (parameters: ${Object.keys(parameters).join(", ") || "none"}).`);
+      }
+      value = (value as Record<string, unknown>)[part];
+    }
+    return value instanceof Date ? value.toISOString() : typeof value === "object" ? JSON.stringify(value) : String(value);
+  });
+}

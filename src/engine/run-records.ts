@@ -1,0 +1,38 @@
+import type { Limiter } from "./limiter";
+
+// The engine's own record of a run while it is going. Kept small: a flow can have many task runs.
+
+export interface FlowRunRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly flowName: string;
+  readonly parameters: Record<string, unknown>;
+  readonly tags: string[];
+  readonly expectedStartTime: Date;
+  readonly parentFlowRunId: string | undefined;
+  readonly parentTaskRunId: string | undefined;
+  runCount: number;
+  readonly signal: AbortSignal;
+  readonly logPrints: boolean;
+  /** Runs submitted from this flow run and not yet finished; the run waits for them before it ends. */
+  readonly pending: Set<Promise<unknown>>;
+  /** Task runs and subflow runs of the current attempt that ended Failed/Crashed, or Cancelled. */
+  failedChildren: number;
+  cancelledChildren: number;
+  childCount: number;
+  /** For default task run names `<task>-<n>`, as Prefect numbers them. */
+  readonly taskCounters: Map<string, number>;
+  /** Limits submitted task runs (the flow's task runner). */
+  readonly limiter: Limiter | undefined;
+}
+
+export interface TaskRunRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly taskName: string;
+  readonly parameters: Record<string, unknown>;
+  readonly tags: string[];
+  runCount: number;
+  signal: AbortSignal;
+  readonly logPrints: boolean;
+}

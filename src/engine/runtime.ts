@@ -1,0 +1,93 @@
+import { currentContext } from "./context";
+import { UserError } from "./errors";
+
+// `runtime.flowRun` and `runtime.taskRun`, as Prefect's `prefect.runtime`: read from the current run's
+// async context, empty outside a run, and overridable with FLOWLINE__RUNTIME__<RUN>__<FIELD> variables
+// cast to the field's type.
+
+type FieldType = "string" | "number" | "date" | "list" | "object" | "signal";
+
+export interface FlowRunInfo {
+  readonly id: string | undefined;
+  readonly name: string | undefined;
+  readonly flowName: string | undefined;
+  readonly parameters: Record<string, unknown>;
+  readonly tags: string[];
+  readonly scheduledStartTime: Date;
+  readonly runCount: number;
+  readonly parentFlowRunId: string | undefined;
+}
+
+export interface TaskRunInfo {
+  readonly id: string | undefined;
+  readonly name: string | undefined;
+  readonly taskName: string | undefined;
+  readonly parameters: Record<string, unknown>;
+  readonly tags: string[];
+  readonly runCount: number;
+  /** Fires when the run is cancelled or times out; pass it to fetch() and the like. */
+  readonly signal: AbortSignal | undefined;
+}
+
+function envName(run: "FLOW_RUN" | "TASK_RUN", field: string): string {
+  return `FLOWLINE__RUNTIME__${run}__${field.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+}
+
+function cast(name: string, raw: string, type: FieldType): unknown {
+  switch (type) {
+    case "string":
+      return raw;
+    case "number": {
+      const n = Number(raw);
+      if (raw.trim() === "" || Number.isNaN(n)) throw new UserError(`${name}=${JSON.stringify(raw)} is not a number; set it to a number or unset it.`);
+      return n;
+    }
+    case "date": {
+      const d = new Date(raw);
+      if (Number.isNaN(d.getTime())) throw new UserError(`${name}=${JSON.stringify(raw)} is not a date; use an ISO date such as 2024-01-31T09:00:00Z.`);
+      return d;
+    }
+    default:
+      throw new UserError(`${name} cannot override a ${type} field of the runtime context; unset it (only text, number and date fields can be overridden).`);
+  }
+}
+
+function defineFields<T>(run: "FLOW_RUN" | "TASK_RUN", fields: Record<string, [FieldType, () => unknown]>): T {
+  const target: Record<string, unknown> = {};
+  for (const [field, [type, read]] of Object.entries(fields)) {
+    const name = envName(run, field);
+    Object.defineProperty(target, field, {
+      enumerable: true,
+      get() {
+        const raw = process.env[name];
+        return raw === undefined ? read() : cast(name, raw, type);
+      },
+    });
+  }
+  return Object.freeze(target) as T;
+}
+
+const flowRun = () => currentContext()?.flowRun;
+const taskRun = () => currentContext()?.taskRun;
+
+export const runtime: { readonly flowRun: FlowRunInfo; readonly taskRun: TaskRunInfo } = Object.freeze({
+  flowRun: defineFields<FlowRunInfo>("FLOW_RUN", {
+    id: ["string", () => flowRun()?.id],
+    name: ["string", () => flowRun()?.name],
+    flowName: ["string", () => flowRun()?.flowName],
+    parameters: ["object", () => flowRun()?.parameters ?? {}],
+    tags: ["list", () => flowRun()?.tags ?? []],
+    scheduledStartTime: ["date", () => flowRun()?.expectedStartTime ?? new Date()],
+    runCount: ["number", () => flowRun()?.runCount ?? 0],
+    parentFlowRunId: ["string", () => flowRun()?.parentFlowRunId],
+  }),
+  taskRun: defineFields<TaskRunInfo>("TASK_RUN", {
+    id: ["string", () => taskRun()?.id],
+    name: ["string", () => taskRun()?.name],
+    taskName: ["string", () => taskRun()?.taskName],
+    parameters: ["object", () => taskRun()?.parameters ?? {}],
+    tags: ["list", () => taskRun()?.tags ?? []],
+    runCount: ["number", () => taskRun()?.runCount ?? 0],
+    signal: ["signal", () => taskRun()?.signal],
+  }),
+});

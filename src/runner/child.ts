@@ -1,0 +1,162 @@
+import * as path from "node:path";
+import { configureEngine, JournalSink, type EngineSink } from "../engine/config";
+import { CancelledError, UserError } from "../engine/errors";
+import { isTerminal, type EngineEvent } from "../engine/events";
+import { adoptExportNames, flowRegistry, isFlow, runFlowWithParameters, type Flow } from "../engine/flow";
+import { toJsonSafe } from "../engine/json-safe";
+import { aliasFlowline, loadFlowFile } from "./load-flow-file";
+import type { ChildMessage, FlowSummary, ParentMessage, StartMessage } from "./protocol";
+
+// The child process that runs a user's flow. It is started by the runner with an IPC channel, gets a
+// `start` message, runs the flow, reports events as they happen and how the run ended, then exits.
+
+/** Tracks the runs still going, so an unexpected exit can mark them Crashed in the journal. */
+class TrackingSink implements EngineSink {
+  readonly open = new Map<string, "flow" | "task">();
+  constructor(private readonly inner: JournalSink) {}
+  emit(event: EngineEvent): void {
+    if (event.e === "flow_run") this.open.set(event.id, "flow");
+    else if (event.e === "task_run") this.open.set(event.id, "task");
+    else if (event.e === "state" && isTerminal(event.type)) this.open.delete(event.id);
+    this.inner.emit(event);
+  }
+  flushSync(): void { this.inner.flushSync(); }
+  close(): void { this.inner.close(); }
+}
+
+function send(message: ChildMessage): Promise<void> {
+  return new Promise((resolve) => {
+    if (!process.send || !process.connected) return resolve();
+    process.send(message, undefined, {}, () => resolve());
+  });
+}
+
+export function childMain(enginePath: string): void {
+  aliasFlowline(enginePath);
+  const controller = new AbortController();
+  let started = false;
+  process.on("message", (raw: unknown) => {
+    const message = raw as ParentMessage;
+    if (message.type === "cancel") controller.abort(new CancelledError(message.reason ?? "The flow run was cancelled."));
+    else if (message.type === "start" && !started) {
+      started = true;
+      run(message, controller.signal).catch(async (err: unknown) => {
+        await send({ type: "fatal", kind: "internal", message: err instanceof Error ? err.stack ?? err.message : String(err) });
+        process.exit(70);
+      });
+    }
+  });
+  // The process that started the run went away: cancel rather than run on unseen.
+  process.on("disconnect", () => controller.abort(new CancelledError("The process that started this flow run exited.")));
+}
+
+async function run(start: StartMessage, signal: AbortSignal): Promise<void> {
+  const sink = new TrackingSink(new JournalSink(start.home, (events) => void send({ type: "events", events })));
+  configureEngine({ home: start.home, sink, consoleLogs: false });
+  let finished = false;
+  process.on("exit", (code) => {
+    if (finished) return;
+    // The flow called process.exit (or the event loop emptied) before its run ended.
+    const ts = new Date().toISOString();
+    for (const [id, kind] of sink.open) {
+      sink.emit({ e: "state", kind, id, type: "Crashed", name: "Crashed", ts, message: `The flow process exited with code ${code} before the run finished (was process.exit called?).` });
+    }
+    sink.close();
+  });
+
+  let exports: Record<string, unknown>;
+  try {
+    exports = await loadFlowFile(start.file);
+  } catch (err) {
+    return fatal(err instanceof UserError ? "load" : "load", loadErrorText(err, start.file));
+  }
+  adoptExportNames(exports);
+  const found = findFlows(exports);
+  let selected: { flow: Flow; summary: FlowSummary };
+  try {
+    selected = selectFlow(found, start.flow, start.file);
+  } catch (err) {
+    return fatal("usage", (err as Error).message);
+  }
+  await send({ type: "loaded", flows: found.map((f) => f.summary), selected: selected.summary });
+
+  let outcome;
+  try {
+    outcome = await runFlowWithParameters(selected.flow, start.parameters, { signal });
+  } catch (err) {
+    // Parameters that do not fit the flow are refused before any run starts.
+    if (err instanceof UserError) return fatal("usage", err.message);
+    throw err;
+  }
+  finished = true;
+  const { state } = outcome;
+  const error = state.error instanceof Error ? { name: state.error.name, message: state.error.message, stack: state.error.stack } : undefined;
+  sink.flushSync();
+  await send({
+    type: "done",
+    flowRunId: outcome.flowRunId,
+    flowRunName: outcome.flowRunName,
+    state: { type: state.type, name: state.name, message: state.message },
+    result: state.type === "Completed" ? toJsonSafe(state.data) : undefined,
+    error,
+  });
+  sink.close();
+  process.exit(0);
+}
+
+async function fatal(kind: "usage" | "load", message: string): Promise<void> {
+  await send({ type: "fatal", kind, message });
+  process.exit(2);
+}
+
+function loadErrorText(err: unknown, file: string): string {
+  if (err instanceof UserError) return err.message;
+  // The module threw while loading: show where, in the user's own file (source maps are on).
+  const stack = err instanceof Error ? err.stack ?? `${err.name}: ${err.message}` : String(err);
+  const frames = stack.split("\n");
+  const head = frames[0];
+  const userFrame = frames.find((l) => l.includes(path.resolve(file)));
+  return `${path.basename(file)} threw while loading: ${head}${userFrame ? `\n${userFrame.trim()}` : ""}`;
+}
+
+interface FoundFlow {
+  flow: Flow;
+  summary: FlowSummary;
+}
+
+function findFlows(exports: Record<string, unknown>): FoundFlow[] {
+  const found: FoundFlow[] = [];
+  const seen = new Set<unknown>();
+  const candidates: Array<[string | undefined, unknown]> = Object.entries(exports);
+  if (isFlow(exports)) candidates.unshift(["default", exports]);
+  for (const [name, value] of candidates) {
+    if (isFlow(value) && !seen.has(value)) {
+      seen.add(value);
+      found.push({ flow: value, summary: { exportName: name, name: value.name } });
+    }
+  }
+  // Flows the file defined without exporting them can still be run by name.
+  for (const value of flowRegistry) {
+    if (!seen.has(value)) {
+      seen.add(value);
+      found.push({ flow: value, summary: { name: value.name } });
+    }
+  }
+  return found;
+}
+
+function selectFlow(found: FoundFlow[], wanted: string | undefined, file: string): FoundFlow {
+  const list = found.map((f) => (f.summary.exportName && f.summary.exportName !== f.summary.name ? `${f.summary.exportName} (${f.summary.name})` : f.summary.name)).join(", ");
+  if (found.length === 0) {
+    throw new UserError(`${path.basename(file)} defines no flow. Define one with flow(...) from "flowline" and export it.`);
+  }
+  if (wanted === undefined) {
+    const exported = found.filter((f) => f.summary.exportName !== undefined);
+    const pool = exported.length > 0 ? exported : found;
+    if (pool.length === 1) return pool[0];
+    throw new UserError(`${path.basename(file)} has ${pool.length} flows (${list}); say which: ${path.basename(file)}:<flow>.`);
+  }
+  const match = found.find((f) => f.summary.exportName === wanted) ?? found.find((f) => f.summary.name === wanted);
+  if (!match) throw new UserError(`${path.basename(file)} has no flow '${wanted}'; it has: ${list}.`);
+  return match;
+}

@@ -1,0 +1,87 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import Module from "node:module";
+import type { BuildFailure, Message } from "esbuild";
+import { UserError } from "../engine/errors";
+
+// Loads a user's flow file (TS or JS, ESM or CJS syntax) in this process: esbuild bundles the file and
+// the workspace files it imports into one CommonJS module, leaving packages external so they resolve
+// from the workspace's node_modules; `flowline` resolves to the engine this process already loaded, so
+// the user's flows and the runner share one engine (one runtime context).
+
+const SUPPORTED = new Set([".ts", ".mts", ".cts", ".tsx", ".js", ".mjs", ".cjs", ".jsx"]);
+
+type ResolveFilename = (request: string, parent: unknown, isMain: boolean, options?: unknown) => string;
+
+let hooked = false;
+
+/** Makes `require("flowline")` from any user module load the given engine file. */
+export function aliasFlowline(enginePath: string): void {
+  if (hooked) return;
+  hooked = true;
+  const mod = Module as unknown as { _resolveFilename: ResolveFilename };
+  const original = mod._resolveFilename;
+  mod._resolveFilename = function (request, parent, isMain, options) {
+    if (request === "flowline") return enginePath;
+    return original.call(this, request, parent, isMain, options);
+  };
+}
+
+export async function loadFlowFile(file: string): Promise<Record<string, unknown>> {
+  const ext = path.extname(file).toLowerCase();
+  if (!fs.existsSync(file)) throw new UserError(`No such flow file: ${file}. Check the path.`);
+  if (!fs.statSync(file).isFile()) throw new UserError(`${file} is not a file; give the path of a .ts or .js flow file.`);
+  if (!SUPPORTED.has(ext)) throw new UserError(`${file} is not a TypeScript or JavaScript file (${[...SUPPORTED].join(", ")}).`);
+
+  const code = await compile(file);
+  const filename = path.resolve(file);
+  const m = new Module(filename, undefined) as Module & { _compile(code: string, filename: string): void; paths: string[] };
+  m.filename = filename;
+  m.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(path.dirname(filename));
+  m._compile(code, filename);
+  m.loaded = true;
+  return m.exports as Record<string, unknown>;
+}
+
+async function compile(file: string): Promise<string> {
+  const esbuild = await import("esbuild");
+  const dir = path.dirname(path.resolve(file));
+  try {
+    const result = await esbuild.build({
+      entryPoints: [path.resolve(file)],
+      bundle: true,
+      write: false,
+      platform: "node",
+      format: "cjs",
+      target: "node20",
+      packages: "external",
+      // Always the engine this process runs, even where a tsconfig maps "flowline" to a source path.
+      plugins: [{ name: "flowline-external", setup: (b) => b.onResolve({ filter: /^flowline$/ }, () => ({ path: "flowline", external: true })) }],
+      sourcemap: "inline",
+      sourcesContent: false,
+      keepNames: true,
+      logLevel: "silent",
+      // Not written: it only places the source map's paths relative to the user's folder.
+      outfile: path.join(dir, "__flowline_bundle__.js"),
+      absWorkingDir: dir,
+      define: { "import.meta.url": "__flowline_import_meta_url", "import.meta.dirname": "__dirname", "import.meta.filename": "__filename" },
+      banner: { js: 'var __flowline_import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
+    });
+    return result.outputFiles[0].text;
+  } catch (err) {
+    throw new UserError(describeBuildFailure(err, dir));
+  }
+}
+
+function describeBuildFailure(err: unknown, dir: string): string {
+  const errors: Message[] = (err as BuildFailure).errors ?? [];
+  if (errors.length === 0) return `The flow file could not be compiled: ${(err as Error).message}`;
+  const first = errors[0];
+  let text = first.text;
+  if (/Top-level await is currently not supported/.test(text)) {
+    text = "top-level await is not supported in flow files; move the await inside the flow function";
+  }
+  const where = first.location ? `${path.relative(process.cwd(), path.resolve(dir, first.location.file))}:${first.location.line}:${first.location.column + 1}: ` : "";
+  const more = errors.length > 1 ? ` (and ${errors.length - 1} more error${errors.length > 2 ? "s" : ""})` : "";
+  return `${where}${text}${more}`;
+}

@@ -1,0 +1,185 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { EventEmitter } from "node:events";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { EngineEvent, StateType } from "../engine/events";
+import type { ChildMessage, DoneMessage, FlowSummary, ParentMessage } from "./protocol";
+import { isChildMessage } from "./protocol";
+
+// Starts a flow file in a child process of the user's node and follows it: live events, output, how
+// it ended. Used by the CLI and the extension alike.
+
+export interface RunRequest {
+  file: string;
+  flow?: string;
+  parameters?: Record<string, unknown>;
+  home: string;
+  /** The node binary to run the flow with (default: this process's). */
+  nodePath?: string;
+  /** Extra environment variables for the flow process. */
+  env?: Record<string, string>;
+  cwd?: string;
+  /** Seconds a cancelled run gets to end by itself before its process tree is killed. */
+  cancelGraceSeconds?: number;
+}
+
+export interface RunResult {
+  /** 0 Completed, 1 Failed or Crashed, 2 the run could not start (bad input), 130 Cancelled. */
+  exitCode: 0 | 1 | 2 | 130;
+  flowRunId?: string;
+  flowRunName?: string;
+  state?: { type: StateType; name: string; message?: string };
+  result?: unknown;
+  error?: DoneMessage["error"];
+  /** Why the run could not start, or how its process ended early. */
+  message?: string;
+  flow?: FlowSummary;
+}
+
+export interface RunEvents {
+  event: [EngineEvent];
+  output: [string, "stdout" | "stderr"];
+  loaded: [FlowSummary];
+}
+
+/** Where the built engine and child entry live: dist/ next to this bundle, or the repo's dist/ from source. */
+export function distDir(): string {
+  if (process.env.FLOWLINE_DIST) return process.env.FLOWLINE_DIST;
+  const here = __dirname;
+  const candidates = [here, path.resolve(here, "..", "..", "dist")];
+  for (const dir of candidates) if (fs.existsSync(path.join(dir, "child.js"))) return dir;
+  throw new Error(`Flowline's built files were not found (looked in ${candidates.join(", ")}); run \`npm run build\`.`);
+}
+
+export class FlowProcess extends EventEmitter<RunEvents> {
+  readonly done: Promise<RunResult>;
+  private child: ChildProcess;
+  private flowRunId: string | undefined;
+  private cancelRequested = false;
+  private killTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly request: RunRequest) {
+    super();
+    const dist = distDir();
+    this.child = spawn(request.nodePath ?? process.execPath, ["--enable-source-maps", path.join(dist, "child.js")], {
+      cwd: request.cwd ?? path.dirname(request.file),
+      env: { ...process.env, ...request.env, FLOWLINE_HOME: request.home },
+      stdio: ["ignore", "pipe", "pipe", "ipc"],
+      // Its own process group, so a cancel can end the flow and everything it started.
+      detached: true,
+    });
+    this.done = this.follow();
+    const start: ParentMessage = { type: "start", file: path.resolve(request.file), flow: request.flow, parameters: request.parameters ?? {}, home: request.home };
+    this.child.send(start);
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** Asks the flow to stop; kills its process tree if it has not ended after the grace period. */
+  cancel(reason = "The flow run was cancelled."): void {
+    if (this.cancelRequested || this.child.exitCode !== null) return;
+    this.cancelRequested = true;
+    if (this.child.connected) this.child.send({ type: "cancel", reason } satisfies ParentMessage);
+    const grace = (this.request.cancelGraceSeconds ?? 5) * 1000;
+    this.killTimer = setTimeout(() => this.kill(), grace);
+  }
+
+  /** Ends the flow process and all it started, at once. */
+  kill(): void {
+    const pid = this.child.pid;
+    if (pid === undefined || this.child.exitCode !== null || this.child.signalCode !== null) return;
+    try {
+      process.kill(-pid, "SIGKILL");
+    } catch {
+      this.child.kill("SIGKILL");
+    }
+  }
+
+  private follow(): Promise<RunResult> {
+    return new Promise((resolve) => {
+      let done: DoneMessage | undefined;
+      let fatal: { kind: string; message: string } | undefined;
+      let flow: FlowSummary | undefined;
+      this.child.stdout?.setEncoding("utf8").on("data", (text: string) => this.emit("output", text, "stdout"));
+      this.child.stderr?.setEncoding("utf8").on("data", (text: string) => this.emit("output", text, "stderr"));
+      this.child.on("message", (raw: unknown) => {
+        if (!isChildMessage(raw)) return;
+        const message: ChildMessage = raw;
+        switch (message.type) {
+          case "events":
+            for (const event of message.events) {
+              if (event.e === "flow_run" && this.flowRunId === undefined && !event.parentFlowRunId) this.flowRunId = event.id;
+              this.emit("event", event);
+            }
+            break;
+          case "loaded":
+            flow = message.selected;
+            this.emit("loaded", message.selected);
+            break;
+          case "done":
+            done = message;
+            break;
+          case "fatal":
+            fatal = message;
+            break;
+        }
+      });
+      this.child.on("error", (err) => {
+        fatal = { kind: "spawn", message: `Could not start ${this.request.nodePath ?? process.execPath}: ${err.message}. Check the node path setting.` };
+      });
+      // Settles once: when the process has exited and its messages and output have been read. A process
+      // it started that kept our stdout/stderr open (a grandchild with stdio "inherit") must not keep the
+      // run from ending, so after the exit the output gets only a short while to drain.
+      let settled = false;
+      const settle = (code: number | null, signal: NodeJS.Signals | null) => {
+        if (settled) return;
+        settled = true;
+        if (this.killTimer) clearTimeout(this.killTimer);
+        if (done) {
+          const exitCode = done.state.type === "Completed" ? 0 : done.state.type === "Cancelled" ? 130 : 1;
+          return resolve({ exitCode, flowRunId: done.flowRunId, flowRunName: done.flowRunName, state: done.state, result: done.result, error: done.error, flow });
+        }
+        if (fatal && fatal.kind !== "internal" && this.flowRunId === undefined) {
+          return resolve({ exitCode: 2, message: fatal.message, flow });
+        }
+        const how = signal ? `was killed (${signal})` : `exited with code ${code}`;
+        const cancelled = this.cancelRequested;
+        const message = fatal?.message ?? `The flow process ${how} before the run finished.`;
+        resolve({
+          exitCode: cancelled ? 130 : 1,
+          flowRunId: this.flowRunId,
+          state: cancelled
+            ? { type: "Cancelled", name: "Cancelled", message: "The flow run was cancelled; its process was stopped." }
+            : { type: "Crashed", name: "Crashed", message },
+          message,
+          flow,
+        });
+      };
+      this.child.on("close", (code, signal) => settle(code, signal));
+      this.child.on("exit", (code, signal) => {
+        if (this.killTimer) clearTimeout(this.killTimer);
+        // Messages already sent arrive before the channel closes; output gets a moment more.
+        const drain = () => {
+          setTimeout(() => {
+            this.child.stdout?.destroy();
+            this.child.stderr?.destroy();
+            settle(code, signal);
+          }, 200);
+        };
+        if (this.child.connected) {
+          const wait = setTimeout(drain, 2000);
+          this.child.once("disconnect", () => {
+            clearTimeout(wait);
+            drain();
+          });
+        } else drain();
+      });
+    });
+  }
+}
+
+export function startFlowProcess(request: RunRequest): FlowProcess {
+  return new FlowProcess(request);
+}

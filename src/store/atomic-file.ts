@@ -1,0 +1,106 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { randomBytes } from "node:crypto";
+
+// Whole-file reads and writes of the database. Writes go to a temp file in the same folder, are fsynced
+// and renamed over the target, so a reader (which opens the path once) sees the old or the new file,
+// never half of one.
+
+/**
+ * Identifies one version of a file. Every write renames a fresh file into place, so the inode, change time
+ * and size move; nanosecond times make two writes in the same millisecond distinguishable.
+ */
+export type FileSignature = string;
+
+export const MISSING: FileSignature = "missing";
+
+function signatureOf(st: fs.BigIntStats): FileSignature {
+  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+}
+
+export function fileSignature(file: string): FileSignature {
+  try {
+    return signatureOf(fs.statSync(file, { bigint: true }));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return MISSING;
+    throw err;
+  }
+}
+
+/** Reads a file and the signature of exactly the version read (fstat on the same descriptor). */
+export function readFileWithSignature(file: string): { bytes: Uint8Array; signature: FileSignature } | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, "r");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
+  }
+  try {
+    const st = fs.fstatSync(fd, { bigint: true });
+    const size = Number(st.size);
+    const bytes = Buffer.allocUnsafe(size);
+    let done = 0;
+    while (done < size) {
+      const n = fs.readSync(fd, bytes, done, size - done, done);
+      if (n === 0) break;
+      done += n;
+    }
+    return { bytes: bytes.subarray(0, done), signature: signatureOf(st) };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Writes `bytes` to `file` atomically and durably; returns the signature of the new file. */
+export function writeFileAtomic(file: string, bytes: Uint8Array): FileSignature {
+  const dir = path.dirname(file);
+  const tmp = path.join(dir, `${path.basename(file)}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`);
+  const fd = fs.openSync(tmp, "wx");
+  try {
+    try {
+      let done = 0;
+      while (done < bytes.length) done += fs.writeSync(fd, bytes, done, bytes.length - done);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    renameWithRetry(tmp, file);
+  } catch (err) {
+    try {
+      fs.unlinkSync(tmp);
+    } catch {
+      // already renamed or never created: nothing to clean up
+    }
+    throw err;
+  }
+  fsyncDir(dir);
+  return fileSignature(file);
+}
+
+/** On Windows a rename over a file another process has open fails for a moment (EPERM/EBUSY): retry. */
+function renameWithRetry(from: string, to: string): void {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      fs.renameSync(from, to);
+      return;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (attempt >= 20 || (code !== "EPERM" && code !== "EBUSY" && code !== "EACCES")) throw err;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5 * (attempt + 1));
+    }
+  }
+}
+
+/** Makes the rename itself durable. Not every platform can open a folder (Windows): then skip. */
+function fsyncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(dir, "r");
+    fs.fsyncSync(fd);
+  } catch {
+    // best effort
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}

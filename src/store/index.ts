@@ -1,0 +1,328 @@
+import * as fs from "node:fs";
+import type { Database, SqlJsStatic } from "sql.js";
+import { dbPath, journalDir, storageDir } from "../engine/home";
+import { MISSING, fileSignature, writeFileAtomic, type FileSignature } from "./atomic-file";
+import { CorruptDatabaseError, freshDatabase, loadDatabase, moveAside } from "./db-file";
+import { foldJournals } from "./fold";
+import { acquireLock, type LockOptions } from "./lock";
+import { markRunTree } from "./marks";
+import * as q from "./queries";
+import { loadSqlJs } from "./sqljs";
+import type { Statements } from "./statements";
+import type {
+  Artifact,
+  CacheEntry,
+  FlowRunDetail,
+  FlowRun,
+  GetLogsOptions,
+  ListArtifactsOptions,
+  ListFlowRunsOptions,
+  LogEntry,
+  StateHistoryEntry,
+  SyncResult,
+  TaskRun,
+} from "./types";
+
+// The Flowline store: one sql.js database file (<home>/flowline.db) shared by several processes.
+//
+//   openStore(home, opts?)              Promise<Store>   creates folders; creates/migrates the file if needed
+//   store.sync()                        Promise<SyncResult>   folds every journal, crash-marks dead writers' runs
+//   store.markRuns(flowRunId, type, msg) Promise<number>  Crashed/Cancelled for a run tree (runner, after a kill)
+//   store.deleteArtifact(id)            Promise<boolean>
+//   store.deleteArtifactKey(key)        Promise<number>
+//   reads (sync; reload the file first if another process changed it; they do not fold):
+//   listFlowRuns, getFlowRun, getTaskRun, getStateHistory, getLogs, lookupCache,
+//   listArtifacts, getArtifactVersions, getArtifact
+//   store.reload() boolean, store.warnings string[], store.close()
+//
+// Engines never write the database: they append to journals, and every write here happens under the lock
+// file <db>.lock, on a freshly reloaded copy, and ends with an atomic rename of the whole file.
+
+export type * from "./types";
+export { StoreLookupError } from "./queries";
+export { NewerSchemaError, SCHEMA_VERSION } from "./schema";
+export { CorruptDatabaseError } from "./db-file";
+export { setSqlWasmPath } from "./sqljs";
+
+export interface OpenStoreOptions {
+  /** sql-wasm.wasm location (the bundle ships it next to itself). Only the first open in a process uses it. */
+  wasmPath?: string;
+  /** Called for each warning (damaged database moved aside, malformed journal lines, …). */
+  onWarning?: (message: string) => void;
+  /** Fold journals once while opening (as `sync()` does). Default false. */
+  sync?: boolean;
+  lock?: LockOptions;
+}
+
+export async function openStore(home: string, opts: OpenStoreOptions = {}): Promise<Store> {
+  for (const dir of [home, journalDir(home), storageDir(home)]) fs.mkdirSync(dir, { recursive: true });
+  const SQL = await loadSqlJs(opts.wasmPath);
+  const store = new Store(SQL, home, opts);
+  try {
+    await store.init();
+    if (opts.sync) await store.sync();
+  } catch (err) {
+    store.close();
+    throw err;
+  }
+  return store;
+}
+
+type RunMark = "Crashed" | "Cancelled";
+
+interface Change<T> {
+  value: T;
+  changed: boolean;
+}
+
+export class Store {
+  readonly home: string;
+  readonly dbFile: string;
+  readonly lockFile: string;
+  readonly journalDir: string;
+  /** Every warning so far, oldest first. */
+  readonly warnings: string[] = [];
+
+  private db: Database | undefined;
+  private signature: FileSignature = MISSING;
+  /** The in-memory copy has changes the file lacks (new or migrated database): write at the next lock. */
+  private dirty = false;
+  private corruptSeen: FileSignature | undefined;
+  /** Serialises this instance's locked sections; other processes are kept out by the lock file. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  /** Use openStore(). */
+  constructor(
+    private readonly SQL: SqlJsStatic,
+    home: string,
+    private readonly opts: OpenStoreOptions = {},
+  ) {
+    this.home = home;
+    this.dbFile = dbPath(home);
+    this.lockFile = `${this.dbFile}.lock`;
+    this.journalDir = journalDir(home);
+  }
+
+  /** Loads the file; takes the lock only when the file must be created, migrated or moved aside. */
+  async init(): Promise<void> {
+    try {
+      const loaded = loadDatabase(this.SQL, this.dbFile, true);
+      this.replace(loaded.db, loaded.signature, loaded.dirty);
+      if (!loaded.dirty) return;
+    } catch (err) {
+      if (!(err instanceof CorruptDatabaseError)) throw err;
+    }
+    await this.locked(() => ({ value: undefined, changed: false }));
+  }
+
+  // ---- writes (under the lock) ----
+
+  /** Folds all journals into the database and crash-marks the runs of writers that died. */
+  async sync(): Promise<SyncResult> {
+    return (await this.locked(() => ({ value: undefined, changed: false }))).sync;
+  }
+
+  /**
+   * Marks a flow run, its subflow runs and their task runs that are still Pending or Running as `type`
+   * (for the runner, after its child died or was killed). Journals are folded first, and the mark is
+   * applied before dead writers' runs are crash-marked, so "Cancelled" is not overwritten by "Crashed".
+   * Returns the number of runs marked.
+   */
+  async markRuns(flowRunId: string, type: RunMark, message: string): Promise<number> {
+    const ts = new Date().toISOString();
+    const { value } = await this.locked((db, st) => {
+      const n = markRunTree(db, st, flowRunId, type, message, ts);
+      return { value: n, changed: n > 0 };
+    });
+    return value;
+  }
+
+  /** Deletes one artifact version. Returns false when there is no artifact with that id. */
+  async deleteArtifact(id: string): Promise<boolean> {
+    const { value } = await this.locked((db) => {
+      db.run("DELETE FROM artifacts WHERE id = ?", [id]);
+      const n = db.getRowsModified();
+      return { value: n > 0, changed: n > 0 };
+    });
+    return value;
+  }
+
+  /** Deletes every version of a key. Returns how many were deleted. */
+  async deleteArtifactKey(key: string): Promise<number> {
+    const { value } = await this.locked((db) => {
+      db.run("DELETE FROM artifacts WHERE key = ?", [key]);
+      const n = db.getRowsModified();
+      return { value: n, changed: n > 0 };
+    });
+    return value;
+  }
+
+  // ---- reads (no lock; reload first if the file changed) ----
+
+  /** Flow runs, newest first. */
+  listFlowRuns(opts?: ListFlowRunsOptions): FlowRun[] {
+    return q.listFlowRuns(this.current(), opts);
+  }
+
+  /** A flow run by id or unique id prefix, with its task runs and subflow runs. Throws StoreLookupError. */
+  getFlowRun(idOrPrefix: string): FlowRunDetail {
+    return q.getFlowRun(this.current(), idOrPrefix);
+  }
+
+  getTaskRun(id: string): TaskRun | undefined {
+    return q.getTaskRun(this.current(), id);
+  }
+
+  /** The states a flow run or task run went through, in order. */
+  getStateHistory(runId: string): StateHistoryEntry[] {
+    return q.getStateHistory(this.current(), runId);
+  }
+
+  /** Log lines of a flow run (its task runs' lines included), oldest first. */
+  getLogs(opts: GetLogsOptions): LogEntry[] {
+    return q.getLogs(this.current(), opts);
+  }
+
+  /** The cached result for a cache key, unless it has expired at `now`. */
+  lookupCache(cacheKey: string, now: Date = new Date()): CacheEntry | undefined {
+    return q.lookupCache(this.current(), cacheKey, now);
+  }
+
+  /** Artifacts, newest first. */
+  listArtifacts(opts?: ListArtifactsOptions): Artifact[] {
+    return q.listArtifacts(this.current(), opts);
+  }
+
+  /** All versions of a key, newest (the key's latest) first. */
+  getArtifactVersions(key: string): Artifact[] {
+    return q.getArtifactVersions(this.current(), key);
+  }
+
+  getArtifact(id: string): Artifact | undefined {
+    return q.getArtifact(this.current(), id);
+  }
+
+  /**
+   * Reloads the file if another process changed it since it was loaded; returns true when it did. A file
+   * that is damaged is not moved aside here (that needs the lock): the last good copy stays in use.
+   */
+  reload(): boolean {
+    this.assertOpen();
+    if (fileSignature(this.dbFile) === this.signature && this.db) return false;
+    try {
+      const loaded = loadDatabase(this.SQL, this.dbFile, false);
+      this.replace(loaded.db, loaded.signature, loaded.dirty);
+      return true;
+    } catch (err) {
+      if (!(err instanceof CorruptDatabaseError)) throw err;
+      const sig = fileSignature(this.dbFile);
+      if (this.corruptSeen !== sig) {
+        this.corruptSeen = sig;
+        this.warn(`${err.message} Showing the last good copy; it will be moved aside at the next write.`);
+      }
+      if (!this.db) this.replace(freshDatabase(this.SQL, this.dbFile), MISSING, true);
+      return false;
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.db?.close();
+    this.db = undefined;
+  }
+
+  // ---- internals ----
+
+  private current(): Database {
+    this.reload();
+    return this.db as Database;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error(`This Flowline store (${this.dbFile}) is closed; open it again with openStore().`);
+  }
+
+  private warn(message: string): void {
+    this.warnings.push(message);
+    this.opts.onWarning?.(message);
+  }
+
+  private replace(db: Database, signature: FileSignature, dirty: boolean): void {
+    this.db?.close();
+    this.db = db;
+    this.signature = signature;
+    this.dirty = dirty;
+  }
+
+  /** Under the lock, reloads the file if it changed (moving a damaged one aside). */
+  private reloadLocked(): Database {
+    if (fileSignature(this.dbFile) === this.signature && this.db) return this.db;
+    try {
+      const loaded = loadDatabase(this.SQL, this.dbFile, true);
+      this.replace(loaded.db, loaded.signature, loaded.dirty);
+    } catch (err) {
+      if (!(err instanceof CorruptDatabaseError)) throw err;
+      const aside = moveAside(this.dbFile);
+      this.warn(
+        `${err.message} It was moved to ${aside} and a new, empty database was started at ${this.dbFile}. ` +
+          `Runs still in journals will be folded into it; older history is in the moved file.`,
+      );
+      this.replace(freshDatabase(this.SQL, this.dbFile), MISSING, true);
+    }
+    return this.db as Database;
+  }
+
+  /**
+   * The one write path: lock, reload if changed, fold journals, run `op` in the fold's transaction,
+   * write the file if anything changed, delete finished journals, unlock.
+   */
+  private locked<T>(op: (db: Database, st: Statements) => Change<T>): Promise<{ value: T; sync: SyncResult }> {
+    this.assertOpen();
+    const run = async () => {
+      this.assertOpen();
+      const lock = await acquireLock(this.lockFile, this.opts.lock);
+      try {
+        const db = this.reloadLocked();
+        let value: T | undefined;
+        const outcome = foldJournals(db, this.journalDir, {
+          warn: (m) => this.warn(m),
+          beforeFinish: (d, st) => {
+            const change = op(d, st);
+            value = change.value;
+            return change.changed;
+          },
+        });
+        const sync: SyncResult = {
+          eventsFolded: outcome.eventsFolded,
+          journalsRemoved: 0,
+          runsCrashed: outcome.runsCrashed,
+          malformedLines: outcome.malformedLines,
+          wrote: false,
+        };
+        if (outcome.changed) this.dirty = true;
+        if (this.dirty) {
+          this.signature = writeFileAtomic(this.dbFile, db.export());
+          this.dirty = false;
+          sync.wrote = true;
+        }
+        // Only now that the file says these journals are finished may they go.
+        for (const file of outcome.finishedFiles) {
+          try {
+            fs.unlinkSync(file);
+            sync.journalsRemoved++;
+          } catch (err) {
+            if ((err as NodeJS.ErrnoException).code !== "ENOENT") this.warn(`Cannot delete journal ${file}: ${err}`);
+          }
+        }
+        return { value: value as T, sync };
+      } finally {
+        lock.release();
+      }
+    };
+    const result = this.queue.then(run, run);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+}

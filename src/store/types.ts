@@ -1,0 +1,139 @@
+import type { ArtifactType, LogLevel, StateType } from "../engine/events";
+
+// The shapes the store returns. Times are ISO strings, JSON columns come back parsed, and absent values
+// are `undefined` (never null) so they disappear from JSON output.
+
+export interface RunState {
+  type: StateType;
+  name: string;
+  message?: string;
+}
+
+export interface FlowRun {
+  id: string;
+  name: string;
+  flowName: string;
+  parameters: unknown;
+  tags: string[];
+  parentFlowRunId?: string;
+  parentTaskRunId?: string;
+  state: RunState;
+  runCount: number;
+  created: string;
+  expectedStartTime?: string;
+  /** When it first entered Running. */
+  startTime?: string;
+  /** When it entered a terminal state. */
+  endTime?: string;
+  /** Storage key of the persisted result (relative to the storage folder). */
+  resultKey?: string;
+  /** JSON-safe preview of the result, when the engine sent one. */
+  result?: unknown;
+  file?: string;
+  pid?: number;
+}
+
+export interface TaskRun {
+  id: string;
+  flowRunId: string;
+  name: string;
+  taskName: string;
+  parameters: unknown;
+  tags: string[];
+  cacheKey?: string;
+  state: RunState;
+  runCount: number;
+  created: string;
+  startTime?: string;
+  endTime?: string;
+  resultKey?: string;
+}
+
+export interface FlowRunDetail {
+  flowRun: FlowRun;
+  /** Its task runs, oldest first. */
+  taskRuns: TaskRun[];
+  /** Flow runs started from inside it (direct children), oldest first. */
+  subflowRuns: FlowRun[];
+}
+
+export interface StateHistoryEntry {
+  seq: number;
+  runId: string;
+  kind: "flow" | "task";
+  type: StateType;
+  name: string;
+  message?: string;
+  timestamp: string;
+}
+
+export interface LogEntry {
+  /** Increases with every stored log line: pass the last one seen as `afterSeq` to get only new lines. */
+  seq: number;
+  flowRunId?: string;
+  taskRunId?: string;
+  level: LogLevel;
+  message: string;
+  timestamp: string;
+}
+
+export interface Artifact {
+  id: string;
+  key?: string;
+  type: ArtifactType;
+  description?: string;
+  data: unknown;
+  flowRunId?: string;
+  taskRunId?: string;
+  created: string;
+  updated: string;
+  /** Store-wide insertion order; breaks ties between versions created in the same millisecond. */
+  seq: number;
+}
+
+export interface CacheEntry {
+  storageKey: string;
+  taskRunId?: string;
+  expiresAt?: string;
+}
+
+export interface ListFlowRunsOptions {
+  limit?: number;
+  flowName?: string;
+}
+
+export interface GetLogsOptions {
+  flowRunId: string;
+  /** Only this task run's lines. */
+  taskRunId?: string;
+  /** Only lines stored after this seq (for following a run). */
+  afterSeq?: number;
+  /** At most this many lines: the latest ones, still in order. */
+  limit?: number;
+}
+
+export interface ListArtifactsOptions {
+  key?: string;
+  type?: ArtifactType;
+  flowRunId?: string;
+  /** Only the latest version of each key (unkeyed artifacts are left out, as in Prefect's `artifact ls`). */
+  latestOnly?: boolean;
+  /** Case-insensitive substring of key, description or data. */
+  text?: string;
+  limit?: number;
+  /** Leave `data` undefined (cheaper for listings of big tables). Default true. */
+  includeData?: boolean;
+}
+
+export interface SyncResult {
+  /** Journal lines applied (the closing line included). */
+  eventsFolded: number;
+  /** Journal files deleted because they were fully folded and finished. */
+  journalsRemoved: number;
+  /** Runs marked Crashed because their journal's writer died. */
+  runsCrashed: number;
+  /** Lines skipped because they were not valid events. */
+  malformedLines: number;
+  /** Whether the database file was written. */
+  wrote: boolean;
+}
