@@ -18,7 +18,6 @@ const node = {
   // esbuild runs as its own binary and must stay a package; sql.js's wasm is copied next to the bundles.
   external: ["esbuild", "vscode", "sql.js/dist/sql-wasm.wasm"],
   logLevel: "warning",
-  keepNames: true,
 };
 
 const builds = [

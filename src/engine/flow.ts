@@ -10,7 +10,7 @@ import { generateRunName } from "./names";
 import { persistFailure, persistValue, type SerializerOption } from "./results";
 import { retryDelaySeconds, sleep, type RetryDelay } from "./retries";
 import type { FlowRunRecord } from "./run-records";
-import { describeError, emitState, failureState, hookList, isPromiseLike, raceSignal, renderRunName, runHooks, type Hook } from "./run-common";
+import { describeError, emitState, failureState, hookList, isPromiseLike, raceStop, renderRunName, runHooks, Stopper, type Hook } from "./run-common";
 import { State } from "./states";
 import { adoptTaskExportName, isTask } from "./task";
 import { StorageKeyError } from "./storage-key";
@@ -212,7 +212,6 @@ async function runFlow(def: FlowDef, rawArgs: unknown[], parent: RunContext | un
   const name = options.flowRunName !== undefined ? renderRunName(options.flowRunName, parameters, "flowRunName") : generateRunName();
   const limiter = limiterFor(options.taskRunner);
 
-  let signal: AbortSignal = new AbortController().signal;
   const record: FlowRunRecord = {
     id,
     name,
@@ -223,9 +222,7 @@ async function runFlow(def: FlowDef, rawArgs: unknown[], parent: RunContext | un
     parentFlowRunId: parent?.flowRun.id,
     parentTaskRunId: parent?.taskRun?.id,
     runCount: 0,
-    get signal() {
-      return signal;
-    },
+    stopper: new Stopper(),
     logPrints: options.logPrints ?? parent?.flowRun.logPrints ?? false,
     pending: new Set(),
     failedChildren: 0,
@@ -251,7 +248,11 @@ async function runFlow(def: FlowDef, rawArgs: unknown[], parent: RunContext | un
   });
   emitState("flow", id, new State("Pending"));
 
-  const outer = [parent?.flowRun.signal, start.signal].filter((s): s is AbortSignal => s !== undefined);
+  // Cancellation reaches the run from its parent flow run, or from the caller's signal (the runner).
+  const cancel = new Stopper(parent?.flowRun.stopper);
+  const onSignal = () => cancel.stop(asCancellation(start.signal?.reason));
+  if (start.signal?.aborted) onSignal();
+  else start.signal?.addEventListener("abort", onSignal, { once: true });
   let state: State;
   let resultKey: string | undefined;
   for (;;) {
@@ -262,19 +263,19 @@ async function runFlow(def: FlowDef, rawArgs: unknown[], parent: RunContext | un
     emitState("flow", id, new State("Running", record.runCount > 1 ? "Retrying" : "Running"), { runCount: record.runCount });
     if (record.runCount === 1) emitLog(ctx, "INFO", `Beginning flow run '${name}' for flow '${def.name}'`);
 
-    const attempt = new AttemptControl(outer, options.timeoutSeconds, `Flow run '${name}'`);
-    signal = attempt.signal;
+    const attempt = new Stopper(cancel, options.timeoutSeconds, `Flow run '${name}'`);
+    record.stopper = attempt;
     let thrown: unknown;
     let value: unknown;
     let threw = false;
     try {
       value = runContext.run(ctx, () => def.fn(...callArgs));
-      if (isPromiseLike(value)) value = await raceSignal(value, attempt.signal);
+      if (isPromiseLike(value)) value = await raceStop(value, attempt);
     } catch (err) {
       thrown = err;
       threw = true;
       // Runs it started and did not wait for end now, rather than outliving the flow run.
-      attempt.abort(new CancelledError(`Flow run '${name}' ended before this run finished.`));
+      attempt.stop(new CancelledError(`Flow run '${name}' ended before this run finished.`));
     }
     while (record.pending.size > 0) await Promise.allSettled([...record.pending]);
     attempt.dispose();
@@ -300,7 +301,7 @@ async function runFlow(def: FlowDef, rawArgs: unknown[], parent: RunContext | un
     const delay = retryDelaySeconds(options.retryDelaySeconds, record.runCount, options.retryJitterFactor);
     emitState("flow", id, new State("Pending", "AwaitingRetry", `Retry ${record.runCount} of ${def.retries} in ${delay}s`), { runCount: record.runCount });
     try {
-      await sleep(delay, outer[0] ?? start.signal);
+      await sleep(delay, cancel.signal);
     } catch (cancel) {
       state = failureState(cancel, "Flow run");
       break;
@@ -322,6 +323,8 @@ async function runFlow(def: FlowDef, rawArgs: unknown[], parent: RunContext | un
   const hooks = state.type === "Completed" ? options.onCompletion : state.type === "Cancelled" ? options.onCancellation : options.onFailure;
   const list = hookList(hooks);
   if (list.length) await runHooks(list, hookKind(state), def.self, hookInfo, state, ctx);
+  cancel.dispose();
+  start.signal?.removeEventListener("abort", onSignal);
   if (!parent) sink.flushSync();
   return { flowRunId: id, flowRunName: name, state };
 }
@@ -338,39 +341,4 @@ function asCancellation(reason: unknown): unknown {
   if (reason instanceof CancelledError || reason instanceof TimeoutError) return reason;
   const detail = reason instanceof Error && reason.name !== "AbortError" ? `: ${reason.message}` : "";
   return new CancelledError(`The flow run was cancelled${detail}.`);
-}
-
-/** One attempt's signal: fires when an outer signal fires (cancel), on timeout, or when the attempt is ended. */
-class AttemptControl {
-  private readonly controller = new AbortController();
-  private readonly timer: NodeJS.Timeout | undefined;
-  private readonly listeners: Array<[AbortSignal, () => void]> = [];
-
-  constructor(outer: AbortSignal[], timeoutSeconds: number | undefined, what: string) {
-    for (const s of outer) {
-      if (s.aborted) this.abort(asCancellation(s.reason));
-      const onAbort = () => this.abort(asCancellation(s.reason));
-      s.addEventListener("abort", onAbort, { once: true });
-      this.listeners.push([s, onAbort]);
-    }
-    if (timeoutSeconds !== undefined) {
-      this.timer = setTimeout(
-        () => this.abort(new TimeoutError(`${what} exceeded timeout of ${timeoutSeconds} second${timeoutSeconds === 1 ? "" : "s"}`)),
-        timeoutSeconds * 1000,
-      );
-    }
-  }
-
-  get signal(): AbortSignal {
-    return this.controller.signal;
-  }
-
-  abort(reason: unknown): void {
-    if (!this.controller.signal.aborted) this.controller.abort(reason);
-  }
-
-  dispose(): void {
-    if (this.timer) clearTimeout(this.timer);
-    for (const [s, l] of this.listeners) s.removeEventListener("abort", l);
-  }
 }

@@ -24,6 +24,11 @@ export function runLabelOf(ctx: RunContext | undefined): string {
   return ctx.taskRun ? `Task run '${ctx.taskRun.name}'` : `Flow run '${ctx.flowRun.name}'`;
 }
 
+/** Whether DEBUG lines are recorded: checked before building a message nobody would keep. */
+export function debugEnabled(): boolean {
+  return levelEnabled("DEBUG", engineConfig().logLevel);
+}
+
 /** Records a log line for a run (and echoes it to stderr when the engine runs in-process). */
 export function emitLog(ctx: RunContext | undefined, level: LogLevel, message: string): void {
   const config = engineConfig();

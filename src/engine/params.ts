@@ -16,6 +16,7 @@
 
 import { parse } from "acorn";
 import type { Expression, Pattern, Program } from "acorn";
+import { UserError } from "./errors";
 
 export type ParamKind = "none" | "object" | "positional" | "unknown";
 
@@ -400,7 +401,7 @@ export function argumentsFromParameters(
 ): unknown[] {
   const keys = Object.keys(parameters);
   const reject = (k: string): never => {
-    throw new Error(`${label ?? "The function"} has no parameter "${k}"; it ${describeParameters(spec)}`);
+    throw new UserError(`${label ?? "The function"} has no parameter "${k}"; it ${describeParameters(spec)}`);
   };
   const copy = (): Record<string, unknown> => { const o: Record<string, unknown> = {}; copyOwn(parameters, o); return o; };
 

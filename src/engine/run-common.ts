@@ -46,46 +46,81 @@ export async function runHooks<O, R>(
   }
 }
 
-/** Resolves or rejects as `promise` does, or rejects with the signal's reason as soon as it fires. */
-export function raceSignal<T>(promise: PromiseLike<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
+/**
+ * Stops a run: an AbortSignal for user code (runtime.taskRun.signal) plus a set of callbacks for the
+ * engine. Every pending task run waits on its flow run's stopper; a Set keeps that O(1) per task where
+ * thousands of AbortSignal listeners would not be.
+ */
+export class Stopper {
+  private readonly controller = new AbortController();
+  private readonly callbacks = new Set<(reason: unknown) => void>();
+  private timer: NodeJS.Timeout | undefined;
+  private unlink: (() => void) | undefined;
+
+  /** Stops when `parent` stops; after `seconds` with a TimeoutError naming `what`. */
+  constructor(parent?: Stopper, seconds?: number, what = "The run") {
+    if (parent) {
+      if (parent.stopped) this.stop(parent.reason);
+      else this.unlink = parent.onStop((reason) => this.stop(reason));
+    }
+    if (seconds !== undefined) {
+      this.timer = setTimeout(
+        () => this.stop(new TimeoutError(`${what} exceeded timeout of ${seconds} second${seconds === 1 ? "" : "s"}`)),
+        seconds * 1000,
+      );
+    }
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  get stopped(): boolean {
+    return this.controller.signal.aborted;
+  }
+
+  get reason(): unknown {
+    return this.controller.signal.reason;
+  }
+
+  onStop(callback: (reason: unknown) => void): () => void {
+    this.callbacks.add(callback);
+    return () => this.callbacks.delete(callback);
+  }
+
+  stop(reason: unknown): void {
+    if (this.stopped) return;
+    this.controller.abort(reason);
+    for (const callback of this.callbacks) callback(reason);
+    this.callbacks.clear();
+    this.dispose();
+  }
+
+  /** Ends the link to the parent and the timer; the stopper no longer fires by itself. */
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.unlink?.();
+    this.unlink = undefined;
+  }
+}
+
+/** Resolves or rejects as `promise` does, or rejects with the stop reason as soon as the stopper fires. */
+export function raceStop<T>(promise: PromiseLike<T>, stopper: Stopper): Promise<T> {
+  if (stopper.stopped) return Promise.reject(stopper.reason);
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
+    const unsubscribe = stopper.onStop(reject);
     promise.then(
       (value) => {
-        signal.removeEventListener("abort", onAbort);
+        unsubscribe();
         resolve(value);
       },
       (error) => {
-        signal.removeEventListener("abort", onAbort);
+        unsubscribe();
         reject(error);
       },
     );
   });
-}
-
-/**
- * A signal that fires when `parent` fires (cancellation) or after `seconds` (a TimeoutError). Call
- * `dispose` when the attempt ends, so neither the timer nor the parent keeps it alive.
- */
-export function attemptSignal(parent: AbortSignal, seconds: number | undefined, what: string): { signal: AbortSignal; dispose(): void } {
-  if (seconds === undefined) return { signal: parent, dispose() {} };
-  const controller = new AbortController();
-  const onParent = () => controller.abort(parent.reason);
-  if (parent.aborted) controller.abort(parent.reason);
-  else parent.addEventListener("abort", onParent, { once: true });
-  const timer = setTimeout(
-    () => controller.abort(new TimeoutError(`${what} exceeded timeout of ${seconds} second${seconds === 1 ? "" : "s"}`)),
-    seconds * 1000,
-  );
-  return {
-    signal: controller.signal,
-    dispose() {
-      clearTimeout(timer);
-      parent.removeEventListener("abort", onParent);
-    },
-  };
 }
 
 export function isPromiseLike(value: unknown): value is PromiseLike<unknown> {

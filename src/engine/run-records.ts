@@ -1,4 +1,5 @@
 import type { Limiter } from "./limiter";
+import type { Stopper } from "./run-common";
 
 // The engine's own record of a run while it is going. Kept small: a flow can have many task runs.
 
@@ -12,7 +13,8 @@ export interface FlowRunRecord {
   readonly parentFlowRunId: string | undefined;
   readonly parentTaskRunId: string | undefined;
   runCount: number;
-  readonly signal: AbortSignal;
+  /** Stops the current attempt: cancellation, the flow's timeout, or the flow ending. */
+  stopper: Stopper;
   readonly logPrints: boolean;
   /** Runs submitted from this flow run and not yet finished; the run waits for them before it ends. */
   readonly pending: Set<Promise<unknown>>;

@@ -5,20 +5,20 @@ import { currentContext, runContext, type RunContext } from "./context";
 import { MissingContextError, UpstreamError, UserError } from "./errors";
 import { Future, isFuture, isUnmapped, type Unmapped } from "./future";
 import { toJsonSafe } from "./json-safe";
-import { emitLog, enableLogPrints } from "./logging";
+import { debugEnabled, emitLog, enableLogPrints } from "./logging";
 import { bindArguments, paramSpec } from "./params";
 import { loadValue, persistFailure, persistValue, type SerializerOption } from "./results";
 import type { RetryDelay } from "./retries";
 import { retryDelaySeconds, sleep } from "./retries";
 import type { FlowRunRecord, TaskRunRecord } from "./run-records";
 import {
-  attemptSignal,
   describeError,
   emitState,
   failureState,
   hookList,
   isPromiseLike,
-  raceSignal,
+  raceStop,
+  Stopper,
   renderRunName,
   runHooks,
   type Hook,
@@ -264,7 +264,7 @@ async function runTask(
     parameters,
     tags: options.tags ?? [],
     runCount: 0,
-    signal: flowRun.signal,
+    signal: flowRun.stopper.signal,
     logPrints: options.logPrints ?? flowRun.logPrints,
   };
   const ctx: RunContext = { flowRun, taskRun: record };
@@ -285,7 +285,7 @@ async function runTask(
     emitState("task", id, state, { runCount: record.runCount, ...extra });
     onState?.(state);
     if (state.type === "Completed") {
-      emitLog(ctx, "DEBUG", `Finished in state ${state}`);
+      if (debugEnabled()) emitLog(ctx, "DEBUG", `Finished in state ${state}`);
       if (def.onCompletion.length) await runHooks(def.onCompletion, "onCompletion", def.self, info(record), state, ctx);
     } else {
       emitLog(ctx, state.type === "Cancelled" ? "INFO" : "ERROR", `Finished in state ${state}`);
@@ -331,13 +331,13 @@ async function runTask(
     const running = new State("Running", record.runCount > 1 ? "Retrying" : "Running");
     emitState("task", id, running, { runCount: record.runCount });
     onState?.(running);
-    const attempt = attemptSignal(flowRun.signal, options.timeoutSeconds, `Task run '${runName}'`);
+    const attempt = options.timeoutSeconds === undefined ? flowRun.stopper : new Stopper(flowRun.stopper, options.timeoutSeconds, `Task run '${runName}'`);
     record.signal = attempt.signal;
     try {
       let value = runContext.run(ctx, () => def.fn(...callArgs));
-      if (isPromiseLike(value)) value = await raceSignal(value, attempt.signal);
-      else if (attempt.signal.aborted) throw attempt.signal.reason;
-      attempt.dispose();
+      if (isPromiseLike(value)) value = await raceStop(value, attempt);
+      else if (attempt.stopped) throw attempt.reason;
+      if (attempt !== flowRun.stopper) attempt.dispose();
       let resultKey: string | undefined;
       if (def.persist) {
         resultKey = runContext.run(ctx, () => persistValue(config.home, value, options.resultStorageKey, parameters, options.resultSerializer ?? "json"));
@@ -353,7 +353,7 @@ async function runTask(
         : new State("Completed", "Completed", undefined, value);
       return finish(state, resultKey !== undefined ? { resultKey } : undefined);
     } catch (err) {
-      attempt.dispose();
+      if (attempt !== flowRun.stopper) attempt.dispose();
       const state = failureState(err, "Task run");
       const retryable = state.type === "Failed" && !(err instanceof StorageKeyError) && record.runCount <= def.retries;
       if (state.type === "Failed") emitLog(ctx, "ERROR", `Encountered exception during execution: ${errorDetail(err)}`);
@@ -368,7 +368,7 @@ async function runTask(
       onState?.(awaiting);
       emitLog(ctx, "INFO", `Received non-final state 'AwaitingRetry' when proposing final state 'Failed' and will attempt to run again in ${round(delay)}s...`);
       try {
-        await sleep(delay, flowRun.signal);
+        await sleep(delay, flowRun.stopper.signal);
       } catch (cancel) {
         return finish(failureState(cancel, "Task run"));
       }
