@@ -28,11 +28,14 @@ async function main(argv: string[]): Promise<number> {
     case "artifacts":
       return artifactsCommand(rest);
     case undefined:
+      // No command is a usage mistake: the help goes to stderr, as other bad input does.
+      process.stderr.write(HELP);
+      return 2;
     case "help":
     case "--help":
     case "-h":
       process.stdout.write(HELP);
-      return command === undefined ? 2 : 0;
+      return 0;
     case "--version":
     case "-v":
       process.stdout.write(`${FLOWLINE_VERSION}\n`);

@@ -8,6 +8,7 @@ import { startFlowProcess } from "../runner/run";
 import { parse, parseParam, parseParams } from "./args";
 import { flowRunJson, printJson, taskRunJson } from "./format";
 import { openCliStore } from "./store";
+import type { FlowRunDetail, Store } from "../store";
 
 export const RUN_USAGE = "flowline run <file>[:<flow>] [--param key=value]... [--params '<json>'] [--json]";
 
@@ -38,11 +39,19 @@ export async function runCommand(args: string[]): Promise<number> {
   }
   const json = values.json === true;
   const home = resolveHome(process.cwd());
-  // sql.js loads while the flow runs: the store is needed only at the end.
-  const storePromise = openCliStore(home);
-  storePromise.catch(() => undefined);
-
   const proc = startFlowProcess({ file: absolute, flow, parameters, home, cwd: process.cwd() });
+  // sql.js loads while the flow runs (the store is needed only at the end), once the flow file has
+  // loaded: a file that does not compile or load leaves no database behind.
+  let storePromise: Promise<Store> | undefined;
+  const openStoreOnce = () => {
+    if (!storePromise) {
+      storePromise = openCliStore(home);
+      storePromise.catch(() => undefined);
+    }
+    return storePromise;
+  };
+  proc.once("loaded", () => void openStoreOnce());
+
   const labels = new Map<string, string>();
   proc.on("event", (event: EngineEvent) => {
     if (event.e === "flow_run") labels.set(event.id, `Flow run '${event.name}'`);
@@ -52,42 +61,63 @@ export async function runCommand(args: string[]): Promise<number> {
       process.stderr.write(`${formatLogLine(event, label)}\n`);
     }
   });
+  // The flow's own output goes to stderr too: stdout is kept for --json.
   proc.on("output", (text) => process.stderr.write(text));
 
+  // Ctrl-C (and a polite SIGTERM or SIGHUP, as CI runners and closing terminals send) cancels the run:
+  // the flow sees its signal fire and ends Cancelled; a second one stops its processes at once.
   let interrupts = 0;
-  const onSigint = () => {
+  const onSignal = (signal: NodeJS.Signals) => {
     interrupts++;
     if (interrupts === 1) {
-      process.stderr.write("\nCancelling the flow run… (press Ctrl-C again to stop it at once)\n");
-      proc.cancel("Cancelled with Ctrl-C.");
+      process.stderr.write(`\nCancelling the flow run… (press Ctrl-C again to stop it at once)\n`);
+      proc.cancel(signal === "SIGINT" ? "Cancelled with Ctrl-C." : `Cancelled: the CLI received ${signal}.`);
     } else proc.kill();
   };
-  process.on("SIGINT", onSigint);
+  const signals: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+  for (const signal of signals) process.on(signal, onSignal);
   const result = await proc.done;
-  process.off("SIGINT", onSigint);
+  for (const signal of signals) process.off(signal, onSignal);
 
   if (result.exitCode === 2) throw new UserError(result.message ?? "The flow run could not start.");
-
-  const store = await storePromise;
-  await store.sync();
-  let detail = result.flowRunId ? store.getFlowRun(result.flowRunId) : undefined;
-  if (detail && result.flowRunId && (detail.flowRun.state.type === "Running" || detail.flowRun.state.type === "Pending")) {
-    // The flow process died or was killed before it could record how the run ended.
-    const type = result.exitCode === 130 ? "Cancelled" : "Crashed";
-    await store.markRuns(result.flowRunId, type, result.message ?? `The flow process ended before the run finished.`);
-    detail = store.getFlowRun(result.flowRunId);
+  if (result.flowRunId === undefined && result.message) {
+    // The flow process ended before any run started (a Flowline bug, or the process was killed while loading).
+    process.stderr.write(`flowline: ${result.message}\n`);
   }
+
+  let detail: FlowRunDetail | undefined;
+  if (result.flowRunId) {
+    // The run has ended: how it ended decides the exit code even if the store cannot be read now (its
+    // journal stays, and the next command folds it in).
+    try {
+      const store = await openStoreOnce();
+      try {
+        if (!result.reported) {
+          // The flow process died or was killed before it could record how the run ended. markRuns folds
+          // the journals first and leaves alone runs that did end.
+          const type = result.exitCode === 130 ? "Cancelled" : "Crashed";
+          await store.markRuns(result.flowRunId, type, result.message ?? "The flow process ended before the run finished.");
+        } else await store.sync();
+        detail = store.getFlowRun(result.flowRunId);
+      } finally {
+        store.close();
+      }
+    } catch (err) {
+      process.stderr.write(`flowline: warning: could not record the run in ${home}: ${err instanceof Error ? err.message : String(err)}\n`);
+    }
+  } else if (storePromise) (await storePromise.catch(() => undefined))?.close();
+
   if (json) {
     printJson({
-      flowRun: detail ? flowRunJson(detail.flowRun) : { id: result.flowRunId, state: result.state?.type, stateName: result.state?.name, stateMessage: result.state?.message },
+      flowRun: detail ? flowRunJson(detail.flowRun) : { id: result.flowRunId ?? null, state: result.state?.type, stateName: result.state?.name, stateMessage: result.state?.message },
       taskRuns: detail ? detail.taskRuns.map(taskRunJson) : [],
       subflowRuns: detail ? detail.subflowRuns.map(flowRunJson) : [],
       result: result.result ?? null,
     });
-  } else if (result.exitCode !== 0 && result.state) {
-    const name = result.flowRunName ?? detail?.flowRun.name ?? "";
-    process.stderr.write(`Flow run '${name}' ended ${result.state.name}${result.state.message ? `: ${result.state.message}` : ""}\n`);
+  } else if (result.exitCode !== 0 && result.flowRunId) {
+    const name = result.flowRunName ?? detail?.flowRun.name ?? result.flowRunId;
+    const state = detail ? detail.flowRun.state : result.state;
+    if (state) process.stderr.write(`Flow run '${name}' ended ${state.name}${state.message ? `: ${state.message}` : ""}\n`);
   }
-  store.close();
   return result.exitCode;
 }

@@ -13,10 +13,13 @@ import type { ChildMessage, FlowSummary, ParentMessage, StartMessage } from "./p
 /** Tracks the runs still going, so an unexpected exit can mark them Crashed in the journal. */
 class TrackingSink implements EngineSink {
   readonly open = new Map<string, "flow" | "task">();
+  startedFlowRun = false;
   constructor(private readonly inner: JournalSink) {}
   emit(event: EngineEvent): void {
-    if (event.e === "flow_run") this.open.set(event.id, "flow");
-    else if (event.e === "task_run") this.open.set(event.id, "task");
+    if (event.e === "flow_run") {
+      this.open.set(event.id, "flow");
+      this.startedFlowRun = true;
+    } else if (event.e === "task_run") this.open.set(event.id, "task");
     else if (event.e === "state" && isTerminal(event.type)) this.open.delete(event.id);
     this.inner.emit(event);
   }
@@ -46,8 +49,12 @@ export function childMain(enginePath: string): void {
       });
     }
   });
-  // The process that started the run went away: cancel rather than run on unseen.
-  process.on("disconnect", () => controller.abort(new CancelledError("The process that started this flow run exited.")));
+  // The process that started the run went away: cancel rather than run on unseen, and do not outlive it
+  // for long if the flow ignores the cancel (the exit marks what is still open).
+  process.on("disconnect", () => {
+    controller.abort(new CancelledError("The process that started this flow run exited."));
+    setTimeout(() => process.exit(130), 10_000).unref();
+  });
 }
 
 async function run(start: StartMessage, signal: AbortSignal): Promise<void> {
@@ -56,11 +63,14 @@ async function run(start: StartMessage, signal: AbortSignal): Promise<void> {
   let finished = false;
   process.on("exit", (code) => {
     if (finished) return;
-    // The flow called process.exit (or the event loop emptied) before its run ended.
+    // The flow called process.exit (or the event loop emptied, or a cancelled flow would not stop) before
+    // its run ended.
     const ts = new Date().toISOString();
-    for (const [id, kind] of sink.open) {
-      sink.emit({ e: "state", kind, id, type: "Crashed", name: "Crashed", ts, message: `The flow process exited with code ${code} before the run finished (was process.exit called?).` });
-    }
+    const type = signal.aborted ? "Cancelled" : "Crashed";
+    const message = signal.aborted
+      ? "The flow run was cancelled; its process was stopped before the run ended."
+      : `The flow process exited with code ${code} before the run finished (was process.exit called?).`;
+    for (const [id, kind] of sink.open) sink.emit({ e: "state", kind, id, type, name: type, ts, message });
     sink.close();
   });
 
@@ -84,8 +94,9 @@ async function run(start: StartMessage, signal: AbortSignal): Promise<void> {
   try {
     outcome = await runFlowWithParameters(selected.flow, start.parameters, { signal });
   } catch (err) {
-    // Parameters that do not fit the flow are refused before any run starts.
-    if (err instanceof UserError) return fatal("usage", err.message);
+    // Parameters that do not fit the flow (an unknown name, ...) are refused before any run starts; so is
+    // a flow whose options cannot start a run. Either is the caller's or the flow file's to fix.
+    if (!sink.startedFlowRun) return fatal("usage", err instanceof Error ? err.message : String(err));
     throw err;
   }
   finished = true;
@@ -111,12 +122,24 @@ async function fatal(kind: "usage" | "load", message: string): Promise<void> {
 
 function loadErrorText(err: unknown, file: string): string {
   if (err instanceof UserError) return err.message;
-  // The module threw while loading: show where, in the user's own file (source maps are on).
+  const shown = path.relative(process.cwd(), file) || file;
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === "MODULE_NOT_FOUND" || code === "ERR_MODULE_NOT_FOUND") {
+    const m = /Cannot find (?:module|package) '([^']+)'/.exec((err as Error).message);
+    const from = (err as { requireStack?: string[] }).requireStack?.[0];
+    if (m && (from === undefined || from === path.resolve(file))) {
+      return `${shown} imports '${m[1]}', which is not installed; install it where the flow file can find it (npm install ${m[1]}).`;
+    }
+    return `${shown}: the flow file could not be loaded: ${(err as Error).message.split("\n")[0]}${from ? ` (imported from ${from})` : ""}.`;
+  }
+  // The module threw while loading: one line, saying where in the user's own file (source maps are on).
   const stack = err instanceof Error ? err.stack ?? `${err.name}: ${err.message}` : String(err);
   const frames = stack.split("\n");
-  const head = frames[0];
-  const userFrame = frames.find((l) => l.includes(path.resolve(file)));
-  return `${path.basename(file)} threw while loading: ${head}${userFrame ? `\n${userFrame.trim()}` : ""}`;
+  const head = err instanceof Error ? `${err.name}: ${err.message.split("\n")[0]}` : frames[0];
+  const resolved = path.resolve(file);
+  const frame = frames.find((l) => l.includes(resolved));
+  const at = frame ? /:(\d+):(\d+)\)?\s*$/.exec(frame) : null;
+  return `${shown}${at ? `:${at[1]}:${at[2]}` : ""}: the flow file threw while loading: ${head}`;
 }
 
 interface FoundFlow {

@@ -33,6 +33,11 @@ export interface RunResult {
   error?: DoneMessage["error"];
   /** Why the run could not start, or how its process ended early. */
   message?: string;
+  /**
+   * True when the flow process reported how its run ended. False when it died, was killed or exited
+   * before that: the store may still show its runs as Running until they are marked (Store.markRuns).
+   */
+  reported: boolean;
   flow?: FlowSummary;
 }
 
@@ -126,23 +131,29 @@ export class FlowProcess extends EventEmitter<RunEvents> {
             break;
         }
       });
-      this.child.on("error", (err) => {
-        fatal = { kind: "spawn", message: `Could not start ${this.request.nodePath ?? process.execPath}: ${err.message}. Check the node path setting.` };
+      this.child.on("error", (err: NodeJS.ErrnoException) => {
+        // Only a failed spawn matters here; a message that could not be sent to a process that already
+        // ended (EPIPE) is told by how the process ended.
+        if (fatal === undefined && (err.syscall ?? "").startsWith("spawn")) {
+          fatal = { kind: "spawn", message: `Could not start ${this.request.nodePath ?? process.execPath}: ${err.message}. Check the node path setting.` };
+        }
       });
       // Settles once: when the process has exited and its messages and output have been read. A process
       // it started that kept our stdout/stderr open (a grandchild with stdio "inherit") must not keep the
       // run from ending, so after the exit the output gets only a short while to drain.
       let settled = false;
+      const timers: NodeJS.Timeout[] = [];
       const settle = (code: number | null, signal: NodeJS.Signals | null) => {
         if (settled) return;
         settled = true;
         if (this.killTimer) clearTimeout(this.killTimer);
+        for (const timer of timers) clearTimeout(timer);
         if (done) {
           const exitCode = done.state.type === "Completed" ? 0 : done.state.type === "Cancelled" ? 130 : 1;
-          return resolve({ exitCode, flowRunId: done.flowRunId, flowRunName: done.flowRunName, state: done.state, result: done.result, error: done.error, flow });
+          return resolve({ exitCode, flowRunId: done.flowRunId, flowRunName: done.flowRunName, state: done.state, result: done.result, error: done.error, flow, reported: true });
         }
         if (fatal && fatal.kind !== "internal" && this.flowRunId === undefined) {
-          return resolve({ exitCode: 2, message: fatal.message, flow });
+          return resolve({ exitCode: 2, message: fatal.message, flow, reported: true });
         }
         const how = signal ? `was killed (${signal})` : `exited with code ${code}`;
         const cancelled = this.cancelRequested;
@@ -155,6 +166,7 @@ export class FlowProcess extends EventEmitter<RunEvents> {
             : { type: "Crashed", name: "Crashed", message },
           message,
           flow,
+          reported: false,
         });
       };
       this.child.on("close", (code, signal) => settle(code, signal));
@@ -162,18 +174,18 @@ export class FlowProcess extends EventEmitter<RunEvents> {
         if (this.killTimer) clearTimeout(this.killTimer);
         // Messages already sent arrive before the channel closes; output gets a moment more.
         const drain = () => {
-          setTimeout(() => {
-            this.child.stdout?.destroy();
-            this.child.stderr?.destroy();
-            settle(code, signal);
-          }, 200);
+          if (settled) return;
+          timers.push(
+            setTimeout(() => {
+              this.child.stdout?.destroy();
+              this.child.stderr?.destroy();
+              settle(code, signal);
+            }, 200),
+          );
         };
         if (this.child.connected) {
-          const wait = setTimeout(drain, 2000);
-          this.child.once("disconnect", () => {
-            clearTimeout(wait);
-            drain();
-          });
+          timers.push(setTimeout(drain, 2000));
+          this.child.once("disconnect", drain);
         } else drain();
       });
     });

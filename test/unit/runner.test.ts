@@ -1,0 +1,117 @@
+// The runner API the CLI and the extension share (src/runner/run.ts), driven with real flow processes
+// (dist/child.js running fixtures from test/fixtures). No mocks.
+import { strict as assert } from "node:assert";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import type { EngineEvent } from "../../src/engine/events";
+import { startFlowProcess, type RunRequest } from "../../src/runner/run";
+
+const REPO = path.resolve(__dirname, "..", "..");
+const FIXTURES = path.join(REPO, "test", "fixtures");
+const dirs: string[] = [];
+
+function workspace(...fixtures: string[]): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "flowline-runner-"));
+  dirs.push(dir);
+  for (const f of fixtures) fs.copyFileSync(path.join(FIXTURES, f), path.join(dir, f));
+  return dir;
+}
+
+function request(dir: string, file: string, more: Partial<RunRequest> = {}): RunRequest {
+  return { file: path.join(dir, file), home: path.join(dir, ".flowline"), cwd: dir, env: { NODE_OPTIONS: "" }, ...more };
+}
+
+async function waitForFile(file: string, timeoutMs = 10_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  while (!fs.existsSync(file) || fs.readFileSync(file, "utf8") === "") {
+    if (Date.now() > deadline) throw new Error(`${file} did not appear within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return fs.readFileSync(file, "utf8");
+}
+
+describe("runner: FlowProcess", function () {
+  this.timeout(20_000);
+
+  before(function () {
+    this.timeout(120_000);
+    // The flow process runs dist/child.js and dist/flowline.js: rebuild them when a source is newer.
+    const outputs = ["flowline.js", "child.js"].map((f) => path.join(REPO, "dist", f));
+    const built = Math.min(...outputs.map((f) => (fs.existsSync(f) ? fs.statSync(f).mtimeMs : 0)));
+    const sources = fs.readdirSync(path.join(REPO, "src"), { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ts"));
+    const newest = Math.max(...sources.map((f) => fs.statSync(path.join(REPO, "src", f)).mtimeMs));
+    if (newest > built) execFileSync(process.execPath, ["esbuild.mjs"], { cwd: REPO, stdio: "inherit" });
+  });
+
+  after(() => {
+    for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("streams the run's events live and reports how the run ended (reported: true)", async () => {
+    const dir = workspace("hello.ts");
+    const proc = startFlowProcess(request(dir, "hello.ts"));
+    const events: EngineEvent[] = [];
+    let loaded: unknown;
+    proc.on("event", (e) => events.push(e));
+    proc.on("loaded", (flow) => (loaded = flow));
+    const result = await proc.done;
+    assert.equal(result.exitCode, 0);
+    assert.equal(result.reported, true);
+    assert.equal(result.state?.type, "Completed");
+    assert.deepEqual(loaded, { exportName: "myFlow", name: "my-flow" });
+    assert.equal(events.filter((e) => e.e === "task_run").length, 3);
+    const flowRun = events.find((e) => e.e === "flow_run");
+    assert.ok(flowRun && flowRun.e === "flow_run");
+    assert.equal(result.flowRunId, flowRun.id);
+  });
+
+  it("cancel() ends a flow that ignores it after cancelGraceSeconds, killing its process (reported: false)", async () => {
+    const dir = workspace("busy.ts");
+    const proc = startFlowProcess(request(dir, "busy.ts", { cancelGraceSeconds: 0.5 }));
+    const pid = Number(await waitForFile(path.join(dir, "started.txt")));
+    await new Promise((r) => setTimeout(r, 100));
+    const t0 = Date.now();
+    proc.cancel();
+    const result = await proc.done;
+    assert.equal(result.exitCode, 130);
+    assert.equal(result.reported, false);
+    assert.equal(result.state?.type, "Cancelled");
+    assert.ok(result.flowRunId);
+    assert.ok(Date.now() - t0 < 3_000, `took ${Date.now() - t0} ms`);
+    assert.throws(() => process.kill(pid, 0), /ESRCH/);
+  });
+
+  it("a flow that listens to its signal ends Cancelled by itself on cancel() (reported: true)", async () => {
+    const dir = workspace("cancellable.ts");
+    const proc = startFlowProcess(request(dir, "cancellable.ts"));
+    await waitForFile(path.join(dir, "started.txt"));
+    proc.cancel("Stopped by the test.");
+    const result = await proc.done;
+    assert.equal(result.exitCode, 130);
+    assert.equal(result.reported, true);
+    assert.equal(result.state?.type, "Cancelled");
+    assert.match(fs.readFileSync(path.join(dir, "aborted.txt"), "utf8"), /Stopped by the test\./);
+  });
+
+  it("a node binary that cannot be started is a clear 'could not start' (exit code 2)", async () => {
+    const dir = workspace("hello.ts");
+    const result = await startFlowProcess(request(dir, "hello.ts", { nodePath: path.join(dir, "no-such-node") })).done;
+    assert.equal(result.exitCode, 2);
+    assert.match(result.message ?? "", /Could not start .*no-such-node.*ENOENT/);
+  });
+
+  it("a crash is Crashed with how the process ended (reported: false)", async () => {
+    const dir = workspace("killable.ts");
+    const proc = startFlowProcess(request(dir, "killable.ts"));
+    const pid = Number(await waitForFile(path.join(dir, "pid.txt")));
+    assert.equal(pid, proc.pid);
+    process.kill(pid, "SIGKILL");
+    const result = await proc.done;
+    assert.equal(result.exitCode, 1);
+    assert.equal(result.reported, false);
+    assert.equal(result.state?.type, "Crashed");
+    assert.match(result.message ?? "", /killed \(SIGKILL\)/);
+  });
+});
