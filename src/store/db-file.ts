@@ -26,8 +26,19 @@ export interface LoadedDatabase {
 
 const SQLITE_HEADER = Buffer.from("SQLite format 3\0", "latin1");
 
+/**
+ * Connection settings, lost whenever sql.js reopens the database (every load and every export()). The file
+ * already lives in memory (Emscripten's MEMFS), so: keep the rollback journal in memory too, and give the
+ * page cache room (32 MiB) so a big fold does not spill mid-transaction and reads do not copy the same
+ * pages out of MEMFS again and again.
+ */
+export function tuneConnection(db: Database): void {
+  db.exec("PRAGMA journal_mode = MEMORY; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -32768");
+}
+
 export function freshDatabase(SQL: SqlJsStatic, file: string): Database {
   const db = new SQL.Database();
+  tuneConnection(db);
   migrate(db, file);
   return db;
 }
@@ -55,6 +66,7 @@ export function loadDatabase(SQL: SqlJsStatic, file: string, check: boolean): Lo
   try {
     let version: number;
     try {
+      tuneConnection(db);
       version = schemaVersion(db);
       if (check) {
         const result = db.exec("PRAGMA quick_check")[0]?.values.map((r) => String(r[0])) ?? [];

@@ -5,6 +5,7 @@ import type { EngineEvent } from "../engine/events";
 import { journalPid } from "../engine/home";
 import { isProcessAlive } from "./lock";
 import { isoTime, parseEventLine } from "./events-parse";
+import { refreshLatest } from "./artifacts";
 import { RunBuffer } from "./run-buffer";
 import { Statements } from "./statements";
 import { crashJournalRuns } from "./marks";
@@ -52,6 +53,7 @@ export function foldJournals(db: Database, dir: string, options: FoldOptions): F
   const names = listJournals(dir);
   const present = new Set(names);
   const st = new Statements(db);
+  const touchedKeys = new Set<string>();
   db.exec("BEGIN");
   try {
     // Rows of journals that are gone. Not a reason to write the file: they go with the next write.
@@ -68,7 +70,7 @@ export function foldJournals(db: Database, dir: string, options: FoldOptions): F
       // Liveness before reading: a writer found dead cannot append after our read.
       const alive = isProcessAlive(pid);
       const before = row.foldedBytes;
-      foldOne(st, path.join(dir, name), name, pid, alive, row, out, options.warn);
+      foldOne(st, path.join(dir, name), name, pid, alive, row, out, touchedKeys, options.warn);
       if (row.foldedBytes !== before) {
         st.run("journal", [name, row.foldedBytes, row.closed ? 1 : 0, 0]);
         out.changed = true;
@@ -76,6 +78,7 @@ export function foldJournals(db: Database, dir: string, options: FoldOptions): F
       pending.push({ name, pid, alive, row });
     }
 
+    refreshLatest(db, touchedKeys);
     if (options.beforeFinish?.(db, st)) out.changed = true;
 
     const ts = now().toISOString();
@@ -108,7 +111,7 @@ function readJournalRows(db: Database): Map<string, JournalRow> {
   return rows;
 }
 
-/** Journal files, oldest first (by name is good enough: order between journals does not matter). */
+/** Journal files in name order (order between journals does not matter: each holds its own runs). */
 function listJournals(dir: string): string[] {
   try {
     return fs
@@ -130,6 +133,7 @@ function foldOne(
   alive: boolean,
   row: JournalRow,
   out: FoldOutcome,
+  touchedKeys: Set<string>,
   warn: (message: string) => void,
 ): void {
   const bytes = readFrom(file, row.foldedBytes, warn);
@@ -143,24 +147,25 @@ function foldOne(
     );
   }
   if (complete > 0) {
-    const lines = bytes.toString("utf8", 0, complete).split("\n");
-    lines.pop(); // empty string after the last "\n"
     let malformed = 0;
     let firstProblem = "";
     const runs = new RunBuffer(st, name);
-    for (let i = 0; i < lines.length; i++) {
+    // Decode line by line rather than split(): each line's string dies young, which keeps GC cheap.
+    for (let start = 0; start < complete; ) {
+      const end = bytes.indexOf(0x0a, start);
+      const line = bytes.toString("utf8", start, end);
+      const lineStart = start;
+      start = end + 1;
       try {
-        const event = parseEventLine(lines[i]);
+        const event = parseEventLine(line);
         if (!event) continue;
         applyEvent(st, runs, event);
+        if (event.e === "artifact" && event.key) touchedKeys.add(event.key);
         if (event.e === "close") row.closed = true;
         out.eventsFolded++;
       } catch (err) {
         // Not only MalformedEvent: a line the database rejects must not block every later line forever.
-        if (malformed++ === 0) {
-          const at = row.foldedBytes + Buffer.byteLength(lines.slice(0, i).join("\n")) + (i > 0 ? 1 : 0);
-          firstProblem = `first at byte ${at}: ${(err as Error).message}`;
-        }
+        if (malformed++ === 0) firstProblem = `first at byte ${row.foldedBytes + lineStart}: ${(err as Error).message}`;
       }
     }
     runs.flush();

@@ -2,10 +2,11 @@ import * as fs from "node:fs";
 import type { Database, SqlJsStatic } from "sql.js";
 import { dbPath, journalDir, storageDir } from "../engine/home";
 import { MISSING, fileSignature, writeFileAtomic, type FileSignature } from "./atomic-file";
-import { CorruptDatabaseError, freshDatabase, loadDatabase, moveAside } from "./db-file";
-import { foldJournals } from "./fold";
+import { CorruptDatabaseError, freshDatabase, loadDatabase, moveAside, tuneConnection } from "./db-file";
+import { foldJournals, type FoldOutcome } from "./fold";
 import { acquireLock, type LockOptions } from "./lock";
 import { markRunTree } from "./marks";
+import * as artifacts from "./artifacts";
 import * as q from "./queries";
 import { loadSqlJs } from "./sqljs";
 import type { Statements } from "./statements";
@@ -70,6 +71,14 @@ export async function openStore(home: string, opts: OpenStoreOptions = {}): Prom
 
 type RunMark = "Crashed" | "Cancelled";
 
+const NOTHING_FOLDED: FoldOutcome = {
+  eventsFolded: 0,
+  malformedLines: 0,
+  runsCrashed: 0,
+  changed: false,
+  finishedFiles: [],
+};
+
 interface Change<T> {
   value: T;
   changed: boolean;
@@ -88,6 +97,8 @@ export class Store {
   /** The in-memory copy has changes the file lacks (new or migrated database): write at the next lock. */
   private dirty = false;
   private corruptSeen: FileSignature | undefined;
+  /** Run SQLite's quick_check on the next load under the lock (it reads every page: once per open). */
+  private verifyNextLoad = true;
   /** Serialises this instance's locked sections; other processes are kept out by the lock file. */
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
@@ -109,11 +120,12 @@ export class Store {
     try {
       const loaded = loadDatabase(this.SQL, this.dbFile, true);
       this.replace(loaded.db, loaded.signature, loaded.dirty);
+      this.verifyNextLoad = false;
       if (!loaded.dirty) return;
     } catch (err) {
       if (!(err instanceof CorruptDatabaseError)) throw err;
     }
-    await this.locked(() => ({ value: undefined, changed: false }));
+    await this.locked(undefined);
   }
 
   // ---- writes (under the lock) ----
@@ -130,9 +142,8 @@ export class Store {
    * Returns the number of runs marked.
    */
   async markRuns(flowRunId: string, type: RunMark, message: string): Promise<number> {
-    const ts = new Date().toISOString();
     const { value } = await this.locked((db, st) => {
-      const n = markRunTree(db, st, flowRunId, type, message, ts);
+      const n = markRunTree(db, st, flowRunId, type, message, new Date().toISOString());
       return { value: n, changed: n > 0 };
     });
     return value;
@@ -141,9 +152,8 @@ export class Store {
   /** Deletes one artifact version. Returns false when there is no artifact with that id. */
   async deleteArtifact(id: string): Promise<boolean> {
     const { value } = await this.locked((db) => {
-      db.run("DELETE FROM artifacts WHERE id = ?", [id]);
-      const n = db.getRowsModified();
-      return { value: n > 0, changed: n > 0 };
+      const deleted = artifacts.deleteArtifact(db, id);
+      return { value: deleted, changed: deleted };
     });
     return value;
   }
@@ -151,8 +161,7 @@ export class Store {
   /** Deletes every version of a key. Returns how many were deleted. */
   async deleteArtifactKey(key: string): Promise<number> {
     const { value } = await this.locked((db) => {
-      db.run("DELETE FROM artifacts WHERE key = ?", [key]);
-      const n = db.getRowsModified();
+      const n = artifacts.deleteArtifactKey(db, key);
       return { value: n, changed: n > 0 };
     });
     return value;
@@ -260,40 +269,72 @@ export class Store {
   private reloadLocked(): Database {
     if (fileSignature(this.dbFile) === this.signature && this.db) return this.db;
     try {
-      const loaded = loadDatabase(this.SQL, this.dbFile, true);
+      const loaded = loadDatabase(this.SQL, this.dbFile, this.verifyNextLoad);
       this.replace(loaded.db, loaded.signature, loaded.dirty);
+      this.verifyNextLoad = false;
     } catch (err) {
       if (!(err instanceof CorruptDatabaseError)) throw err;
-      const aside = moveAside(this.dbFile);
-      this.warn(
-        `${err.message} It was moved to ${aside} and a new, empty database was started at ${this.dbFile}. ` +
-          `Runs still in journals will be folded into it; older history is in the moved file.`,
-      );
-      this.replace(freshDatabase(this.SQL, this.dbFile), MISSING, true);
+      this.startAfresh(err);
     }
     return this.db as Database;
+  }
+
+  private startAfresh(err: CorruptDatabaseError): void {
+    const aside = moveAside(this.dbFile);
+    this.warn(
+      `${err.message} It was moved to ${aside} and a new, empty database was started at ${this.dbFile}. ` +
+        `Runs still in journals will be folded into it; older history is in the moved file.`,
+    );
+    this.replace(freshDatabase(this.SQL, this.dbFile), MISSING, true);
+  }
+
+  /**
+   * Folds (running `op`). Damage that the cheap load checks missed shows up here as SQLite errors: if the
+   * file we loaded is still the one on disk, it is moved aside and the fold is redone on a new database.
+   */
+  private foldChecked<T>(op: ((db: Database, st: Statements) => Change<T>) | undefined): {
+    outcome: FoldOutcome;
+    value: T | undefined;
+  } {
+    let value: T | undefined;
+    const fold = (db: Database): FoldOutcome =>
+      op
+        ? foldJournals(db, this.journalDir, {
+            warn: (m) => this.warn(m),
+            beforeFinish: (d, st) => {
+              const change = op(d, st);
+              value = change.value;
+              return change.changed;
+            },
+          })
+        : NOTHING_FOLDED; // opening: only create/migrate/repair the file; folding is sync()'s job
+    try {
+      const outcome = fold(this.reloadLocked());
+      return { outcome, value };
+    } catch (err) {
+      const damaged =
+        err instanceof Error && /database disk image is malformed|file is not a database/i.test(err.message);
+      if (!damaged || this.signature === MISSING || fileSignature(this.dbFile) !== this.signature) throw err;
+      this.startAfresh(new CorruptDatabaseError(this.dbFile, (err as Error).message));
+      const outcome = fold(this.db as Database);
+      return { outcome, value };
+    }
   }
 
   /**
    * The one write path: lock, reload if changed, fold journals, run `op` in the fold's transaction,
    * write the file if anything changed, delete finished journals, unlock.
    */
-  private locked<T>(op: (db: Database, st: Statements) => Change<T>): Promise<{ value: T; sync: SyncResult }> {
+  private locked<T>(
+    op: ((db: Database, st: Statements) => Change<T>) | undefined,
+  ): Promise<{ value: T; sync: SyncResult }> {
     this.assertOpen();
     const run = async () => {
       this.assertOpen();
       const lock = await acquireLock(this.lockFile, this.opts.lock);
       try {
-        const db = this.reloadLocked();
-        let value: T | undefined;
-        const outcome = foldJournals(db, this.journalDir, {
-          warn: (m) => this.warn(m),
-          beforeFinish: (d, st) => {
-            const change = op(d, st);
-            value = change.value;
-            return change.changed;
-          },
-        });
+        this.assertOpen(); // closed while we waited for the lock
+        const { outcome, value } = this.foldChecked(op);
         const sync: SyncResult = {
           eventsFolded: outcome.eventsFolded,
           journalsRemoved: 0,
@@ -303,7 +344,9 @@ export class Store {
         };
         if (outcome.changed) this.dirty = true;
         if (this.dirty) {
+          const db = this.db as Database;
           this.signature = writeFileAtomic(this.dbFile, db.export());
+          tuneConnection(db); // export() reopened the connection
           this.dirty = false;
           sync.wrote = true;
         }

@@ -63,7 +63,8 @@ export async function acquireLock(file: string, options: LockOptions = {}): Prom
         : "whose content cannot be read";
       throw new Error(
         `Timed out after ${Math.round(timeoutMs / 1000)} s waiting for the Flowline database lock ${file} (${who}). ` +
-          `If no other Flowline process (CLI run, VS Code window) is working on this folder, delete ${file} and try again.`,
+          `If no other Flowline process (CLI run, VS Code window) is working on this folder, ` +
+          `delete ${file} and try again.`,
       );
     }
     // Exponential back-off with jitter so waiting processes do not retry in lock-step.

@@ -110,13 +110,16 @@ export function listFlowRuns(db: Database, opts: ListFlowRunsOptions = {}): Flow
   const where = opts.flowName !== undefined ? "WHERE flow_name = ?" : "";
   const params: SqlValue[] = opts.flowName !== undefined ? [opts.flowName] : [];
   const limit = opts.limit !== undefined ? `LIMIT ${Math.max(0, Math.floor(opts.limit))}` : "";
-  return all(db, `SELECT ${FLOW_COLS} FROM flow_runs ${where} ORDER BY created DESC, rowid DESC ${limit}`, params, flowRun);
+  const sql = `SELECT ${FLOW_COLS} FROM flow_runs ${where} ORDER BY created DESC, rowid DESC ${limit}`;
+  return all(db, sql, params, flowRun);
 }
 
 /** Finds a flow run by its id or a unique prefix of it. */
 export function getFlowRun(db: Database, idOrPrefix: string): FlowRunDetail {
   const wanted = idOrPrefix.trim();
-  if (wanted === "") throw new StoreLookupError("No flow run id given. Pass an id (or its first characters).", "invalid");
+  if (wanted === "") {
+    throw new StoreLookupError("No flow run id given. Pass an id (or its first characters).", "invalid");
+  }
   let runs = all(db, `SELECT ${FLOW_COLS} FROM flow_runs WHERE id = ?`, [wanted], flowRun);
   if (runs.length === 0) {
     runs = all(
@@ -143,7 +146,12 @@ export function getFlowRun(db: Database, idOrPrefix: string): FlowRunDetail {
   const run = runs[0];
   return {
     flowRun: run,
-    taskRuns: all(db, `SELECT ${TASK_COLS} FROM task_runs WHERE flow_run_id = ? ORDER BY created, rowid`, [run.id], taskRun),
+    taskRuns: all(
+      db,
+      `SELECT ${TASK_COLS} FROM task_runs WHERE flow_run_id = ? ORDER BY created, rowid`,
+      [run.id],
+      taskRun,
+    ),
     subflowRuns: all(
       db,
       `SELECT ${FLOW_COLS} FROM flow_runs WHERE parent_flow_run_id = ? ORDER BY created, rowid`,
@@ -202,16 +210,28 @@ export function getLogs(db: Database, opts: GetLogsOptions): LogEntry[] {
 export function lookupCache(db: Database, cacheKey: string, now: Date): CacheEntry | undefined {
   return all(
     db,
-    "SELECT storage_key, task_run_id, expires_at FROM cache WHERE cache_key = ? AND (expires_at IS NULL OR expires_at > ?)",
+    `SELECT storage_key, task_run_id, expires_at FROM cache
+      WHERE cache_key = ? AND (expires_at IS NULL OR expires_at > ?)`,
     [cacheKey, now.toISOString()],
     (r) => ({ storageKey: str(r[0]), taskRunId: optStr(r[1]), expiresAt: optStr(r[2]) }),
   )[0];
 }
 
-function artifactCols(includeData: boolean, alias = ""): string {
-  const a = alias ? `${alias}.` : "";
-  const data = includeData ? `${a}data` : "NULL";
-  return `${a}id, ${a}key, ${a}type, ${a}description, ${data}, ${a}flow_run_id, ${a}task_run_id, ${a}created, ${a}updated, ${a}seq`;
+const ARTIFACT_COLS = [
+  "id",
+  "key",
+  "type",
+  "description",
+  "data",
+  "flow_run_id",
+  "task_run_id",
+  "created",
+  "updated",
+  "seq",
+];
+
+function artifactCols(includeData: boolean, alias: string): string {
+  return ARTIFACT_COLS.map((c) => (c === "data" && !includeData ? "NULL" : `${alias}.${c}`)).join(", ");
 }
 
 function artifact(r: Row): Artifact {
@@ -231,10 +251,7 @@ function artifact(r: Row): Artifact {
 
 const NEWEST_FIRST = "ORDER BY a.created DESC, a.seq DESC";
 
-/**
- * Artifacts, newest first. With `latestOnly`, the latest version of each key is found by walking the
- * distinct keys of the (key, created, seq) index and taking the top entry of each: O(keys · log n).
- */
+/** Artifacts, newest first. `latestOnly` reads the `artifact_latest` table (one row per key). */
 export function listArtifacts(db: Database, opts: ListArtifactsOptions = {}): Artifact[] {
   const conds: string[] = [];
   const params: SqlValue[] = [];
@@ -257,14 +274,10 @@ export function listArtifacts(db: Database, opts: ListArtifactsOptions = {}): Ar
   if (!opts.latestOnly) {
     return all(db, `SELECT ${cols} FROM artifacts a ${where} ${NEWEST_FIRST} ${limit}`, params, artifact);
   }
-  const keys = `WITH RECURSIVE keys(k) AS (
-      SELECT MIN(key) FROM artifacts WHERE key IS NOT NULL
-      UNION ALL
-      SELECT (SELECT MIN(key) FROM artifacts WHERE key > keys.k) FROM keys WHERE keys.k IS NOT NULL)`;
-  const latest = "(SELECT seq FROM artifacts WHERE key = keys.k ORDER BY created DESC, seq DESC LIMIT 1)";
   return all(
     db,
-    `${keys} SELECT ${cols} FROM keys JOIN artifacts a ON a.seq = ${latest} ${where} ${NEWEST_FIRST} ${limit}`,
+    `SELECT ${cols} FROM artifact_latest l JOIN artifacts a ON a.seq = l.seq ${where}
+      ORDER BY l.created DESC, l.seq DESC ${limit}`,
     params,
     artifact,
   );

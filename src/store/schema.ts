@@ -82,7 +82,7 @@ const MIGRATIONS: readonly Migration[] = [
       -- Logs are always read per flow run (a task's lines are filtered from its flow run's).
       CREATE INDEX logs_flow_run ON logs (flow_run_id, seq);
 
-      -- seq is AUTOINCREMENT so it never goes back after a delete: it orders versions created in the same ms.
+      -- seq orders versions created in the same ms (v2 makes it AUTOINCREMENT: never reused after a delete).
       CREATE TABLE artifacts (
         seq INTEGER PRIMARY KEY,
         id TEXT NOT NULL UNIQUE,
@@ -117,6 +117,43 @@ const MIGRATIONS: readonly Migration[] = [
       );
     `);
   },
+  // v2: artifact seq never reused (AUTOINCREMENT), and artifact_latest, the latest version of each key, kept
+  // up to date by artifacts.ts (refreshLatest) after every insert or delete, so listing the latest of every
+  // key is one index scan instead of a seek per key.
+  (db) => {
+    db.exec(`
+      CREATE TABLE artifacts_v2 (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        key TEXT,
+        type TEXT NOT NULL,
+        description TEXT,
+        data TEXT,
+        flow_run_id TEXT,
+        task_run_id TEXT,
+        created TEXT NOT NULL,
+        updated TEXT NOT NULL
+      );
+      INSERT INTO artifacts_v2 SELECT seq, id, key, type, description, data, flow_run_id, task_run_id, created, updated
+        FROM artifacts ORDER BY seq;
+      DROP TABLE artifacts;
+      ALTER TABLE artifacts_v2 RENAME TO artifacts;
+      CREATE INDEX artifacts_key ON artifacts (key, created, seq);
+      CREATE INDEX artifacts_created ON artifacts (created, seq);
+      CREATE INDEX artifacts_flow_run ON artifacts (flow_run_id);
+
+      CREATE TABLE artifact_latest (
+        key TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL,
+        created TEXT NOT NULL
+      );
+      CREATE INDEX artifact_latest_created ON artifact_latest (created, seq);
+      INSERT INTO artifact_latest (key, seq, created)
+        SELECT key, seq, created FROM artifacts a
+        WHERE key IS NOT NULL
+          AND seq = (SELECT seq FROM artifacts b WHERE b.key = a.key ORDER BY created DESC, seq DESC LIMIT 1);
+    `);
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -139,15 +176,18 @@ export function schemaVersion(db: Database): number {
   return Number(rows[0]?.values[0]?.[0] ?? 0);
 }
 
-/** Brings `db` to SCHEMA_VERSION. Returns true when it changed anything. Throws NewerSchemaError. */
-export function migrate(db: Database, file: string): boolean {
+/**
+ * Brings `db` to SCHEMA_VERSION (or `target`, for tests of later migrations). Returns true when it changed
+ * anything. Throws NewerSchemaError.
+ */
+export function migrate(db: Database, file: string, target = SCHEMA_VERSION): boolean {
   const from = schemaVersion(db);
   if (from > SCHEMA_VERSION) throw new NewerSchemaError(file, from);
-  if (from === SCHEMA_VERSION) return false;
+  if (from >= target) return false;
   db.exec("BEGIN");
   try {
-    for (let v = from; v < SCHEMA_VERSION; v++) MIGRATIONS[v](db);
-    db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+    for (let v = from; v < target; v++) MIGRATIONS[v](db);
+    db.exec(`PRAGMA user_version = ${target}`);
     db.exec("COMMIT");
   } catch (err) {
     db.exec("ROLLBACK");

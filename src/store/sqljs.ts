@@ -1,4 +1,5 @@
 import * as fs from "node:fs";
+import * as path from "node:path";
 import type { SqlJsStatic } from "sql.js";
 
 // Loads sql.js's WebAssembly once per process, and only when a store is first opened (it costs ~16 ms,
@@ -13,8 +14,13 @@ export function setSqlWasmPath(wasmPath: string | undefined): void {
   wasmPathOverride = wasmPath;
 }
 
+/** The installed sql.js package's wasm; in a bundle without node_modules, the copy shipped next to it. */
 function defaultWasmPath(): string {
-  return require.resolve("sql.js/dist/sql-wasm.wasm");
+  try {
+    return require.resolve("sql.js/dist/sql-wasm.wasm");
+  } catch {
+    return path.join(__dirname, "sql-wasm.wasm");
+  }
 }
 
 export function loadSqlJs(wasmPath?: string): Promise<SqlJsStatic> {

@@ -29,8 +29,8 @@ const SQL = {
   history: `INSERT INTO state_history (run_id, kind, type, name, message, ts) VALUES (?1, ?2, ?3, ?4, ?5, ?6)`,
   log: `INSERT INTO logs (flow_run_id, task_run_id, level, message, ts) VALUES (?1, ?2, ?3, ?4, ?5)`,
   taskFlowRun: `SELECT flow_run_id FROM task_runs WHERE id = ?1`,
-  artifact: `INSERT OR IGNORE INTO artifacts (id, key, type, description, data, flow_run_id, task_run_id, created, updated)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)`,
+  artifact: `INSERT OR IGNORE INTO artifacts (id, key, type, description, data, flow_run_id, task_run_id, created,
+      updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)`,
   artifactUpdate: `UPDATE artifacts SET data = ?2, description = COALESCE(?3, description), updated = ?4 WHERE id = ?1`,
   cache: `INSERT INTO cache (cache_key, storage_key, task_run_id, created, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)
     ON CONFLICT (cache_key) DO UPDATE SET storage_key = excluded.storage_key, task_run_id = excluded.task_run_id,
@@ -48,13 +48,7 @@ export class Statements {
   constructor(private readonly db: Database) {}
 
   run(name: StatementName, params: SqlValue[]): void {
-    const t0 = performance.now();
     this.statement(name).run(params);
-    const g = globalThis as unknown as { T: Record<string, [number, number]> };
-    g.T ??= {};
-    const e = (g.T[name] ??= [0, 0]);
-    e[0] += performance.now() - t0;
-    e[1]++;
   }
 
   private statement(name: StatementName): Statement {
