@@ -39,9 +39,8 @@ export async function runCommand(args: string[]): Promise<number> {
   }
   const json = values.json === true;
   const home = resolveHome(process.cwd());
-  const proc = startFlowProcess({ file: absolute, flow, parameters, home, cwd: process.cwd() });
-  // sql.js loads while the flow runs (the store is needed only at the end), once the flow file has
-  // loaded: a file that does not compile or load leaves no database behind.
+  // sql.js loads while the flow runs (the store is needed only at the end, and for cache lookups), once
+  // the flow file has loaded: a file that does not compile or load leaves no database behind.
   let storePromise: Promise<Store> | undefined;
   const openStoreOnce = () => {
     if (!storePromise) {
@@ -50,6 +49,12 @@ export async function runCommand(args: string[]): Promise<number> {
     }
     return storePromise;
   };
+  const cacheLookup = async (cacheKey: string, now: Date) => {
+    const store = await openStoreOnce();
+    await store.sync();
+    return store.lookupCache(cacheKey, now)?.storageKey;
+  };
+  const proc = startFlowProcess({ file: absolute, flow, parameters, home, cwd: process.cwd(), cacheLookup });
   proc.once("loaded", () => void openStoreOnce());
 
   const labels = new Map<string, string>();

@@ -1,11 +1,11 @@
 import * as path from "node:path";
-import { configureEngine, JournalSink, type EngineSink } from "../engine/config";
+import { configureEngine, JournalSink, type CacheHit, type EngineSink } from "../engine/config";
 import { CancelledError, UserError } from "../engine/errors";
 import { isTerminal, type EngineEvent } from "../engine/events";
 import { adoptExportNames, flowRegistry, isFlow, runFlowWithParameters, type Flow } from "../engine/flow";
 import { toJsonSafe } from "../engine/json-safe";
 import { aliasFlowline, loadFlowFile } from "./load-flow-file";
-import type { ChildMessage, FlowSummary, ParentMessage, StartMessage } from "./protocol";
+import type { CacheReplyMessage, ChildMessage, FlowSummary, ParentMessage, StartMessage } from "./protocol";
 
 // The child process that runs a user's flow. It is started by the runner with an IPC channel, gets a
 // `start` message, runs the flow, reports events as they happen and how the run ended, then exits.
@@ -34,13 +34,34 @@ function send(message: ChildMessage): Promise<void> {
   });
 }
 
+const cacheLookups = new Map<number, { resolve(hit: CacheHit | undefined): void; reject(err: Error): void }>();
+let nextLookup = 1;
+
+/** Cache lookups go to the parent, which has the store open: this process never loads sql.js. */
+function askParentCache(_home: string, cacheKey: string, now: Date): Promise<CacheHit | undefined> {
+  return new Promise((resolve, reject) => {
+    const id = nextLookup++;
+    cacheLookups.set(id, { resolve, reject });
+    void send({ type: "cache_lookup", id, cacheKey, now: now.toISOString() });
+  });
+}
+
+function answerCacheLookup(reply: CacheReplyMessage): void {
+  const waiting = cacheLookups.get(reply.id);
+  if (!waiting) return;
+  cacheLookups.delete(reply.id);
+  if (reply.error !== undefined) waiting.reject(new Error(reply.error));
+  else waiting.resolve(reply.storageKey !== undefined ? { storageKey: reply.storageKey } : undefined);
+}
+
 export function childMain(enginePath: string): void {
   aliasFlowline(enginePath);
   const controller = new AbortController();
   let started = false;
   process.on("message", (raw: unknown) => {
     const message = raw as ParentMessage;
-    if (message.type === "cancel") controller.abort(new CancelledError(message.reason ?? "The flow run was cancelled."));
+    if (message.type === "cache_reply") answerCacheLookup(message);
+    else if (message.type === "cancel") controller.abort(new CancelledError(message.reason ?? "The flow run was cancelled."));
     else if (message.type === "start" && !started) {
       started = true;
       run(message, controller.signal).catch(async (err: unknown) => {
@@ -59,7 +80,7 @@ export function childMain(enginePath: string): void {
 
 async function run(start: StartMessage, signal: AbortSignal): Promise<void> {
   const sink = new TrackingSink(new JournalSink(start.home, (events) => void send({ type: "events", events })));
-  configureEngine({ home: start.home, sink, consoleLogs: false });
+  configureEngine({ home: start.home, sink, consoleLogs: false, ...(start.parentCache ? { cacheIndex: askParentCache } : {}) });
   let finished = false;
   process.on("exit", (code) => {
     if (finished) return;
@@ -76,7 +97,7 @@ async function run(start: StartMessage, signal: AbortSignal): Promise<void> {
 
   let exports: Record<string, unknown>;
   try {
-    exports = await loadFlowFile(start.file);
+    exports = await loadFlowFile(start.file, start.home);
   } catch (err) {
     return fatal(err instanceof UserError ? "load" : "load", loadErrorText(err, start.file));
   }

@@ -3,6 +3,7 @@ import * as path from "node:path";
 import Module from "node:module";
 import type { BuildFailure, Message } from "esbuild";
 import { UserError } from "../engine/errors";
+import { readCachedBuild, tsconfigsAbove, writeCachedBuild } from "./build-cache";
 
 // Loads a user's flow file (TS or JS, ESM or CJS syntax) in this process: esbuild bundles the file and
 // the workspace files it imports into one CommonJS module, leaving packages external so they resolve
@@ -27,13 +28,14 @@ export function aliasFlowline(enginePath: string): void {
   };
 }
 
-export async function loadFlowFile(file: string): Promise<Record<string, unknown>> {
+/** Loads a flow file; with `home`, an unchanged file's compiled code is reused from the build cache. */
+export async function loadFlowFile(file: string, home?: string): Promise<Record<string, unknown>> {
   const ext = path.extname(file).toLowerCase();
   if (!fs.existsSync(file)) throw new UserError(`No such flow file: ${file}. Check the path.`);
   if (!fs.statSync(file).isFile()) throw new UserError(`${file} is not a file; give the path of a .ts or .js flow file.`);
   if (!SUPPORTED.has(ext)) throw new UserError(`${file} is not a TypeScript or JavaScript file (${[...SUPPORTED].join(", ")}).`);
 
-  const code = await compile(file);
+  const code = await compile(file, home);
   const filename = path.resolve(file);
   const m = new Module(filename, undefined) as Module & { _compile(code: string, filename: string): void; paths: string[] };
   m.filename = filename;
@@ -43,11 +45,17 @@ export async function loadFlowFile(file: string): Promise<Record<string, unknown
   return m.exports as Record<string, unknown>;
 }
 
-async function compile(file: string): Promise<string> {
+async function compile(file: string, home: string | undefined): Promise<string> {
+  const cacheVersion = `${process.version}`;
+  if (home) {
+    const cached = readCachedBuild(home, file, cacheVersion);
+    if (cached !== undefined) return cached;
+  }
   const esbuild = await import("esbuild");
   const dir = path.dirname(path.resolve(file));
   try {
     const result = await esbuild.build({
+      metafile: true,
       entryPoints: [path.resolve(file)],
       bundle: true,
       write: false,
@@ -67,7 +75,12 @@ async function compile(file: string): Promise<string> {
       define: { "import.meta.url": "__flowline_import_meta_url", "import.meta.dirname": "__dirname", "import.meta.filename": "__filename" },
       banner: { js: 'var __flowline_import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
     });
-    return result.outputFiles[0].text;
+    const code = result.outputFiles[0].text;
+    if (home) {
+      const inputs = Object.keys(result.metafile.inputs).filter((p) => !p.includes(":")).map((p) => path.resolve(dir, p));
+      writeCachedBuild(home, file, cacheVersion, [...inputs, ...tsconfigsAbove(dir)], code);
+    }
+    return code;
   } catch (err) {
     throw new UserError(describeBuildFailure(err, dir));
   }

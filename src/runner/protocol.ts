@@ -11,6 +11,8 @@ export interface StartMessage {
   flow?: string;
   parameters: Record<string, unknown>;
   home: string;
+  /** The parent answers cache lookups (it has the store open), so the flow process need not load sql.js. */
+  parentCache?: boolean;
 }
 
 export interface CancelMessage {
@@ -18,7 +20,15 @@ export interface CancelMessage {
   reason?: string;
 }
 
-export type ParentMessage = StartMessage | CancelMessage;
+/** The answer to a CacheLookupMessage: the storage key of an unexpired cached result, if any. */
+export interface CacheReplyMessage {
+  type: "cache_reply";
+  id: number;
+  storageKey?: string;
+  error?: string;
+}
+
+export type ParentMessage = StartMessage | CancelMessage | CacheReplyMessage;
 
 export interface FlowSummary {
   /** The export name, when the flow is exported. */
@@ -55,7 +65,16 @@ export interface FatalMessage {
   message: string;
 }
 
-export type ChildMessage = LoadedMessage | EventsMessage | DoneMessage | FatalMessage;
+/** A task with a cacheKeyFn asks whether an earlier run (in any process) stored a result for its key. */
+export interface CacheLookupMessage {
+  type: "cache_lookup";
+  id: number;
+  cacheKey: string;
+  /** ISO time: entries that expired before it do not count. */
+  now: string;
+}
+
+export type ChildMessage = LoadedMessage | EventsMessage | DoneMessage | FatalMessage | CacheLookupMessage;
 
 export function isChildMessage(value: unknown): value is ChildMessage {
   return typeof value === "object" && value !== null && typeof (value as { type?: unknown }).type === "string";

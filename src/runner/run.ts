@@ -3,7 +3,7 @@ import { EventEmitter } from "node:events";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { EngineEvent, StateType } from "../engine/events";
-import type { ChildMessage, DoneMessage, FlowSummary, ParentMessage } from "./protocol";
+import type { CacheLookupMessage, CacheReplyMessage, ChildMessage, DoneMessage, FlowSummary, ParentMessage } from "./protocol";
 import { isChildMessage } from "./protocol";
 
 // Starts a flow file in a child process of the user's node and follows it: live events, output, how
@@ -21,6 +21,11 @@ export interface RunRequest {
   cwd?: string;
   /** Seconds a cancelled run gets to end by itself before its process tree is killed. */
   cancelGraceSeconds?: number;
+  /**
+   * Answers the flow's cache lookups from the caller's store (storage key of an unexpired result, if
+   * any). Without it the flow process opens the store itself.
+   */
+  cacheLookup?: (cacheKey: string, now: Date) => Promise<string | undefined>;
 }
 
 export interface RunResult {
@@ -74,7 +79,7 @@ export class FlowProcess extends EventEmitter<RunEvents> {
       detached: true,
     });
     this.done = this.follow();
-    const start: ParentMessage = { type: "start", file: path.resolve(request.file), flow: request.flow, parameters: request.parameters ?? {}, home: request.home };
+    const start: ParentMessage = { type: "start", file: path.resolve(request.file), flow: request.flow, parameters: request.parameters ?? {}, home: request.home, parentCache: request.cacheLookup !== undefined };
     this.child.send(start);
   }
 
@@ -89,6 +94,18 @@ export class FlowProcess extends EventEmitter<RunEvents> {
     if (this.child.connected) this.child.send({ type: "cancel", reason } satisfies ParentMessage);
     const grace = (this.request.cancelGraceSeconds ?? 5) * 1000;
     this.killTimer = setTimeout(() => this.kill(), grace);
+  }
+
+  private answerCacheLookup(message: CacheLookupMessage): void {
+    const lookup = this.request.cacheLookup;
+    const reply = (answer: Omit<CacheReplyMessage, "type" | "id">) => {
+      if (this.child.connected) this.child.send({ type: "cache_reply", id: message.id, ...answer } satisfies ParentMessage);
+    };
+    if (!lookup) return reply({ error: "This runner does not answer cache lookups." });
+    lookup(message.cacheKey, new Date(message.now)).then(
+      (storageKey) => reply(storageKey !== undefined ? { storageKey } : {}),
+      (err: unknown) => reply({ error: err instanceof Error ? err.message : String(err) }),
+    );
   }
 
   /** Ends the flow process and all it started, at once. */
@@ -113,6 +130,9 @@ export class FlowProcess extends EventEmitter<RunEvents> {
         if (!isChildMessage(raw)) return;
         const message: ChildMessage = raw;
         switch (message.type) {
+          case "cache_lookup":
+            this.answerCacheLookup(message);
+            break;
           case "events":
             for (const event of message.events) {
               if (event.e === "flow_run" && this.flowRunId === undefined && !event.parentFlowRunId) this.flowRunId = event.id;
