@@ -12,7 +12,7 @@ export interface EngineSink {
 
 export class JournalSink implements EngineSink {
   private readonly writer: JournalWriter;
-  constructor(home: string, onFlush?: (events: EngineEvent[]) => void) {
+  constructor(home: string, onFlush?: (lines: string) => void) {
     this.writer = new JournalWriter(home, onFlush);
   }
   emit(event: EngineEvent): void { this.writer.append(event); }

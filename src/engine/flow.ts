@@ -10,9 +10,9 @@ import { generateRunName } from "./names";
 import { persistFailure, persistValue, type SerializerOption } from "./results";
 import { retryDelaySeconds, sleep, type RetryDelay } from "./retries";
 import type { FlowRunRecord } from "./run-records";
-import { describeError, emitState, failureState, hookList, isPromiseLike, raceStop, renderRunName, runHooks, Stopper, type Hook } from "./run-common";
+import { describeError, emitState, emitTransition, failureState, hookList, isPromiseLike, raceStop, renderRunName, runHooks, Stopper, type Hook } from "./run-common";
 import { State } from "./states";
-import { adoptTaskExportName, isTask } from "./task";
+import { adoptTaskExportName, childEnded, isTask } from "./task";
 import { StorageKeyError } from "./storage-key";
 
 export interface FlowRunInfoForHooks {
@@ -189,14 +189,12 @@ function startFlowRun(def: FlowDef, args: unknown[], start: StartOptions): Promi
   if (parent) {
     // A subflow is a child of the calling flow run: it waits for it and counts its failure.
     const owner = parent.flowRun;
-    const settled = promise.then((o) => o.state, (err: unknown) => failureState(err, "Flow run"));
-    owner.pending.add(settled);
+    owner.active++;
     owner.childCount++;
-    settled.then((state) => {
-      owner.pending.delete(settled);
-      if (state.type === "Failed" || state.type === "Crashed") owner.failedChildren++;
-      else if (state.type === "Cancelled") owner.cancelledChildren++;
-    });
+    promise.then(
+      (o) => childEnded(owner, o.state),
+      (err: unknown) => childEnded(owner, failureState(err, "Flow run")),
+    );
   }
   return promise;
 }
@@ -224,7 +222,8 @@ async function runFlow(def: FlowDef, rawArgs: unknown[], parent: RunContext | un
     runCount: 0,
     stopper: new Stopper(),
     logPrints: options.logPrints ?? parent?.flowRun.logPrints ?? false,
-    pending: new Set(),
+    active: 0,
+    idle: undefined,
     failedChildren: 0,
     cancelledChildren: 0,
     childCount: 0,
@@ -246,7 +245,7 @@ async function runFlow(def: FlowDef, rawArgs: unknown[], parent: RunContext | un
     expectedStartTime: created.toISOString(),
     pid: process.pid,
   });
-  emitState("flow", id, new State("Pending"));
+  // The flow_run event itself stands for the first state, Pending.
 
   // Cancellation reaches the run from its parent flow run, or from the caller's signal (the runner).
   const cancel = new Stopper(parent?.flowRun.stopper);
@@ -260,7 +259,7 @@ async function runFlow(def: FlowDef, rawArgs: unknown[], parent: RunContext | un
     record.failedChildren = 0;
     record.cancelledChildren = 0;
     record.childCount = 0;
-    emitState("flow", id, new State("Running", record.runCount > 1 ? "Retrying" : "Running"), { runCount: record.runCount });
+    emitTransition("flow", id, "Running", record.runCount > 1 ? "Retrying" : "Running", record.runCount);
     if (record.runCount === 1) emitLog(ctx, "INFO", `Beginning flow run '${name}' for flow '${def.name}'`);
 
     const attempt = new Stopper(cancel, options.timeoutSeconds, `Flow run '${name}'`);
@@ -277,7 +276,7 @@ async function runFlow(def: FlowDef, rawArgs: unknown[], parent: RunContext | un
       // Runs it started and did not wait for end now, rather than outliving the flow run.
       attempt.stop(new CancelledError(`Flow run '${name}' ended before this run finished.`));
     }
-    while (record.pending.size > 0) await Promise.allSettled([...record.pending]);
+    while (record.active > 0) await new Promise<void>((wake) => (record.idle = wake));
     attempt.dispose();
 
     if (threw) state = failureState(thrown, "Flow run");
@@ -299,7 +298,7 @@ async function runFlow(def: FlowDef, rawArgs: unknown[], parent: RunContext | un
     if (state.type !== "Failed" || record.runCount > def.retries || thrown instanceof StorageKeyError) break;
     if (thrown !== undefined) emitLog(ctx, "ERROR", `Encountered exception during execution: ${errorDetail(thrown)}`);
     const delay = retryDelaySeconds(options.retryDelaySeconds, record.runCount, options.retryJitterFactor);
-    emitState("flow", id, new State("Pending", "AwaitingRetry", `Retry ${record.runCount} of ${def.retries} in ${delay}s`), { runCount: record.runCount });
+    emitState("flow", id, new State("Pending", "AwaitingRetry", `Retry ${record.runCount} of ${def.retries} in ${delay}s`), record.runCount);
     try {
       await sleep(delay, cancel.signal);
     } catch (cancel) {
@@ -312,11 +311,7 @@ async function runFlow(def: FlowDef, rawArgs: unknown[], parent: RunContext | un
     emitLog(ctx, "ERROR", `Encountered exception during execution: ${errorDetail(state.error)}`);
     if (def.persist && !(state.error instanceof StorageKeyError)) resultKey = persistFailure(config.home, state.error, options.resultSerializer ?? "json");
   }
-  emitState("flow", id, state, {
-    runCount: record.runCount,
-    ...(resultKey !== undefined ? { resultKey } : {}),
-    ...(state.type === "Completed" && state.data !== undefined ? { result: toJsonSafe(state.data) } : {}),
-  });
+  emitState("flow", id, state, record.runCount, resultKey, state.type === "Completed" && state.data !== undefined ? toJsonSafe(state.data) : undefined);
   emitLog(ctx, state.type === "Completed" ? "INFO" : state.type === "Cancelled" ? "WARNING" : "ERROR", `Finished in state ${state}`);
 
   const hookInfo: FlowRunInfoForHooks = { id, name, flowName: def.name, parameters, tags: record.tags, runCount: record.runCount };

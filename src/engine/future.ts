@@ -4,7 +4,6 @@ const FUTURE = Symbol.for("flowline.future");
 
 /** A task run started with `submit` or `map`: wait for its state or its result. */
 export class Future<T = unknown> {
-  readonly [FUTURE] = true;
   private current: State<T> | undefined;
   private readonly final: Promise<State<T>>;
 
@@ -15,7 +14,8 @@ export class Future<T = unknown> {
     initial: State<T>,
   ) {
     this.current = initial;
-    this.final = final.then((s) => (this.current = s));
+    // The engine reports each state through setState, the final one included.
+    this.final = final;
   }
 
   /** The task run's latest known state. */
@@ -38,6 +38,9 @@ export class Future<T = unknown> {
     this.current = state;
   }
 }
+
+// On the prototype, not on each of the (often thousands of) futures.
+Object.defineProperty(Future.prototype, FUTURE, { value: true });
 
 export function isFuture(value: unknown): value is Future {
   return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[FUTURE] === true;

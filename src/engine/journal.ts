@@ -4,6 +4,20 @@ import { randomBytes } from "node:crypto";
 import type { EngineEvent } from "./events";
 import { journalDir } from "./home";
 
+const PLAIN_NAME = /^[A-Za-z][A-Za-z ]*$/;
+
+/**
+ * One event as a JSON line. State events are most of a journal (three a task run) and their fields are
+ * ids, ISO times and plain names, so they are written directly; anything else goes through JSON.
+ */
+export function encodeEvent(event: EngineEvent): string {
+  if (event.e === "state" && event.message === undefined && event.resultKey === undefined && event.result === undefined && PLAIN_NAME.test(event.name)) {
+    const count = event.runCount === undefined ? "" : `,"runCount":${event.runCount | 0}`;
+    return `{"e":"state","kind":"${event.kind}","id":${JSON.stringify(event.id)},"type":"${event.type}","name":"${event.name}","ts":"${event.ts}"${count}}`;
+  }
+  return JSON.stringify(event);
+}
+
 /**
  * An append-only file of engine events, one JSON line each. A line written with writeSync is in the
  * kernel's page cache when the call returns, so it survives a SIGKILL of this process; whoever opens the
@@ -17,18 +31,19 @@ export class JournalWriter {
   private scheduled = false;
   private closed = false;
   private readonly maxBuffered = 512;
-  private events: EngineEvent[] = [];
 
-  /** `onFlush` receives each batch as it is written (the runner's child streams it to its parent). */
-  constructor(home: string, private readonly onFlush?: (events: EngineEvent[]) => void) {
+  /**
+   * `onFlush` receives each batch as written, JSON lines (the runner's child streams it to its parent:
+   * the text is sent as it is, not encoded a second time).
+   */
+  constructor(home: string, private readonly onFlush?: (lines: string) => void) {
     // The folder and file are made on the first write, so a process that records nothing leaves nothing.
     this.file = path.join(journalDir(home), `${process.pid}-${randomBytes(6).toString("hex")}.ndjson`);
   }
 
   append(event: EngineEvent): void {
     if (this.closed) return;
-    this.buffer.push(JSON.stringify(event));
-    if (this.onFlush) this.events.push(event);
+    this.buffer.push(encodeEvent(event));
     if (this.buffer.length >= this.maxBuffered) this.flushSync();
     else if (!this.scheduled) {
       this.scheduled = true;
@@ -45,12 +60,9 @@ export class JournalWriter {
       fs.mkdirSync(path.dirname(this.file), { recursive: true });
       this.fd = fs.openSync(this.file, "a");
     }
-    fs.writeSync(this.fd, text);
-    if (this.onFlush) {
-      const events = this.events;
-      this.events = [];
-      this.onFlush(events);
-    }
+    const bytes = Buffer.from(text);
+    for (let done = 0; done < bytes.length; ) done += fs.writeSync(this.fd, bytes, done);
+    this.onFlush?.(text);
   }
 
   /** Writes what is buffered and a closing line, so readers know this journal ended cleanly. */

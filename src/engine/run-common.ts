@@ -1,24 +1,24 @@
 import { engineConfig } from "./config";
 import type { RunContext } from "./context";
 import { CancelledError, TimeoutError, UserError } from "./errors";
-import type { StateEvent } from "./events";
+import type { StateEvent, StateType } from "./events";
 import { emitLog } from "./logging";
 import { State } from "./states";
 
 // What flow runs and task runs share: recording states, hooks, cancellation and timeouts.
 
-export function emitState(kind: "flow" | "task", id: string, state: State, extra?: Partial<StateEvent>): void {
-  const event: StateEvent = {
-    e: "state",
-    kind,
-    id,
-    type: state.type,
-    name: state.name,
-    ts: state.timestamp.toISOString(),
-  };
+export function emitState(kind: "flow" | "task", id: string, state: State, runCount?: number, resultKey?: string, result?: unknown): void {
+  const event: StateEvent = { e: "state", kind, id, type: state.type, name: state.name, ts: state.timestamp.toISOString() };
   if (state.message !== undefined) event.message = state.message;
-  if (extra) Object.assign(event, extra);
+  if (runCount !== undefined) event.runCount = runCount;
+  if (resultKey !== undefined) event.resultKey = resultKey;
+  if (result !== undefined) event.result = result;
   engineConfig().sink.emit(event);
+}
+
+/** A state change with no message, result or State object: the hot path of every run. */
+export function emitTransition(kind: "flow" | "task", id: string, type: StateType, name: string, runCount: number): void {
+  engineConfig().sink.emit({ e: "state", kind, id, type, name, ts: new Date().toISOString(), runCount });
 }
 
 export type Hook<O, R> = (owner: O, run: R, state: State) => void | Promise<void>;

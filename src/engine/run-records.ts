@@ -16,8 +16,10 @@ export interface FlowRunRecord {
   /** Stops the current attempt: cancellation, the flow's timeout, or the flow ending. */
   stopper: Stopper;
   readonly logPrints: boolean;
-  /** Runs submitted from this flow run and not yet finished; the run waits for them before it ends. */
-  readonly pending: Set<Promise<unknown>>;
+  /** Task runs and subflow runs of this flow run still going; the run waits for them before it ends. */
+  active: number;
+  /** Called when `active` drops to 0, for a flow run waiting to end. */
+  idle: (() => void) | undefined;
   /** Task runs and subflow runs of the current attempt that ended Failed/Crashed, or Cancelled. */
   failedChildren: number;
   cancelledChildren: number;

@@ -4,7 +4,7 @@ import { engineConfig } from "./config";
 import { currentContext, runContext, type RunContext } from "./context";
 import { MissingContextError, UpstreamError, UserError } from "./errors";
 import { Future, isFuture, isUnmapped, type Unmapped } from "./future";
-import { toJsonSafe } from "./json-safe";
+import { isPlainJson, toJsonSafe } from "./json-safe";
 import { debugEnabled, emitLog, enableLogPrints } from "./logging";
 import { bindArguments, paramSpec } from "./params";
 import { loadValue, persistFailure, persistValue, type SerializerOption } from "./results";
@@ -14,6 +14,7 @@ import type { FlowRunRecord, TaskRunRecord } from "./run-records";
 import {
   describeError,
   emitState,
+  emitTransition,
   failureState,
   hookList,
   isPromiseLike,
@@ -189,17 +190,18 @@ function resultOf(state: State): unknown {
 
 function submitTaskRun(def: TaskDef, args: unknown[], ctx: RunContext): Future {
   const id = randomUUID();
-  const pending = new State("Pending");
   let future: Future | undefined;
+  const onState = (state: State) => future?.setState(state);
   const limiter = ctx.flowRun.limiter;
-  const run = () => startTaskRun(def, args, ctx, id, (s) => future?.setState(s));
-  const final = limiter ? limiter.run(run) : run();
-  future = new Future(id, final, pending);
+  const final = limiter ? limiter.run(() => startTaskRun(def, args, ctx, id, onState)) : startTaskRun(def, args, ctx, id, onState);
+  future = new Future(id, final, PENDING);
   return future;
 }
 
+const PENDING = new State("Pending");
+
 /** Starts a task run; the promise resolves to its final state and never rejects. */
-function startTaskRun(
+async function startTaskRun(
   def: TaskDef,
   args: unknown[],
   ctx: RunContext,
@@ -207,17 +209,27 @@ function startTaskRun(
   onState?: (state: State) => void,
 ): Promise<State> {
   const flowRun = ctx.flowRun;
-  const promise = runTask(def, args, flowRun, id, onState).catch(
-    (err: unknown) => new State("Crashed", "Crashed", `Flowline could not record this task run: ${describeError(err)}`, undefined, err),
-  );
-  flowRun.pending.add(promise);
+  flowRun.active++;
   flowRun.childCount++;
-  promise.then((state) => {
-    flowRun.pending.delete(promise);
-    if (state.type === "Failed" || state.type === "Crashed") flowRun.failedChildren++;
-    else if (state.type === "Cancelled") flowRun.cancelledChildren++;
-  });
-  return promise;
+  let state: State;
+  try {
+    state = await runTask(def, args, flowRun, id, onState);
+  } catch (err) {
+    state = new State("Crashed", "Crashed", `Flowline could not record this task run: ${describeError(err)}`, undefined, err);
+  }
+  childEnded(flowRun, state);
+  return state;
+}
+
+/** Counts a task or subflow run's end toward its flow run's final state, and wakes a flow waiting to end. */
+export function childEnded(flowRun: FlowRunRecord, state: State): void {
+  if (state.type === "Failed" || state.type === "Crashed") flowRun.failedChildren++;
+  else if (state.type === "Cancelled") flowRun.cancelledChildren++;
+  if (--flowRun.active === 0 && flowRun.idle) {
+    const wake = flowRun.idle;
+    flowRun.idle = undefined;
+    wake();
+  }
 }
 
 async function runTask(
@@ -268,37 +280,23 @@ async function runTask(
     logPrints: options.logPrints ?? flowRun.logPrints,
   };
   const ctx: RunContext = { flowRun, taskRun: record };
-  const pending = new State("Pending");
   sink.emit({
     e: "task_run",
     id,
     flowRunId: flowRun.id,
     name: runName,
     taskName: def.name,
-    parameters: toJsonSafe(parameters),
+    parameters: isPlainJson(parameters) ? parameters : toJsonSafe(parameters),
     tags: record.tags,
     created: created.toISOString(),
   });
-  emitState("task", id, pending);
-
-  const finish = async (state: State, extra?: { resultKey?: string }): Promise<State> => {
-    emitState("task", id, state, { runCount: record.runCount, ...extra });
-    onState?.(state);
-    if (state.type === "Completed") {
-      if (debugEnabled()) emitLog(ctx, "DEBUG", `Finished in state ${state}`);
-      if (def.onCompletion.length) await runHooks(def.onCompletion, "onCompletion", def.self, info(record), state, ctx);
-    } else {
-      emitLog(ctx, state.type === "Cancelled" ? "INFO" : "ERROR", `Finished in state ${state}`);
-      if (def.onFailure.length && state.type !== "Cancelled") await runHooks(def.onFailure, "onFailure", def.self, info(record), state, ctx);
-    }
-    return state;
-  };
+  // The task_run event itself stands for the first state, Pending: one event fewer a run.
 
   if (setupError !== undefined) {
     const state = setupError instanceof UpstreamError
       ? new State("Failed", "NotReady", setupError.message, undefined, setupError)
       : failureState(setupError, "Task run");
-    return finish(state);
+    return finishTask(def, ctx, onState, state);
   }
 
   // Caching: an unexpired result under the same key, from any earlier run, is reused without running.
@@ -308,7 +306,7 @@ async function runTask(
       const key = options.cacheKeyFn(cacheContext(def, flowRun, record), parameters);
       cacheKey = key === null || key === undefined ? undefined : String(key);
     } catch (err) {
-      return finish(failureState(err, "Task run"));
+      return finishTask(def, ctx, onState, failureState(err, "Task run"));
     }
     if (cacheKey !== undefined && !options.refreshCache) {
       const hit = await findCachedResult(cacheKey, new Date()).catch((err: unknown) => {
@@ -318,7 +316,7 @@ async function runTask(
       if (hit !== undefined) {
         try {
           const value = loadValue(config.home, hit, options.resultSerializer);
-          return finish(new State("Completed", "Cached", `Cached result from ${hit}`, value), { resultKey: hit });
+          return finishTask(def, ctx, onState, new State("Completed", "Cached", `Cached result from ${hit}`, value), { resultKey: hit });
         } catch (err) {
           emitLog(ctx, "WARNING", `The cached result at ${hit} could not be read (${describeError(err)}); running the task.`);
         }
@@ -328,13 +326,13 @@ async function runTask(
 
   for (;;) {
     record.runCount++;
-    const running = new State("Running", record.runCount > 1 ? "Retrying" : "Running");
-    emitState("task", id, running, { runCount: record.runCount });
-    onState?.(running);
+    const runningName = record.runCount > 1 ? "Retrying" : "Running";
+    emitTransition("task", id, "Running", runningName, record.runCount);
+    onState?.(new State("Running", runningName));
     const attempt = options.timeoutSeconds === undefined ? flowRun.stopper : new Stopper(flowRun.stopper, options.timeoutSeconds, `Task run '${runName}'`);
     record.signal = attempt.signal;
     try {
-      let value = runContext.run(ctx, () => def.fn(...callArgs));
+      let value = runContext.run(ctx, def.fn, ...callArgs);
       if (isPromiseLike(value)) value = await raceStop(value, attempt);
       else if (attempt.stopped) throw attempt.reason;
       if (attempt !== flowRun.stopper) attempt.dispose();
@@ -351,7 +349,7 @@ async function runTask(
       const state = dropValue
         ? new LazyResultState(() => loadValue(config.home, resultKey!, options.resultSerializer ?? "json"))
         : new State("Completed", "Completed", undefined, value);
-      return finish(state, resultKey !== undefined ? { resultKey } : undefined);
+      return finishTask(def, ctx, onState, state, resultKey !== undefined ? { resultKey } : undefined);
     } catch (err) {
       if (attempt !== flowRun.stopper) attempt.dispose();
       const state = failureState(err, "Task run");
@@ -360,20 +358,40 @@ async function runTask(
       if (!retryable) {
         // A key that cannot be rendered must leave nothing behind, not even the failure.
         const resultKey = def.persist && state.type === "Failed" && !(err instanceof StorageKeyError) ? persistFailure(config.home, err, options.resultSerializer ?? "json") : undefined;
-        return finish(state, resultKey !== undefined ? { resultKey } : undefined);
+        return finishTask(def, ctx, onState, state, resultKey !== undefined ? { resultKey } : undefined);
       }
       const delay = retryDelaySeconds(options.retryDelaySeconds, record.runCount, options.retryJitterFactor);
       const awaiting = new State("Pending", "AwaitingRetry", `Retry ${record.runCount} of ${def.retries} in ${round(delay)}s`);
-      emitState("task", id, awaiting, { runCount: record.runCount });
+      emitState("task", id, awaiting, record.runCount);
       onState?.(awaiting);
       emitLog(ctx, "INFO", `Received non-final state 'AwaitingRetry' when proposing final state 'Failed' and will attempt to run again in ${round(delay)}s...`);
       try {
         await sleep(delay, flowRun.stopper.signal);
       } catch (cancel) {
-        return finish(failureState(cancel, "Task run"));
+        return finishTask(def, ctx, onState, failureState(cancel, "Task run"));
       }
     }
   }
+}
+
+async function finishTask(
+  def: TaskDef,
+  ctx: RunContext,
+  onState: ((state: State) => void) | undefined,
+  state: State,
+  extra?: { resultKey?: string },
+): Promise<State> {
+  const record = ctx.taskRun!;
+  emitState("task", record.id, state, record.runCount, extra?.resultKey);
+  onState?.(state);
+  if (state.type === "Completed") {
+    if (debugEnabled()) emitLog(ctx, "DEBUG", `Finished in state ${state}`);
+    if (def.onCompletion.length) await runHooks(def.onCompletion, "onCompletion", def.self, info(record), state, ctx);
+  } else {
+    emitLog(ctx, state.type === "Cancelled" ? "INFO" : "ERROR", `Finished in state ${state}`);
+    if (def.onFailure.length && state.type !== "Cancelled") await runHooks(def.onFailure, "onFailure", def.self, info(record), state, ctx);
+  }
+  return state;
 }
 
 class LazyResultState extends State {

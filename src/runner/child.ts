@@ -79,7 +79,7 @@ export function childMain(enginePath: string): void {
 }
 
 async function run(start: StartMessage, signal: AbortSignal): Promise<void> {
-  const sink = new TrackingSink(new JournalSink(start.home, (events) => void send({ type: "events", events })));
+  const sink = new TrackingSink(new JournalSink(start.home, (lines) => void send({ type: "events", lines })));
   configureEngine({ home: start.home, sink, consoleLogs: false, ...(start.parentCache ? { cacheIndex: askParentCache } : {}) });
   let finished = false;
   process.on("exit", (code) => {

@@ -44,7 +44,8 @@ export interface LoadedMessage {
 
 export interface EventsMessage {
   type: "events";
-  events: EngineEvent[];
+  /** Engine events as JSON lines, exactly as the journal has them. */
+  lines: string;
 }
 
 export interface DoneMessage {

@@ -134,7 +134,7 @@ export class FlowProcess extends EventEmitter<RunEvents> {
             this.answerCacheLookup(message);
             break;
           case "events":
-            for (const event of message.events) {
+            for (const event of parseEventLines(message.lines)) {
               if (event.e === "flow_run" && this.flowRunId === undefined && !event.parentFlowRunId) this.flowRunId = event.id;
               this.emit("event", event);
             }
@@ -210,6 +210,19 @@ export class FlowProcess extends EventEmitter<RunEvents> {
       });
     });
   }
+}
+
+function parseEventLines(lines: string): EngineEvent[] {
+  const events: EngineEvent[] = [];
+  for (const line of lines.split("\n")) {
+    if (line === "") continue;
+    try {
+      events.push(JSON.parse(line) as EngineEvent);
+    } catch {
+      // The journal keeps every event; a line that does not parse only misses the live view.
+    }
+  }
+  return events;
 }
 
 export function startFlowProcess(request: RunRequest): FlowProcess {

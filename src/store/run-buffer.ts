@@ -51,12 +51,17 @@ export class RunBuffer {
     private readonly journal: string,
   ) {}
 
+  // A run's creation event is also its first state, Pending (the engine sends no separate event).
   flowRun(ev: FlowRunCreatedEvent): void {
-    if (!this.flows.has(ev.id)) this.flows.set(ev.id, { ev, ...initial() });
+    if (this.flows.has(ev.id)) return;
+    this.flows.set(ev.id, { ev, ...initial() });
+    this.st.run("history", [ev.id, "flow", "Pending", "Pending", null, isoTime(ev.created)]);
   }
 
   taskRun(ev: TaskRunCreatedEvent): void {
-    if (!this.tasks.has(ev.id)) this.tasks.set(ev.id, { ev, ...initial() });
+    if (this.tasks.has(ev.id)) return;
+    this.tasks.set(ev.id, { ev, ...initial() });
+    this.st.run("history", [ev.id, "task", "Pending", "Pending", null, isoTime(ev.created)]);
   }
 
   state(s: StateChange): void {

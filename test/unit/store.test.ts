@@ -141,7 +141,8 @@ describe("store", function () {
     assert.equal(detail.taskRuns[0].resultKey, "hello__x.json");
     assert.deepEqual(
       store.getStateHistory("t1").map((h) => h.type),
-      ["Running", "Completed"],
+      ["Pending", "Running", "Completed"],
+      "a run's creation is its Pending state",
     );
     const logs = store.getLogs({ flowRunId: "f1" });
     assert.deepEqual(logs.map((l) => l.message), ["from the task", "from the flow"]);
@@ -231,7 +232,7 @@ describe("store", function () {
     for (const r of runs) {
       tasks += store.getFlowRun(r.id).taskRuns.length;
       logs += store.getLogs({ flowRunId: r.id }).length;
-      assert.equal(store.getStateHistory(r.id).length, 2);
+      assert.equal(store.getStateHistory(r.id).length, 3);
     }
     assert.equal(tasks, CHILDREN * N * 2);
     assert.equal(logs, CHILDREN * N * 2);
@@ -268,7 +269,7 @@ describe("store", function () {
     assert.deepEqual(byId, { "a-done": "Completed", "a-busy": "Crashed" });
     assert.deepEqual(
       store.getStateHistory("a-flow").map((h) => h.type),
-      ["Running", "Crashed"],
+      ["Pending", "Running", "Crashed"],
     );
 
     const b = store.getFlowRun("b-flow");

@@ -29,9 +29,10 @@ export class TestEngine implements EngineSink {
     return path.join(this.home, "storage", ...parts);
   }
 
-  /** The names of the states a run went through, in order. */
+  /** The names of the states a run went through, in order (its creation event is its Pending state). */
   states(runId: string): string[] {
-    return this.events.filter((e): e is StateEvent => e.e === "state" && e.id === runId).map((e) => e.name);
+    const created = this.events.some((e) => (e.e === "flow_run" || e.e === "task_run") && e.id === runId);
+    return [...(created ? ["Pending"] : []), ...this.events.filter((e): e is StateEvent => e.e === "state" && e.id === runId).map((e) => e.name)];
   }
 
   taskRuns(): Array<Extract<EngineEvent, { e: "task_run" }>> {
