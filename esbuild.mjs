@@ -24,6 +24,25 @@ const builds = [
   { ...node, entryPoints: [path.join(root, "src/sdk.ts")], outfile: path.join(dist, "flowline.js") },
   { ...node, entryPoints: [path.join(root, "src/cli/main.ts")], outfile: path.join(dist, "cli.js") },
 ];
+// The VS Code extension (the only bundle that imports vscode) and the panels' browser code.
+const extensionEntry = path.join(root, "src/extension/extension.ts");
+if (fs.existsSync(extensionEntry)) {
+  builds.push({ ...node, entryPoints: [extensionEntry], outfile: path.join(dist, "extension.js"), minify: !watch });
+}
+const webviewEntry = path.join(root, "webview/main.ts");
+if (fs.existsSync(webviewEntry)) {
+  builds.push({
+    bundle: true,
+    platform: "browser",
+    format: "iife",
+    target: "es2022",
+    sourcemap: watch ? "inline" : false,
+    minify: !watch,
+    logLevel: "warning",
+    entryPoints: { main: webviewEntry, ...(fs.existsSync(path.join(root, "webview/styles.css")) ? { styles: path.join(root, "webview/styles.css") } : {}) },
+    outdir: path.join(dist, "webview"),
+  });
+}
 
 // The child entry only loads the SDK bundle, so the user's flows and the runner share one engine.
 fs.writeFileSync(
