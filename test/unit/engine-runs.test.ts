@@ -47,6 +47,18 @@ describe("flows and tasks", () => {
     assert.deepEqual(engine.taskRuns().map((r) => r.name), ["say-0", "say-1", "say-2"]);
   });
 
+  it("parameters that are not JSON are shown by their type and never crash the run", async () => {
+    const t = task({ name: "odd" }, async (_p: { fn: () => void; when: Date; m: Map<string, number>; big: bigint }) => "ok");
+    const value = await flow(async () => t({ fn: function helper() {}, when: new Date(0), m: new Map([["a", 1]]), big: 5n }))();
+    assert.equal(value, "ok");
+    assert.deepEqual(engine.taskRuns()[0].parameters, { fn: "[Function helper]", when: "1970-01-01T00:00:00.000Z", m: { a: 1 }, big: "5" });
+    const circular: Record<string, unknown> = { name: "loop" };
+    circular.self = circular;
+    await flow(async () => t(circular as never))();
+    // The parameters are a shallow copy of the argument, so the cycle shows one level down.
+    assert.deepEqual(engine.taskRuns()[1].parameters, { name: "loop", self: { name: "loop", self: "[Circular]" } });
+  });
+
   it("calling a task outside a flow is an error that says to use .fn", async () => {
     const t = task(async function greet() {
       return "hi";
