@@ -77,6 +77,8 @@ export class FlowProcess extends EventEmitter<RunEvents> {
       stdio: ["ignore", "pipe", "pipe", "ipc"],
       // Its own process group, so a cancel can end the flow and everything it started.
       detached: true,
+      // Structured clone: the journal text crosses as it is, without JSON escaping every quote.
+      serialization: "advanced",
     });
     this.done = this.follow();
     const start: ParentMessage = { type: "start", file: path.resolve(request.file), flow: request.flow, parameters: request.parameters ?? {}, home: request.home, parentCache: request.cacheLookup !== undefined };
