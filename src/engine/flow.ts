@@ -7,10 +7,10 @@ import { Limiter } from "./limiter";
 import { emitLog, enableLogPrints } from "./logging";
 import { argumentsFromParameters, bindArguments, paramSpec } from "./params";
 import { generateRunName } from "./names";
-import { persistFailure, persistValue, type SerializerOption } from "./results";
-import { retryDelaySeconds, sleep, type RetryDelay } from "./retries";
+import { persistFailure, persistValue } from "./results";
+import { retryDelaySeconds, sleep } from "./retries";
 import type { FlowRunRecord } from "./run-records";
-import { describeError, emitState, emitTransition, failureState, hookList, isPromiseLike, raceStop, renderRunName, runHooks, Stopper, type Hook } from "./run-common";
+import { describeError, emitState, emitTransition, failureState, hookList, isPromiseLike, raceStop, renderRunName, runHooks, Stopper, type Hook, type RunOptions } from "./run-common";
 import { State } from "./states";
 import { adoptTaskExportName, childEnded, isTask } from "./task";
 import { StorageKeyError } from "./storage-key";
@@ -28,28 +28,11 @@ type FlowHook = Hook<AnyFlow, FlowRunInfoForHooks>;
 
 export type TaskRunnerOption = "concurrent" | "sequential" | { type: "concurrent"; maxConcurrency?: number } | { type: "sequential" };
 
-export interface FlowOptions {
-  name?: string;
-  description?: string;
-  tags?: string[];
-  version?: string;
-  retries?: number;
-  retryDelaySeconds?: RetryDelay;
-  retryJitterFactor?: number;
-  timeoutSeconds?: number;
-  persistResult?: boolean;
-  resultStorageKey?: string;
-  resultSerializer?: SerializerOption;
-  cacheResultInMemory?: boolean;
-  logPrints?: boolean;
-  onCompletion?: FlowHook | FlowHook[];
-  onFailure?: FlowHook | FlowHook[];
+export interface FlowOptions extends RunOptions<FlowHook> {
   onCancellation?: FlowHook | FlowHook[];
   flowRunName?: string | ((parameters: Record<string, unknown>) => string);
   /** How submitted task runs run: "concurrent" (default, optionally with maxConcurrency) or "sequential". */
   taskRunner?: TaskRunnerOption;
-  /** Default parameter values, used where a call leaves them out. */
-  parameters?: Record<string, unknown>;
 }
 
 export interface Flow<A extends unknown[] = unknown[], R = unknown> {

@@ -3,6 +3,8 @@ import type { RunContext } from "./context";
 import { CancelledError, TimeoutError, UserError } from "./errors";
 import type { StateEvent, StateType } from "./events";
 import { emitLog } from "./logging";
+import type { RetryDelay } from "./retries";
+import type { SerializerOption } from "./serializer";
 import { State } from "./states";
 
 // What flow runs and task runs share: recording states, hooks, cancellation and timeouts.
@@ -19,6 +21,32 @@ export function emitState(kind: "flow" | "task", id: string, state: State, runCo
 /** A state change with no message, result or State object: the hot path of every run. */
 export function emitTransition(kind: "flow" | "task", id: string, type: StateType, name: string, runCount: number): void {
   engineConfig().sink.emit({ e: "state", kind, id, type, name, ts: new Date().toISOString(), runCount });
+}
+
+/** The options flows and tasks share, with Prefect's meanings (camelCase). */
+export interface RunOptions<H> {
+  name?: string;
+  description?: string;
+  tags?: string[];
+  version?: string;
+  retries?: number;
+  /** Seconds before each retry: a number, a list (one per retry), or a function of the retry number. */
+  retryDelaySeconds?: RetryDelay;
+  /** Spreads retry delays by up to ± this fraction, so many runs do not retry at once. */
+  retryJitterFactor?: number;
+  /** A run still going after this many seconds ends TimedOut (a Failed state); its signal fires. */
+  timeoutSeconds?: number;
+  persistResult?: boolean;
+  /** Where the result is stored, under the storage folder: a template such as "hello__{parameters.name}.json". */
+  resultStorageKey?: string;
+  resultSerializer?: SerializerOption;
+  cacheResultInMemory?: boolean;
+  /** console.log inside the run becomes run logs. */
+  logPrints?: boolean;
+  onCompletion?: H | H[];
+  onFailure?: H | H[];
+  /** Default parameter values, used where a call leaves them out. */
+  parameters?: Record<string, unknown>;
 }
 
 export type Hook<O, R> = (owner: O, run: R, state: State) => void | Promise<void>;

@@ -7,8 +7,7 @@ import { Future, isFuture, isUnmapped, type Unmapped } from "./future";
 import { isPlainJson, toJsonSafe } from "./json-safe";
 import { debugEnabled, emitLog, enableLogPrints } from "./logging";
 import { bindArguments, paramSpec } from "./params";
-import { loadValue, persistFailure, persistValue, type SerializerOption } from "./results";
-import type { RetryDelay } from "./retries";
+import { loadValue, persistFailure, persistValue } from "./results";
 import { retryDelaySeconds, sleep } from "./retries";
 import type { FlowRunRecord, TaskRunRecord } from "./run-records";
 import {
@@ -23,6 +22,7 @@ import {
   renderRunName,
   runHooks,
   type Hook,
+  type RunOptions,
 } from "./run-common";
 import { State } from "./states";
 import { StorageKeyError } from "./storage-key";
@@ -36,28 +36,13 @@ export interface TaskRunInfoForHooks {
   readonly runCount: number;
 }
 
-export interface TaskOptions {
-  name?: string;
-  description?: string;
-  tags?: string[];
-  version?: string;
-  retries?: number;
-  retryDelaySeconds?: RetryDelay;
-  retryJitterFactor?: number;
-  timeoutSeconds?: number;
-  persistResult?: boolean;
-  resultStorageKey?: string;
-  resultSerializer?: SerializerOption;
-  cacheResultInMemory?: boolean;
-  logPrints?: boolean;
-  onCompletion?: Hook<AnyTask, TaskRunInfoForHooks> | Hook<AnyTask, TaskRunInfoForHooks>[];
-  onFailure?: Hook<AnyTask, TaskRunInfoForHooks> | Hook<AnyTask, TaskRunInfoForHooks>[];
+export interface TaskOptions extends RunOptions<Hook<AnyTask, TaskRunInfoForHooks>> {
+  /** The cache key of a run (e.g. taskInputHash): a later run with the same key reuses its result. */
   cacheKeyFn?: (context: TaskCacheContext, parameters: Record<string, unknown>) => string | null | undefined;
   cacheExpirationSeconds?: number;
+  /** Run even on a cache hit, and store the new result under the key. */
   refreshCache?: boolean;
   taskRunName?: string | ((parameters: Record<string, unknown>) => string);
-  /** Default parameter values, used where a call leaves them out. */
-  parameters?: Record<string, unknown>;
 }
 
 /** An argument that may also be given as a future of a task run that produces it. */
