@@ -1,6 +1,7 @@
 // Builds Flowline: the engine SDK (what flow files import as "flowline"), the runner's child entry,
 // the CLI, and (later) the extension and the webview bundles. Types are checked separately (tsc --noEmit).
 import * as esbuild from "esbuild";
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
@@ -51,8 +52,16 @@ fs.writeFileSync(
 );
 fs.copyFileSync(path.join(root, "node_modules/sql.js/dist/sql-wasm.wasm"), path.join(dist, "sql-wasm.wasm"));
 
+// The SDK's declarations (dist/types), for the types the extension gives a user's workspace.
+function buildTypes() {
+  if (process.argv.includes("--no-types")) return;
+  fs.rmSync(path.join(dist, "types"), { recursive: true, force: true });
+  execFileSync(process.execPath, [path.join(root, "node_modules/typescript/bin/tsc"), "-p", path.join(root, "tsconfig.types.json")], { stdio: "inherit" });
+}
+
 if (watch) {
   for (const options of builds) await (await esbuild.context(options)).watch();
 } else {
   await Promise.all(builds.map((options) => esbuild.build(options)));
+  buildTypes();
 }
