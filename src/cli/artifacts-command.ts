@@ -1,13 +1,18 @@
+import { isArtifactType } from "../engine/artifacts-data";
 import { UserError } from "../engine/errors";
 import type { ArtifactType } from "../engine/events";
 import { resolveHome } from "../engine/home";
-import type { Artifact } from "../store";
+import type { Artifact, Store } from "../store";
 import { parse } from "./args";
 import { artifactJson, formatTime, printJson, table } from "./format";
 import { openCliStore } from "./store";
 
-const USAGE =
-  "flowline artifacts ls [--all] [--key K] [--type T] [--flow-run ID] [--json] | artifacts inspect <key> [--json] | artifacts rm <key> | --id <id>";
+export const ARTIFACTS_USAGE = [
+  "flowline artifacts ls [--all] [--key K] [--type T] [--flow-run ID] [--text T] [--limit N] [--json]",
+  "flowline artifacts inspect <key> | --id <id> [--json]",
+  "flowline artifacts rm <key> | --id <id>",
+].join("\n  ");
+const USAGE = ARTIFACTS_USAGE.replace(/\n\s+/g, " | ");
 const TYPES: readonly ArtifactType[] = ["table", "markdown", "link", "progress", "image"];
 
 export async function artifactsCommand(args: string[]): Promise<number> {
@@ -18,86 +23,139 @@ export async function artifactsCommand(args: string[]): Promise<number> {
   throw new UserError(`Unknown artifacts command ${sub === undefined ? "(none)" : `'${sub}'`}. Usage: ${USAGE}`);
 }
 
+/** Opens the store with every journal folded, runs `use`, closes it (a StoreLookupError exits 2 in main.ts). */
+async function withStore<T>(use: (store: Store) => Promise<T> | T): Promise<T> {
+  const store = await openCliStore(resolveHome());
+  try {
+    await store.sync();
+    return await use(store);
+  } finally {
+    store.close();
+  }
+}
+
+function oneLine(text: string, max = 48): string {
+  const flat = text.replace(/\s+/g, " ").trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+/** A short, readable form of an artifact's data for one table cell. */
 function preview(a: Artifact): string {
-  const text = typeof a.data === "string" ? a.data : JSON.stringify(a.data) ?? "";
-  const flat = text.replace(/\s+/g, " ");
-  return flat.length > 48 ? `${flat.slice(0, 47)}…` : flat;
+  const d = a.data as Record<string, unknown> | string | number | undefined;
+  if (a.type === "table" && d && typeof d === "object" && Array.isArray(d.columns) && Array.isArray(d.rows)) {
+    return oneLine(`${d.rows.length} row${d.rows.length === 1 ? "" : "s"} × ${d.columns.length} (${d.columns.join(", ")})`);
+  }
+  if (a.type === "progress" && typeof d === "number") return `${d}%`;
+  if (a.type === "link" && d && typeof d === "object") return oneLine(d.text === d.url ? String(d.url) : `${d.text} <${d.url}>`);
+
+  return oneLine(typeof d === "string" ? d : JSON.stringify(d) ?? "");
+}
+
+/** The data of one artifact written out for a terminal (tables as text tables, at most 20 rows). */
+function render(a: Artifact): string {
+  const d = a.data as Record<string, unknown> | undefined;
+  if (a.type === "table" && d && Array.isArray(d.columns) && Array.isArray(d.rows)) {
+    const rows = d.rows as unknown[][];
+    const cells = rows.slice(0, 20).map((r) => r.map((v) => oneLine(typeof v === "string" ? v : JSON.stringify(v) ?? "null", 40)));
+    const more = rows.length > 20 ? `\n… ${rows.length - 20} more rows (all of them: --json)` : "";
+    return table(d.columns.map(String), cells) + more;
+  }
+  if (a.type === "progress" && typeof a.data === "number") {
+    const filled = Math.round(a.data / 5);
+    return `[${"#".repeat(filled)}${"-".repeat(20 - filled)}] ${a.data}%`;
+  }
+  if (a.type === "markdown" && typeof a.data === "string") return a.data;
+  return preview(a);
+}
+
+function indent(text: string): string {
+  return text.replace(/^/gm, "    ");
 }
 
 async function artifactsLs(args: string[]): Promise<number> {
   const { values, positionals } = parse(
     args,
-    { all: { type: "boolean" }, key: { type: "string" }, type: { type: "string" }, "flow-run": { type: "string" }, json: { type: "boolean" } },
+    {
+      all: { type: "boolean" },
+      key: { type: "string" },
+      type: { type: "string" },
+      "flow-run": { type: "string" },
+      text: { type: "string" },
+      limit: { type: "string" },
+      json: { type: "boolean" },
+    },
     USAGE,
   );
   if (positionals.length > 0) throw new UserError(`artifacts ls takes only options. Usage: ${USAGE}`);
   const type = values.type as string | undefined;
-  if (type !== undefined && !TYPES.includes(type as ArtifactType)) {
-    throw new UserError(`--type must be one of ${TYPES.join(", ")}, not '${type}'.`);
+  if (type !== undefined && !isArtifactType(type)) throw new UserError(`--type must be one of ${TYPES.join(", ")}, not '${type}'.`);
+  const limit = values.limit === undefined ? undefined : Number(values.limit);
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) {
+    throw new UserError(`--limit must be a whole number of at least 1, not ${JSON.stringify(values.limit)}.`);
   }
-  const store = await openCliStore(resolveHome());
-  await store.sync();
-  let flowRunId = values["flow-run"] as string | undefined;
-  if (flowRunId !== undefined) flowRunId = store.getFlowRun(flowRunId).flowRun.id;
-  // As Prefect's `artifact ls`: the latest of each key, unless --all or a flow run is asked for.
-  const latestOnly = !values.all && flowRunId === undefined;
-  const artifacts = store.listArtifacts({ key: values.key as string | undefined, type: type as ArtifactType | undefined, flowRunId, latestOnly });
-  store.close();
+  const artifacts = await withStore((store) => {
+    const flowRun = values["flow-run"] as string | undefined;
+    const flowRunId = flowRun === undefined ? undefined : store.getFlowRun(flowRun).flowRun.id;
+    // As Prefect's `artifact ls`: the latest of each key, unless --all or a flow run is asked for.
+    const latestOnly = !values.all && flowRunId === undefined;
+    return store.listArtifacts({ key: values.key as string | undefined, type, flowRunId, text: values.text as string | undefined, limit, latestOnly });
+  });
   if (values.json) printJson(artifacts.map(artifactJson));
-  else if (artifacts.length === 0) process.stdout.write("No artifacts found.\n");
+  else if (artifacts.length === 0) process.stdout.write(`No artifacts found.${values.all ? "" : " (Artifacts without a key show with --all.)"}\n`);
   else {
-    process.stdout.write(
-      `${table(
-        ["ID", "KEY", "TYPE", "CREATED", "DATA"],
-        artifacts.map((a) => [a.id.slice(0, 8), a.key ?? "-", a.type, formatTime(a.created), preview(a)]),
-      )}\n`,
-    );
+    const rows = artifacts.map((a) => [a.id.slice(0, 8), a.key ?? "-", a.type, formatTime(a.created), preview(a)]);
+    process.stdout.write(`${table(["ID", "KEY", "TYPE", "CREATED", "DATA"], rows)}\n`);
   }
   return 0;
 }
 
 async function artifactsInspect(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { json: { type: "boolean" } }, USAGE);
-  if (positionals.length !== 1) throw new UserError(`artifacts inspect takes one key. Usage: ${USAGE}`);
-  const store = await openCliStore(resolveHome());
-  await store.sync();
-  const versions = store.getArtifactVersions(positionals[0]);
-  store.close();
-  if (versions.length === 0) throw new UserError(`No artifact has the key '${positionals[0]}'. List keys with: flowline artifacts ls`);
-  if (values.json) printJson(versions.map(artifactJson));
-  else {
-    const out = versions.map((a, i) =>
-      [
-        `Version ${versions.length - i} of ${versions.length}${i === 0 ? " (latest)" : ""}  ${a.id}`,
-        `  type ${a.type}  created ${formatTime(a.created)}  flow run ${a.flowRunId ?? "-"}  task run ${a.taskRunId ?? "-"}`,
-        ...(a.description ? [`  description: ${a.description}`] : []),
-        `  data: ${typeof a.data === "string" ? a.data : JSON.stringify(a.data)}`,
-      ].join("\n"),
-    );
-    process.stdout.write(`${out.join("\n\n")}\n`);
+  const { values, positionals } = parse(args, { id: { type: "string" }, json: { type: "boolean" } }, USAGE);
+  const id = values.id as string | undefined;
+  if ((id === undefined) !== (positionals.length === 1) || positionals.length > 1) {
+    throw new UserError(`artifacts inspect takes one key, or --id <id>. Usage: ${USAGE}`);
   }
+  const versions = await withStore((store) => (id !== undefined ? [store.findArtifact(id)] : store.getArtifactVersions(positionals[0])));
+  if (versions.length === 0) throw new UserError(`No artifact has the key '${positionals[0]}'. List keys with: flowline artifacts ls`);
+  if (values.json) {
+    printJson(versions.map(artifactJson));
+    return 0;
+  }
+  const out = versions.map((a, i) => {
+    const title = id !== undefined ? `Artifact ${a.id}${a.key ? ` (key ${a.key})` : ""}` : `Version ${versions.length - i} of ${versions.length}${i === 0 ? " (latest)" : ""}  ${a.id}`;
+    return [
+      title,
+      `  type ${a.type}  created ${formatTime(a.created)}${a.updated !== a.created ? `  updated ${formatTime(a.updated)}` : ""}`,
+      `  flow run ${a.flowRunId ?? "-"}  task run ${a.taskRunId ?? "-"}`,
+      ...(a.description ? [`  description:`, indent(a.description)] : []),
+      `  data:`,
+      indent(render(a)),
+    ].join("\n");
+  });
+  process.stdout.write(`${out.join("\n\n")}\n`);
   return 0;
 }
 
 async function artifactsRm(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, { id: { type: "string" } }, USAGE);
   const id = values.id as string | undefined;
-  if ((id === undefined) === (positionals.length !== 1) || positionals.length > 1) {
-    throw new UserError(`artifacts rm takes a key, or --id <id>. Usage: ${USAGE}`);
+  if ((id === undefined) !== (positionals.length === 1) || positionals.length > 1) {
+    throw new UserError(`artifacts rm takes a key (deletes every version), or --id <id> (one version). Usage: ${USAGE}`);
   }
-  const store = await openCliStore(resolveHome());
-  await store.sync();
-  try {
-    if (id !== undefined) {
-      if (!(await store.deleteArtifact(id))) throw new UserError(`No artifact has the id '${id}'.`);
-      process.stdout.write(`Deleted artifact ${id}.\n`);
-    } else {
-      const n = await store.deleteArtifactKey(positionals[0]);
-      if (n === 0) throw new UserError(`No artifact has the key '${positionals[0]}'.`);
-      process.stdout.write(`Deleted ${n} version${n === 1 ? "" : "s"} of '${positionals[0]}'.\n`);
+  const message = await withStore(async (store) => {
+    if (id === undefined) {
+      const key = positionals[0];
+      const n = await store.deleteArtifactKey(key);
+      if (n === 0) throw new UserError(`No artifact has the key '${key}'. List keys with: flowline artifacts ls`);
+      return `Deleted ${n} version${n === 1 ? "" : "s"} of '${key}'.`;
     }
-  } finally {
-    store.close();
-  }
+    const found = store.findArtifact(id);
+    if (!(await store.deleteArtifact(found.id))) throw new UserError(`No artifact has the id '${id}'.`);
+    if (found.key === undefined) return `Deleted artifact ${found.id}.`;
+    const latest = store.getArtifactVersions(found.key, { limit: 1, includeData: false })[0];
+    const now = latest ? `its latest is now ${latest.id} (created ${formatTime(latest.created)})` : "it has no versions left";
+    return `Deleted artifact ${found.id} of '${found.key}'; ${now}.`;
+  });
+  process.stdout.write(`${message}\n`);
   return 0;
 }

@@ -1,6 +1,7 @@
 import { UserError } from "../engine/errors";
 import { FLOWLINE_VERSION } from "../engine/serializer";
-import { artifactsCommand } from "./artifacts-command";
+import { ARTIFACTS_USAGE, artifactsCommand } from "./artifacts-command";
+import { PRUNE_USAGE, pruneCommand } from "./prune-command";
 import { RUN_USAGE, runCommand } from "./run-command";
 import { runsCommand } from "./runs-command";
 
@@ -10,11 +11,12 @@ Usage:
   ${RUN_USAGE}
   flowline runs ls [--limit N] [--flow NAME] [--json]
   flowline runs inspect <flow-run-id> [--json]
-  flowline artifacts ls [--all] [--key K] [--type T] [--flow-run ID] [--json]
-  flowline artifacts inspect <key> [--json]
-  flowline artifacts rm <key> | --id <id>
+  ${ARTIFACTS_USAGE}
+  ${PRUNE_USAGE}
 
-Data lives in $FLOWLINE_HOME, else ./.flowline.
+Ids may be shortened to their first characters. \`flowline prune --help\` explains retention.
+Data lives in $FLOWLINE_HOME, else ./.flowline. FLOWLINE_RETENTION_DAYS=<days> prunes automatically
+(at most hourly); result files in storage/ are never deleted by pruning.
 Exit codes: 0 completed, 1 failed or crashed, 2 bad input, 130 cancelled.
 `;
 
@@ -27,6 +29,8 @@ async function main(argv: string[]): Promise<number> {
       return runsCommand(rest);
     case "artifacts":
       return artifactsCommand(rest);
+    case "prune":
+      return pruneCommand(rest);
     case undefined:
       // No command is a usage mistake: the help goes to stderr, as other bad input does.
       process.stderr.write(HELP);

@@ -36,6 +36,18 @@ export function tuneConnection(db: Database): void {
   db.exec("PRAGMA journal_mode = MEMORY; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -32768");
 }
 
+/**
+ * Rebuilds the database without its free pages when they are a large part of it (after deleting many runs
+ * or a big table): every write exports the whole file, free pages included. Outside any transaction.
+ */
+export function compactIfSparse(db: Database): boolean {
+  const count = (pragma: string) => Number(db.exec(`PRAGMA ${pragma}`)[0]?.values[0]?.[0] ?? 0);
+  const free = count("freelist_count");
+  if (free < 64 || free * 4 < count("page_count")) return false;
+  db.exec("VACUUM");
+  return true;
+}
+
 export function freshDatabase(SQL: SqlJsStatic, file: string): Database {
   const db = new SQL.Database();
   tuneConnection(db);

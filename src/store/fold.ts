@@ -5,7 +5,6 @@ import type { EngineEvent } from "../engine/events";
 import { journalPid } from "../engine/home";
 import { isProcessAlive } from "./lock";
 import { isoTime, parseEventLine } from "./events-parse";
-import { refreshLatest } from "./artifacts";
 import { RunBuffer } from "./run-buffer";
 import { Statements } from "./statements";
 import { crashJournalRuns } from "./marks";
@@ -53,7 +52,6 @@ export function foldJournals(db: Database, dir: string, options: FoldOptions): F
   const names = listJournals(dir);
   const present = new Set(names);
   const st = new Statements(db);
-  const touchedKeys = new Set<string>();
   db.exec("BEGIN");
   try {
     // Rows of journals that are gone. Not a reason to write the file: they go with the next write.
@@ -70,7 +68,7 @@ export function foldJournals(db: Database, dir: string, options: FoldOptions): F
       // Liveness before reading: a writer found dead cannot append after our read.
       const alive = isProcessAlive(pid);
       const before = row.foldedBytes;
-      foldOne(st, path.join(dir, name), name, pid, alive, row, out, touchedKeys, options.warn);
+      foldOne(st, path.join(dir, name), name, pid, alive, row, out, options.warn);
       if (row.foldedBytes !== before) {
         st.run("journal", [name, row.foldedBytes, row.closed ? 1 : 0, 0]);
         out.changed = true;
@@ -78,7 +76,7 @@ export function foldJournals(db: Database, dir: string, options: FoldOptions): F
       pending.push({ name, pid, alive, row });
     }
 
-    refreshLatest(db, touchedKeys);
+    // artifact_latest follows inserted artifacts by itself (a trigger, schema v3).
     if (options.beforeFinish?.(db, st)) out.changed = true;
 
     const ts = now().toISOString();
@@ -133,7 +131,6 @@ function foldOne(
   alive: boolean,
   row: JournalRow,
   out: FoldOutcome,
-  touchedKeys: Set<string>,
   warn: (message: string) => void,
 ): void {
   const bytes = readFrom(file, row.foldedBytes, warn);
@@ -160,7 +157,6 @@ function foldOne(
         const event = parseEventLine(line);
         if (!event) continue;
         applyEvent(st, runs, event);
-        if (event.e === "artifact" && event.key) touchedKeys.add(event.key);
         if (event.e === "close") row.closed = true;
         out.eventsFolded++;
       } catch (err) {

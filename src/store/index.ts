@@ -2,38 +2,29 @@ import * as fs from "node:fs";
 import type { Database, SqlJsStatic } from "sql.js";
 import { dbPath, journalDir, storageDir } from "../engine/home";
 import { MISSING, fileSignature, writeFileAtomic, type FileSignature } from "./atomic-file";
-import { CorruptDatabaseError, freshDatabase, loadDatabase, moveAside, tuneConnection } from "./db-file";
+import { compactIfSparse, CorruptDatabaseError, freshDatabase, loadDatabase, moveAside, tuneConnection } from "./db-file";
 import { foldJournals, type FoldOutcome } from "./fold";
 import { acquireLock, type LockOptions } from "./lock";
 import { markRunTree } from "./marks";
+import { autoPrune, checkDays, countPrunable, cutoffFor, pruneRows, prunedAnything, retentionSetting } from "./retention";
 import * as artifacts from "./artifacts";
-import * as q from "./queries";
+import { StoreReads } from "./reads";
 import { loadSqlJs } from "./sqljs";
 import type { Statements } from "./statements";
-import type {
-  Artifact,
-  CacheEntry,
-  FlowRunDetail,
-  FlowRun,
-  GetLogsOptions,
-  ListArtifactsOptions,
-  ListFlowRunsOptions,
-  LogEntry,
-  StateHistoryEntry,
-  SyncResult,
-  TaskRun,
-} from "./types";
+import type { PruneOptions, PruneResult, SyncResult } from "./types";
 
 // The Flowline store: one sql.js database file (<home>/flowline.db) shared by several processes.
 //
 //   openStore(home, opts?)              Promise<Store>   creates folders; creates/migrates the file if needed
-//   store.sync()                        Promise<SyncResult>   folds every journal, crash-marks dead writers' runs
+//   store.sync()                        Promise<SyncResult>   folds every journal, crash-marks dead writers' runs,
+//                                                        and applies retention (at most hourly) when configured
 //   store.markRuns(flowRunId, type, msg) Promise<number>  Crashed/Cancelled for a run tree (runner, after a kill)
 //   store.deleteArtifact(id)            Promise<boolean>
 //   store.deleteArtifactKey(key)        Promise<number>
-//   reads (sync; reload the file first if another process changed it; they do not fold):
+//   store.prune({olderThanDays, dryRun}) Promise<PruneResult>  old runs (with their logs...) and artifacts
+//   reads (reads.ts; sync; reload the file first if another process changed it; they do not fold):
 //   listFlowRuns, getFlowRun, getTaskRun, getStateHistory, getLogs, lookupCache,
-//   listArtifacts, getArtifactVersions, getArtifact
+//   listArtifacts, listArtifactKeys, getArtifactVersions, getArtifact, findArtifact
 //   store.reload() boolean, store.warnings string[], store.close()
 //
 // Engines never write the database: they append to journals, and every write here happens under the lock
@@ -53,6 +44,11 @@ export interface OpenStoreOptions {
   /** Fold journals once while opening (as `sync()` does). Default false. */
   sync?: boolean;
   lock?: LockOptions;
+  /**
+   * Automatic retention: sync() deletes runs and artifacts older than this many days, at most once an hour
+   * (across processes). 0 turns it off. Default: $FLOWLINE_RETENTION_DAYS, else off.
+   */
+  retentionDays?: number;
 }
 
 export async function openStore(home: string, opts: OpenStoreOptions = {}): Promise<Store> {
@@ -84,7 +80,7 @@ interface Change<T> {
   changed: boolean;
 }
 
-export class Store {
+export class Store extends StoreReads {
   readonly home: string;
   readonly dbFile: string;
   readonly lockFile: string;
@@ -109,6 +105,7 @@ export class Store {
     home: string,
     private readonly opts: OpenStoreOptions = {},
   ) {
+    super();
     this.home = home;
     this.dbFile = dbPath(home);
     this.lockFile = `${this.dbFile}.lock`;
@@ -130,9 +127,37 @@ export class Store {
 
   // ---- writes (under the lock) ----
 
-  /** Folds all journals into the database and crash-marks the runs of writers that died. */
+  /**
+   * Folds all journals into the database and crash-marks the runs of writers that died. With retention on,
+   * also prunes old runs and artifacts when no process has in the last hour (`pruned` says what went).
+   */
   async sync(): Promise<SyncResult> {
-    return (await this.locked(() => ({ value: undefined, changed: false }))).sync;
+    const days = this.retentionDays();
+    if (days === undefined) return (await this.locked(() => ({ value: undefined, changed: false }))).sync;
+    const { value, sync } = await this.locked((db) => {
+      const pruned = autoPrune(db, days, new Date());
+      return { value: pruned, changed: pruned !== undefined };
+    });
+    if (value) sync.pruned = value;
+    return sync;
+  }
+
+  /**
+   * Deletes flow runs that ended more than `olderThanDays` ago (with their task runs, states, logs and
+   * subflow runs) and artifacts last changed before then. `dryRun` only counts. Result files stay.
+   */
+  async prune(opts: PruneOptions): Promise<PruneResult> {
+    const cutoff = cutoffFor(checkDays(opts.olderThanDays, "olderThanDays"), opts.now ?? new Date());
+    if (opts.dryRun) {
+      // Fold first so the count is of everything recorded, but without automatic retention: a dry run deletes nothing.
+      await this.locked(() => ({ value: undefined, changed: false }));
+      return { cutoff, dryRun: true, ...countPrunable(this.current(), cutoff) };
+    }
+    const { value } = await this.locked((db) => {
+      const counts = pruneRows(db, cutoff);
+      return { value: counts, changed: prunedAnything(counts) };
+    });
+    return { cutoff, dryRun: false, ...value };
   }
 
   /**
@@ -167,51 +192,6 @@ export class Store {
     return value;
   }
 
-  // ---- reads (no lock; reload first if the file changed) ----
-
-  /** Flow runs, newest first. */
-  listFlowRuns(opts?: ListFlowRunsOptions): FlowRun[] {
-    return q.listFlowRuns(this.current(), opts);
-  }
-
-  /** A flow run by id or unique id prefix, with its task runs and subflow runs. Throws StoreLookupError. */
-  getFlowRun(idOrPrefix: string): FlowRunDetail {
-    return q.getFlowRun(this.current(), idOrPrefix);
-  }
-
-  getTaskRun(id: string): TaskRun | undefined {
-    return q.getTaskRun(this.current(), id);
-  }
-
-  /** The states a flow run or task run went through, in order. */
-  getStateHistory(runId: string): StateHistoryEntry[] {
-    return q.getStateHistory(this.current(), runId);
-  }
-
-  /** Log lines of a flow run (its task runs' lines included), oldest first. */
-  getLogs(opts: GetLogsOptions): LogEntry[] {
-    return q.getLogs(this.current(), opts);
-  }
-
-  /** The cached result for a cache key, unless it has expired at `now`. */
-  lookupCache(cacheKey: string, now: Date = new Date()): CacheEntry | undefined {
-    return q.lookupCache(this.current(), cacheKey, now);
-  }
-
-  /** Artifacts, newest first. */
-  listArtifacts(opts?: ListArtifactsOptions): Artifact[] {
-    return q.listArtifacts(this.current(), opts);
-  }
-
-  /** All versions of a key, newest (the key's latest) first. */
-  getArtifactVersions(key: string): Artifact[] {
-    return q.getArtifactVersions(this.current(), key);
-  }
-
-  getArtifact(id: string): Artifact | undefined {
-    return q.getArtifact(this.current(), id);
-  }
-
   /**
    * Reloads the file if another process changed it since it was loaded; returns true when it did. A file
    * that is damaged is not moved aside here (that needs the lock): the last good copy stays in use.
@@ -244,7 +224,7 @@ export class Store {
 
   // ---- internals ----
 
-  private current(): Database {
+  protected current(): Database {
     this.reload();
     return this.db as Database;
   }
@@ -256,6 +236,13 @@ export class Store {
   private warn(message: string): void {
     this.warnings.push(message);
     this.opts.onWarning?.(message);
+  }
+
+  /** Days of automatic retention, or undefined when off (an unusable setting is reported once). */
+  private retentionDays(): number | undefined {
+    const { days, problem } = retentionSetting(this.opts.retentionDays);
+    if (problem && !this.warnings.includes(problem)) this.warn(problem);
+    return days;
   }
 
   private replace(db: Database, signature: FileSignature, dirty: boolean): void {
@@ -345,6 +332,7 @@ export class Store {
         if (outcome.changed) this.dirty = true;
         if (this.dirty) {
           const db = this.db as Database;
+          if (outcome.changed) compactIfSparse(db); // after deletions: do not write free pages forever
           this.signature = writeFileAtomic(this.dbFile, db.export());
           tuneConnection(db); // export() reopened the connection
           this.dirty = false;

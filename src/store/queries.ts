@@ -2,6 +2,8 @@ import type { Database, SqlValue } from "sql.js";
 import type { ArtifactType, LogLevel, StateType } from "../engine/events";
 import type {
   Artifact,
+  ArtifactKeySummary,
+  ArtifactVersionsOptions,
   CacheEntry,
   FlowRun,
   FlowRunDetail,
@@ -251,6 +253,12 @@ function artifact(r: Row): Artifact {
 
 const NEWEST_FIRST = "ORDER BY a.created DESC, a.seq DESC";
 
+function limitClause(limit: number | undefined, offset: number | undefined): string {
+  const n = (v: number) => Math.max(0, Math.floor(v));
+  if (offset !== undefined && offset > 0) return `LIMIT ${limit !== undefined ? n(limit) : -1} OFFSET ${n(offset)}`;
+  return limit !== undefined ? `LIMIT ${n(limit)}` : "";
+}
+
 /** Artifacts, newest first. `latestOnly` reads the `artifact_latest` table (one row per key). */
 export function listArtifacts(db: Database, opts: ListArtifactsOptions = {}): Artifact[] {
   const conds: string[] = [];
@@ -263,12 +271,14 @@ export function listArtifacts(db: Database, opts: ListArtifactsOptions = {}): Ar
   if (opts.key !== undefined) conds.push(`a.key = ${param(opts.key)}`);
   if (opts.type !== undefined) conds.push(`a.type = ${param(opts.type)}`);
   if (opts.flowRunId !== undefined) conds.push(`a.flow_run_id = ${param(opts.flowRunId)}`);
+  if (opts.taskRunId !== undefined) conds.push(`a.task_run_id = ${param(opts.taskRunId)}`);
+  if (opts.keyed !== undefined) conds.push(opts.keyed ? "a.key IS NOT NULL" : "a.key IS NULL");
   if (opts.text !== undefined && opts.text !== "") {
     const t = `lower(${param(opts.text)})`;
     const has = (col: string) => `instr(lower(coalesce(${col}, '')), ${t}) > 0`;
     conds.push(`(${has("a.key")} OR ${has("a.description")} OR ${has("a.data")})`);
   }
-  const limit = opts.limit !== undefined ? `LIMIT ${Math.max(0, Math.floor(opts.limit))}` : "";
+  const limit = limitClause(opts.limit, opts.offset);
   const cols = artifactCols(opts.includeData ?? true, "a");
   const where = conds.length ? `WHERE ${conds.join(" AND ")}` : "";
   if (!opts.latestOnly) {
@@ -284,10 +294,46 @@ export function listArtifacts(db: Database, opts: ListArtifactsOptions = {}): Ar
 }
 
 /** All versions of a key, newest first. */
-export function getArtifactVersions(db: Database, key: string): Artifact[] {
-  return all(db, `SELECT ${artifactCols(true, "a")} FROM artifacts a WHERE a.key = ? ${NEWEST_FIRST}`, [key], artifact);
+export function getArtifactVersions(db: Database, key: string, opts: ArtifactVersionsOptions = {}): Artifact[] {
+  const cols = artifactCols(opts.includeData ?? true, "a");
+  return all(db, `SELECT ${cols} FROM artifacts a WHERE a.key = ? ${NEWEST_FIRST} ${limitClause(opts.limit, undefined)}`, [key], artifact);
 }
 
 export function getArtifact(db: Database, id: string): Artifact | undefined {
   return all(db, `SELECT ${artifactCols(true, "a")} FROM artifacts a WHERE a.id = ?`, [id], artifact)[0];
+}
+
+/** An artifact by its id or a unique start of it (the CLI shows 8 characters). */
+export function findArtifact(db: Database, idOrPrefix: string): Artifact {
+  const wanted = idOrPrefix.trim();
+  if (wanted === "") throw new StoreLookupError("No artifact id given. Pass an id (or its first characters).", "invalid");
+  const exact = getArtifact(db, wanted);
+  if (exact) return exact;
+  const found = all(
+    db,
+    `SELECT ${artifactCols(true, "a")} FROM artifacts a WHERE substr(a.id, 1, ?2) = ?1 ${NEWEST_FIRST} LIMIT 6`,
+    [wanted, wanted.length],
+    artifact,
+  );
+  if (found.length === 1) return found[0];
+  if (found.length === 0) {
+    throw new StoreLookupError(`No artifact has an id starting with "${wanted}". List them with "flowline artifacts ls --all".`, "not-found");
+  }
+  const shown = found.slice(0, 5).map((a) => `${a.id} (${a.key ?? a.type})`);
+  throw new StoreLookupError(
+    `"${wanted}" matches more than one artifact: ${shown.join(", ")}${found.length > 5 ? ", …" : ""}. Give more characters of the id.`,
+    "ambiguous",
+  );
+}
+
+/** Every key with its number of versions and its latest version, most recently changed key first. */
+export function listArtifactKeys(db: Database, opts: { type?: ArtifactType; includeData?: boolean } = {}): ArtifactKeySummary[] {
+  const where = opts.type !== undefined ? "WHERE a.type = ?" : "";
+  return all(
+    db,
+    `SELECT ${artifactCols(opts.includeData ?? false, "a")}, l.versions
+      FROM artifact_latest l JOIN artifacts a ON a.seq = l.seq ${where} ORDER BY l.created DESC, l.seq DESC`,
+    opts.type !== undefined ? [opts.type] : [],
+    (r) => ({ key: str(r[1]), versions: Number(r[10]), latest: artifact(r) }),
+  );
 }

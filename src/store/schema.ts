@@ -5,6 +5,9 @@ import type { Database } from "sql.js";
 
 export type Migration = (db: Database) => void;
 
+/** In artifact_latest's upsert: the inserted version is newer than the key's latest (seq breaks ties). */
+const NEWER = "(excluded.created > artifact_latest.created OR (excluded.created = artifact_latest.created AND excluded.seq > artifact_latest.seq))";
+
 const MIGRATIONS: readonly Migration[] = [
   // v1
   (db) => {
@@ -152,6 +155,28 @@ const MIGRATIONS: readonly Migration[] = [
         SELECT key, seq, created FROM artifacts a
         WHERE key IS NOT NULL
           AND seq = (SELECT seq FROM artifacts b WHERE b.key = a.key ORDER BY created DESC, seq DESC LIMIT 1);
+    `);
+  },
+  // v3: meta (small store-wide facts: when retention last ran); artifacts by task run (the runs tree lists a
+  // task run's artifacts); and artifact_latest kept by a trigger on insert, with each key's number of
+  // versions. Recomputing each touched key's latest after a fold cost ~150 µs a key at 100,000 artifacts;
+  // the trigger is one primary-key upsert. Deleting still calls refreshLatest (artifacts.ts).
+  (db) => {
+    db.exec(`
+      CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      );
+      CREATE INDEX artifacts_task_run ON artifacts (task_run_id);
+      ALTER TABLE artifact_latest ADD COLUMN versions INTEGER NOT NULL DEFAULT 0;
+      UPDATE artifact_latest SET versions = (SELECT count(*) FROM artifacts a WHERE a.key = artifact_latest.key);
+      CREATE TRIGGER artifacts_latest_on_insert AFTER INSERT ON artifacts WHEN NEW.key IS NOT NULL BEGIN
+        INSERT INTO artifact_latest (key, seq, created, versions) VALUES (NEW.key, NEW.seq, NEW.created, 1)
+          ON CONFLICT (key) DO UPDATE SET
+            versions = versions + 1,
+            seq = CASE WHEN ${NEWER} THEN excluded.seq ELSE seq END,
+            created = CASE WHEN ${NEWER} THEN excluded.created ELSE created END;
+      END;
     `);
   },
 ];

@@ -31,7 +31,9 @@ const SQL = {
   taskFlowRun: `SELECT flow_run_id FROM task_runs WHERE id = ?1`,
   artifact: `INSERT OR IGNORE INTO artifacts (id, key, type, description, data, flow_run_id, task_run_id, created,
       updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)`,
-  artifactUpdate: `UPDATE artifacts SET data = ?2, description = COALESCE(?3, description), updated = ?4 WHERE id = ?1`,
+  // Only progress artifacts change in place (updateProgressArtifact); other kinds get new versions instead.
+  artifactUpdate: `UPDATE artifacts SET data = ?2, description = COALESCE(?3, description), updated = ?4
+    WHERE id = ?1 AND type = 'progress'`,
   cache: `INSERT INTO cache (cache_key, storage_key, task_run_id, created, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)
     ON CONFLICT (cache_key) DO UPDATE SET storage_key = excluded.storage_key, task_run_id = excluded.task_run_id,
       created = excluded.created, expires_at = excluded.expires_at`,

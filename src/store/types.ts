@@ -116,13 +116,52 @@ export interface ListArtifactsOptions {
   key?: string;
   type?: ArtifactType;
   flowRunId?: string;
+  taskRunId?: string;
+  /** true: only artifacts with a key; false: only those without one. */
+  keyed?: boolean;
   /** Only the latest version of each key (unkeyed artifacts are left out, as in Prefect's `artifact ls`). */
   latestOnly?: boolean;
-  /** Case-insensitive substring of key, description or data. */
+  /** Case-insensitive substring of key, description or data (data is matched as its JSON text). */
   text?: string;
   limit?: number;
+  /** Skip this many (with `limit`, for pages). */
+  offset?: number;
   /** Leave `data` undefined (cheaper for listings of big tables). Default true. */
   includeData?: boolean;
+}
+
+export interface ArtifactVersionsOptions {
+  limit?: number;
+  /** Default true. */
+  includeData?: boolean;
+}
+
+/** A key and how many versions it has; `latest` is its newest version (without data unless asked for). */
+export interface ArtifactKeySummary {
+  key: string;
+  versions: number;
+  latest: Artifact;
+}
+
+export interface PruneOptions {
+  /** Deletes what is older than this many days (fractions allowed). */
+  olderThanDays: number;
+  /** Count what would be deleted, delete nothing. */
+  dryRun?: boolean;
+  /** "Now", for the cut-off (default: the current time). */
+  now?: Date;
+}
+
+/** What a prune deleted (or, with dryRun, would delete). Result files in storage/ are never deleted. */
+export interface PruneResult {
+  /** ISO time: runs that ended before it, and artifacts last changed before it, went. */
+  cutoff: string;
+  dryRun: boolean;
+  flowRuns: number;
+  taskRuns: number;
+  states: number;
+  logs: number;
+  artifacts: number;
 }
 
 export interface SyncResult {
@@ -136,4 +175,6 @@ export interface SyncResult {
   malformedLines: number;
   /** Whether the database file was written. */
   wrote: boolean;
+  /** What retention (FLOWLINE_RETENTION_DAYS / the retentionDays option) deleted, when it ran in this sync. */
+  pruned?: PruneResult;
 }

@@ -64,7 +64,8 @@ describe("store at scale", function () {
       console.log(`      fold of ${r.eventsFolded} events, write included: ${ms.toFixed(0)} ms`);
       assert.equal(r.eventsFolded, lines.length);
       assert.equal(r.malformedLines, 0);
-      assert.ok(ms < 6000, `fold took ${ms.toFixed(0)} ms`);
+      // ~2.6 s on an idle 2-core machine, ~8 s while other suites run beside it: the bound catches a 5x regression.
+      assert.ok(ms < 15_000, `fold took ${ms.toFixed(0)} ms`);
       const t2 = performance.now();
       assert.equal((await store.sync()).eventsFolded, 0);
       console.log(`      sync with nothing new: ${(performance.now() - t2).toFixed(0)} ms`);
@@ -95,6 +96,20 @@ describe("store at scale", function () {
       assert.equal(latest.length, 1000);
       assert.equal(latest.find((a) => a.key === "key-7")?.id, "a99007");
       assert.ok(best < 25, `took ${best.toFixed(1)} ms`);
+
+      // Each key with its number of versions (the extension's Artifacts tree): counted on insert, not per listing.
+      let keysBest = Infinity;
+      let keys = store.listArtifactKeys();
+      for (let r = 0; r < 5; r++) {
+        const t = performance.now();
+        keys = store.listArtifactKeys();
+        keysBest = Math.min(keysBest, performance.now() - t);
+      }
+      console.log(`      keys with their version counts: ${keysBest.toFixed(1)} ms (best of 5)`);
+      assert.equal(keys.length, 1000);
+      assert.ok(keys.every((k) => k.versions === 100));
+      assert.equal(keys.find((k) => k.key === "key-7")?.latest.id, "a99007");
+      assert.ok(keysBest < 25, `took ${keysBest.toFixed(1)} ms`);
     } finally {
       store.close();
     }

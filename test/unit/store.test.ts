@@ -440,6 +440,14 @@ describe("store", function () {
     onDisk.close();
     assert.equal(await store.deleteArtifact("new"), true);
     assert.deepEqual(store.listArtifacts({ latestOnly: true }).map((a) => a.id), ["old"]);
+
+    // v3 keeps the latest on insert by itself: a newer version takes over, an older one folded later does not.
+    const art = (id: string, created: string): EngineEvent => ({ e: "artifact", id, key: "k", type: "markdown", data: id, created });
+    writeJournal(home, process.pid, [art("newer", at(9)), art("older", at(1))]);
+    await store.sync();
+    assert.deepEqual(store.listArtifacts({ latestOnly: true }).map((a) => a.id), ["newer"]);
+    assert.deepEqual(store.getArtifactVersions("k").map((a) => a.id), ["newer", "older", "old"]);
+    assert.deepEqual(store.listArtifactKeys().map((k) => [k.key, k.versions]), [["k", 3]]);
   });
 
   it("refuses a database written by a newer schema, and leaves it untouched", async () => {
@@ -506,9 +514,10 @@ describe("store", function () {
       art("k1", "report", at(0)),
       art("k2", "report", at(5)),
       art("k3", "report", at(5), "table"), // same millisecond as k2: created later, so newer
-      art("o1", "other", at(1)),
+      art("o1", "other", at(1), "progress"), // only progress artifacts are updated in place
       art("u1", undefined, at(2)),
-      { e: "artifact_update", id: "o1", data: { v: "updated" }, ts: at(9) },
+      { e: "artifact_update", id: "o1", data: 50, ts: at(9) },
+      { e: "artifact_update", id: "k1", data: { v: "not a progress artifact: ignored" }, ts: at(9) },
     ]);
     await store.sync();
     assert.deepEqual(store.getArtifactVersions("report").map((a) => a.id), ["k3", "k2", "k1"]);
@@ -516,7 +525,8 @@ describe("store", function () {
     assert.deepEqual(store.listArtifacts().map((a) => a.id), ["k3", "k2", "u1", "o1", "k1"]);
     assert.deepEqual(store.listArtifacts({ type: "table" }).map((a) => a.id), ["k3"]);
     assert.deepEqual(store.listArtifacts({ text: "ABOUT O1" }).map((a) => a.id), ["o1"]);
-    assert.deepEqual(store.getArtifact("o1")?.data, { v: "updated" });
+    assert.deepEqual(store.getArtifact("o1")?.data, 50);
+    assert.deepEqual(store.getArtifact("k1")?.data, { v: "k1" });
     assert.equal(store.getArtifact("o1")?.updated, at(9));
     assert.equal(store.getArtifact("u1")?.key, undefined);
 

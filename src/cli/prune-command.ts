@@ -1,0 +1,69 @@
+import * as path from "node:path";
+import { UserError } from "../engine/errors";
+import { resolveHome, storageDir } from "../engine/home";
+import type { PruneResult } from "../store";
+import { parse } from "./args";
+import { formatTime, printJson } from "./format";
+import { openCliStore } from "./store";
+
+export const PRUNE_USAGE = "flowline prune --older-than <days> [--dry-run] [--json]";
+
+export const PRUNE_HELP = `${PRUNE_USAGE}
+
+Deletes flow runs that ended more than <days> days ago, with their task runs, subflow runs, states and
+logs, and artifacts created (or, for progress, last updated) more than <days> days ago. A key whose every
+version is that old goes too. Runs still going are kept. <days> may be a fraction (0.5 = 12 hours).
+
+  --dry-run   say what would be deleted, delete nothing
+  --json      print what was deleted as one JSON object
+
+Result files under the storage folder are NOT deleted (cached results may still point at them): delete
+them by hand when you no longer need them.
+
+To prune automatically, set FLOWLINE_RETENTION_DAYS=<days> (in VS Code: the flowline.retentionDays
+setting): every command and the extension then prune at most once an hour.
+`;
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+export function describePrune(r: PruneResult): string {
+  const runs = `${plural(r.flowRuns, "flow run")} (with ${plural(r.taskRuns, "task run")}, ${plural(r.states, "state")} and ${plural(r.logs, "log line")})`;
+  return `${runs} and ${plural(r.artifacts, "artifact")} from before ${formatTime(r.cutoff)} UTC`;
+}
+
+export async function pruneCommand(args: string[]): Promise<number> {
+  if (args.includes("--help") || args.includes("-h")) {
+    process.stdout.write(PRUNE_HELP);
+    return 0;
+  }
+  const { values, positionals } = parse(args, { "older-than": { type: "string" }, "dry-run": { type: "boolean" }, json: { type: "boolean" } }, PRUNE_USAGE);
+  if (positionals.length > 0) throw new UserError(`prune takes only options. Usage: ${PRUNE_USAGE}`);
+  const text = values["older-than"] as string | undefined;
+  if (text === undefined) throw new UserError(`prune needs --older-than <days>, such as --older-than 30. Usage: ${PRUNE_USAGE}`);
+  const days = Number(text);
+  if (text.trim() === "" || !Number.isFinite(days) || days <= 0) {
+    throw new UserError(`--older-than takes a number of days greater than 0 (such as 30), not ${JSON.stringify(text)}.`);
+  }
+  const dryRun = values["dry-run"] === true;
+  const home = resolveHome();
+  const store = await openCliStore(home);
+  let result: PruneResult;
+  try {
+    result = await store.prune({ olderThanDays: days, dryRun });
+  } finally {
+    store.close();
+  }
+  if (values.json) {
+    printJson(result);
+    return 0;
+  }
+  const storage = path.relative(process.cwd(), storageDir(home)) || storageDir(home);
+  process.stdout.write(
+    dryRun
+      ? `Would delete ${describePrune(result)}. Nothing was deleted (--dry-run).\n`
+      : `Deleted ${describePrune(result)}.\nResult files in ${storage} were kept; delete them by hand if you no longer need them.\n`,
+  );
+  return 0;
+}
