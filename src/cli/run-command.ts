@@ -55,7 +55,8 @@ export async function runCommand(args: string[]): Promise<number> {
     return store.lookupCache(cacheKey, now)?.storageKey;
   };
   const proc = startFlowProcess({ file: absolute, flow, parameters, home, cwd: process.cwd(), cacheLookup });
-  proc.once("loaded", () => void openStoreOnce());
+  // Only --json and a run that did not report its end need the database at the end: start loading it now.
+  if (json) proc.once("loaded", () => void openStoreOnce());
 
   const labels = new Map<string, string>();
   proc.on("event", (event: EngineEvent) => {
@@ -91,7 +92,9 @@ export async function runCommand(args: string[]): Promise<number> {
   }
 
   let detail: FlowRunDetail | undefined;
-  if (result.flowRunId) {
+  // A run that reported its end is in its journal, which any later command (or the editor) folds in;
+  // only --json output and a run whose process died need the database now.
+  if (result.flowRunId && (json || !result.reported)) {
     // The run has ended: how it ended decides the exit code even if the store cannot be read now (its
     // journal stays, and the next command folds it in).
     try {

@@ -14,12 +14,12 @@ export interface AtomicWriteOptions {
  */
 export function writeFileAtomicSync(file: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): void {
   const dir = path.dirname(file);
-  fs.mkdirSync(dir, { recursive: true });
-  // Short enough for a 255-byte name limit whatever the target's name; pid + random keep writers apart.
-  const tmp = path.join(dir, `.${path.basename(file).slice(0, 80)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+  // Short enough for a 255-byte name limit whatever the target's name; pid + a per-process random prefix
+  // + a counter keep writers apart without asking the OS for randomness on every write.
+  const tmp = path.join(dir, `.${path.basename(file).slice(0, 80)}.${process.pid}.${TMP_PREFIX}${(tmpCounter++).toString(36)}.tmp`);
   let fd: number | undefined;
   try {
-    fd = fs.openSync(tmp, "wx");
+    fd = openCreatingFolder(tmp, dir);
     fs.writeFileSync(fd, data);
     if (options.fsync) fs.fsyncSync(fd);
     fs.closeSync(fd);
@@ -35,6 +35,20 @@ export function writeFileAtomicSync(file: string, data: string | Uint8Array, opt
     throw err;
   }
   if (options.fsync) fsyncFolder(dir);
+}
+
+const TMP_PREFIX = randomBytes(4).toString("hex");
+let tmpCounter = 0;
+
+/** Opens a new file, making its folder only when it is missing (the common case needs no mkdir). */
+function openCreatingFolder(file: string, dir: string): number {
+  try {
+    return fs.openSync(file, "wx");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+    fs.mkdirSync(dir, { recursive: true });
+    return fs.openSync(file, "wx");
+  }
 }
 
 function closeQuietly(fd: number): void {

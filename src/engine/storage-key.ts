@@ -348,13 +348,29 @@ function realPathOfExisting(p: string): string | undefined {
   }
 }
 
+// The storage folder's real path, once per process (the folder does not move while flows run).
+const realRoots = new Map<string, string>();
+
+function realRootOf(root: string): string {
+  const known = realRoots.get(root);
+  if (known !== undefined) return known;
+  const real = realPathOfExisting(root) ?? root;
+  if (fs.existsSync(root)) realRoots.set(root, real);
+  return real;
+}
+
 /** The file a key names under the storage folder; refuses any key that would land outside it. */
 export function resolveStoragePath(storageDir: string, key: string, template?: string): string {
   checkKey(key, template);
   const root = path.resolve(storageDir);
   const file = path.resolve(root, key);
   if (!isInside(root, file)) throw refuse(key, template, "would leave the storage folder");
-  const realRoot = realPathOfExisting(root) ?? root;
+  const realRoot = realRootOf(root);
+  // The common key, one plain name directly in the folder: only the file itself can be a link out.
+  if (!key.includes("/") && !key.includes("\\")) {
+    const st = fs.lstatSync(file, { throwIfNoEntry: false });
+    if (st === undefined || !st.isSymbolicLink()) return file;
+  }
   const realFile = realPathOfExisting(file);
   if (realFile === undefined || !isInside(realRoot, realFile)) {
     throw refuse(key, template, `goes through a symbolic link that leads outside the storage folder ${JSON.stringify(root)}`);
