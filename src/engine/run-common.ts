@@ -80,7 +80,10 @@ export async function runHooks<O, R>(
  * thousands of AbortSignal listeners would not be.
  */
 export class Stopper {
-  private readonly controller = new AbortController();
+  // Made only when user code asks for the signal: most task runs never do, and an AbortController
+  // is a good part of a no-op task run's cost.
+  private controller: AbortController | undefined;
+  private stoppedWith: { reason: unknown } | undefined;
   private readonly callbacks = new Set<(reason: unknown) => void>();
   private timer: NodeJS.Timeout | undefined;
   private unlink: (() => void) | undefined;
@@ -100,15 +103,19 @@ export class Stopper {
   }
 
   get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.stoppedWith) this.controller.abort(this.stoppedWith.reason);
+    }
     return this.controller.signal;
   }
 
   get stopped(): boolean {
-    return this.controller.signal.aborted;
+    return this.stoppedWith !== undefined;
   }
 
   get reason(): unknown {
-    return this.controller.signal.reason;
+    return this.stoppedWith?.reason;
   }
 
   onStop(callback: (reason: unknown) => void): () => void {
@@ -117,8 +124,9 @@ export class Stopper {
   }
 
   stop(reason: unknown): void {
-    if (this.stopped) return;
-    this.controller.abort(reason);
+    if (this.stoppedWith) return;
+    this.stoppedWith = { reason };
+    this.controller?.abort(reason);
     for (const callback of this.callbacks) callback(reason);
     this.callbacks.clear();
     this.dispose();

@@ -37,6 +37,7 @@ export interface TaskRunRecord {
   readonly parameters: Record<string, unknown>;
   readonly tags: string[];
   runCount: number;
-  signal: AbortSignal;
+  /** Stops the current attempt; its signal is runtime.taskRun.signal. */
+  stopper: Stopper;
   readonly logPrints: boolean;
 }

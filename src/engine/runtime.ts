@@ -88,6 +88,6 @@ export const runtime: { readonly flowRun: FlowRunInfo; readonly taskRun: TaskRun
     parameters: ["object", () => taskRun()?.parameters ?? {}],
     tags: ["list", () => taskRun()?.tags ?? []],
     runCount: ["number", () => taskRun()?.runCount ?? 0],
-    signal: ["signal", () => taskRun()?.signal],
+    signal: ["signal", () => taskRun()?.stopper.signal],
   }),
 });

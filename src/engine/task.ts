@@ -261,7 +261,7 @@ async function runTask(
     parameters,
     tags: options.tags ?? [],
     runCount: 0,
-    signal: flowRun.stopper.signal,
+    stopper: flowRun.stopper,
     logPrints: options.logPrints ?? flowRun.logPrints,
   };
   const ctx: RunContext = { flowRun, taskRun: record };
@@ -315,7 +315,7 @@ async function runTask(
     emitTransition("task", id, "Running", runningName, record.runCount);
     onState?.(new State("Running", runningName));
     const attempt = options.timeoutSeconds === undefined ? flowRun.stopper : new Stopper(flowRun.stopper, options.timeoutSeconds, `Task run '${runName}'`);
-    record.signal = attempt.signal;
+    record.stopper = attempt;
     try {
       let value = runContext.run(ctx, def.fn, ...callArgs);
       if (isPromiseLike(value)) value = await raceStop(value, attempt);
