@@ -49,12 +49,40 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+const FILE_SYSTEM_REASONS: Record<string, string> = {
+  EROFS: "the file system is read-only",
+  EACCES: "permission denied",
+  EPERM: "operation not permitted",
+  ENOSPC: "no space left on the device",
+  EDQUOT: "the disk quota is exceeded",
+  ENOTDIR: "a part of the path is a file, not a folder",
+};
+
+/**
+ * A Flowline home that cannot be written (read-only, full, a file where a folder should be) is the
+ * machine's state, not a Flowline bug: one clear line instead of an internal error and a stack. Nothing
+ * already stored is changed by a write that failed (the database is replaced only by an atomic rename).
+ */
+function fileSystemProblem(err: unknown): string | undefined {
+  const e = err as NodeJS.ErrnoException;
+  if (!(err instanceof Error) || typeof e.code !== "string") return undefined;
+  // mkdir -p on a read-only file system can report ENOENT for the missing folder.
+  const reason = FILE_SYSTEM_REASONS[e.code] ?? (e.code === "ENOENT" && e.syscall === "mkdir" ? "the folder cannot be created" : undefined);
+  if (!reason) return undefined;
+  const where = e.path ? ` ${e.path}` : "";
+  return `cannot write${where}: ${reason} (${e.code}). Nothing already stored was changed. Make the Flowline home writable or free some space (or set FLOWLINE_HOME to another folder), then try again.`;
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
   (err: unknown) => {
-    if (err instanceof UserError || (err instanceof Error && err.name === "StoreLookupError")) {
+    const io = fileSystemProblem(err);
+    if (io) {
+      process.stderr.write(`flowline: ${io}\n`);
+      process.exitCode = 1;
+    } else if (err instanceof UserError || (err instanceof Error && err.name === "StoreLookupError")) {
       process.stderr.write(`flowline: ${err.message}\n`);
       process.exitCode = 2;
     } else {

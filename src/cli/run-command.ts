@@ -88,7 +88,13 @@ export async function runCommand(args: string[]): Promise<number> {
   if (result.exitCode === 2) throw new UserError(result.message ?? "The flow run could not start.");
   if (result.flowRunId === undefined && result.message) {
     // The flow process ended before any run started (a Flowline bug, or the process was killed while loading).
-    process.stderr.write(`flowline: ${result.message}\n`);
+    // A home that cannot be written (read-only, full) is told in one line, without the engine's stack.
+    const io = /^(?:Error: )?(E(?:ROFS|ACCES|PERM|NOSPC|DQUOT|NOTDIR): .*|ENOENT: [^,]*, mkdir .*)/.exec(result.message);
+    process.stderr.write(
+      io
+        ? `flowline: the flow could not record its run in ${home}: ${io[0]}. Nothing already stored was changed. Make the Flowline home writable or free some space (or set FLOWLINE_HOME to another folder), then try again.\n`
+        : `flowline: ${result.message}\n`,
+    );
   }
 
   let detail: FlowRunDetail | undefined;

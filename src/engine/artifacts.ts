@@ -44,7 +44,15 @@ export interface LinkArtifactOptions extends ArtifactOptions {
 /** A table: a list of records, a record of columns, or a list of rows (named by `headers`). Returns its id. */
 export async function createTableArtifact<T extends object>(table: TableInput<T>, options: TableArtifactOptions = {}): Promise<string> {
   const common = checkOptions(options, "createTableArtifact");
-  return store("table", normaliseTable(table, options.headers), common);
+  let data;
+  try {
+    data = normaliseTable(table, options.headers);
+  } catch (err) {
+    // A value nested thousands of levels deep overflows the stack on its way to JSON: say so in words.
+    if (err instanceof RangeError) throw new ArtifactError("createTableArtifact: a cell is nested too deeply to store as JSON (thousands of levels); flatten it first.");
+    throw err;
+  }
+  return store("table", data, common);
 }
 
 export async function createMarkdownArtifact(markdown: string, options: ArtifactOptions = {}): Promise<string> {

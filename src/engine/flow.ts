@@ -58,6 +58,8 @@ export interface FlowRunOutcome {
 export interface StartOptions {
   /** Cancels the run when it fires (the runner's Ctrl-C and Cancel). */
   signal?: AbortSignal;
+  /** The flow file the runner started (recorded with the flow run, so it can be rerun). */
+  file?: string;
 }
 
 const FLOW = Symbol.for("flowline.flow");
@@ -226,6 +228,7 @@ async function runFlow(def: FlowDef, rawArgs: unknown[], parent: RunContext | un
     parentTaskRunId: record.parentTaskRunId,
     created: created.toISOString(),
     expectedStartTime: created.toISOString(),
+    file: parent ? undefined : start.file,
     pid: process.pid,
   });
   // The flow_run event itself stands for the first state, Pending.
@@ -251,6 +254,8 @@ async function runFlow(def: FlowDef, rawArgs: unknown[], parent: RunContext | un
     let value: unknown;
     let threw = false;
     try {
+      // On disk before user code runs: a flow that blocks the event loop at once is still recorded.
+      sink.flushSync();
       value = runContext.run(ctx, () => def.fn(...callArgs));
       if (isPromiseLike(value)) value = await raceStop(value, attempt);
     } catch (err) {

@@ -29,10 +29,41 @@ export function debugEnabled(): boolean {
   return levelEnabled("DEBUG", engineConfig().logLevel);
 }
 
+/** Lines longer than this many characters are cut, with a note saying how long they were. */
+export const MAX_LOG_LINE_CHARS = 64 * 1024;
+const DEFAULT_MAX_LOG_LINES = 10_000;
+
+/** Log lines kept per flow run: $FLOWLINE_MAX_LOG_LINES (a whole number; 0 = no cap), else 10,000. */
+export function maxLogLines(env: NodeJS.ProcessEnv = process.env): number {
+  const text = env.FLOWLINE_MAX_LOG_LINES;
+  if (text === undefined || text.trim() === "") return DEFAULT_MAX_LOG_LINES;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) return DEFAULT_MAX_LOG_LINES;
+  return n === 0 ? Infinity : n;
+}
+
+// Lines recorded per flow run (its task runs included); lines outside any run count together. A flow
+// that floods its log must not fill the journal, the database and the editor's output without end.
+const linesPerRun = new WeakMap<object, number>();
+const OUTSIDE_RUNS = {};
+
 /** Records a log line for a run (and echoes it to stderr when the engine runs in-process). */
 export function emitLog(ctx: RunContext | undefined, level: LogLevel, message: string): void {
   const config = engineConfig();
   if (!levelEnabled(level, config.logLevel)) return;
+  const owner: object = ctx?.flowRun ?? OUTSIDE_RUNS;
+  const count = (linesPerRun.get(owner) ?? 0) + 1;
+  const max = maxLogLines();
+  if (count > max + 1) return;
+  linesPerRun.set(owner, count);
+  if (count === max + 1) {
+    level = "WARNING";
+    message =
+      `Log lines after ${max} were dropped for this flow run (FLOWLINE_MAX_LOG_LINES=${max}); ` +
+      `the run goes on. Raise FLOWLINE_MAX_LOG_LINES (0 = no cap) to keep more.`;
+  } else if (message.length > MAX_LOG_LINE_CHARS) {
+    message = `${message.slice(0, MAX_LOG_LINE_CHARS)}… [log line truncated: ${message.length} characters, at most ${MAX_LOG_LINE_CHARS} are kept]`;
+  }
   const event: LogEvent = {
     e: "log",
     flowRunId: ctx?.flowRun.id,

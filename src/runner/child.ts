@@ -113,7 +113,7 @@ async function run(start: StartMessage, signal: AbortSignal): Promise<void> {
 
   let outcome;
   try {
-    outcome = await runFlowWithParameters(selected.flow, start.parameters, { signal });
+    outcome = await runFlowWithParameters(selected.flow, start.parameters, { signal, file: start.file });
   } catch (err) {
     // Parameters that do not fit the flow (an unknown name, ...) are refused before any run starts; so is
     // a flow whose options cannot start a run. Either is the caller's or the flow file's to fix.

@@ -53,6 +53,40 @@ export function readFileWithSignature(file: string): { bytes: Uint8Array; signat
 }
 
 /** Writes `bytes` to `file` atomically and durably; returns the signature of the new file. */
+/**
+ * Removes temp files left next to `file` by writers that were killed mid-write (their pid is gone).
+ * Call it under the lock: a live writer's temp file is never touched.
+ */
+export function removeDeadWritersTempFiles(file: string): void {
+  const dir = path.dirname(file);
+  const prefix = `${path.basename(file)}.tmp-`;
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length).split("-")[0]);
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || isAlive(pid)) continue;
+    try {
+      fs.unlinkSync(path.join(dir, name));
+    } catch {
+      // another process cleaned it first
+    }
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
 export function writeFileAtomic(file: string, bytes: Uint8Array): FileSignature {
   const dir = path.dirname(file);
   const tmp = path.join(dir, `${path.basename(file)}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`);

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import type { Database, SqlJsStatic } from "sql.js";
 import { dbPath, journalDir, storageDir } from "../engine/home";
-import { MISSING, fileSignature, writeFileAtomic, type FileSignature } from "./atomic-file";
+import { MISSING, fileSignature, removeDeadWritersTempFiles, writeFileAtomic, type FileSignature } from "./atomic-file";
 import { compactIfSparse, CorruptDatabaseError, freshDatabase, loadDatabase, moveAside, tuneConnection } from "./db-file";
 import { foldJournals, type FoldOutcome } from "./fold";
 import { acquireLock, type LockOptions } from "./lock";
@@ -330,6 +330,8 @@ export class Store extends StoreReads {
           wrote: false,
         };
         if (outcome.changed) this.dirty = true;
+        // A writer killed mid-write leaves its temp file: whoever holds the lock next removes it.
+        removeDeadWritersTempFiles(this.dbFile);
         if (this.dirty) {
           const db = this.db as Database;
           if (outcome.changed) compactIfSparse(db); // after deletions: do not write free pages forever
