@@ -1,0 +1,186 @@
+import type { Event, TreeDataProvider, TreeItem } from "vscode";
+import type { Artifact, ArtifactKeySummary, Store } from "../../store";
+import type { VSCode } from "../vscode-types";
+import { artifactIcon, artifactLabel, COMMANDS, shortTime } from "./present";
+
+// The Artifacts view: each key with its version count, its versions newest first (paged, a key can have
+// thousands); then "Unkeyed artifacts", under their flow run. Every level is one indexed query made when
+// it is expanded (listArtifactKeys counts versions in SQL), so a refresh over 100,000 artifacts reads a
+// row a key, not a row an artifact. Item ids are stable, so VS Code keeps what was expanded.
+
+export type ArtifactNode =
+  | { kind: "key"; summary: ArtifactKeySummary }
+  | { kind: "version"; artifact: Artifact; number: number; of: number }
+  | { kind: "more"; key: string; shown: number; total: number }
+  | { kind: "unkeyed" }
+  | { kind: "run"; flowRunId: string | undefined; name?: string; flowName?: string; artifacts: Artifact[] }
+  | { kind: "artifact"; artifact: Artifact };
+
+/** Versions listed under a key before a "more" item. */
+export const VERSION_PAGE = 100;
+/** Refreshes are coalesced to one per this long (a running flow changes the database many times a second). */
+const REFRESH_MS = 300;
+
+export interface ArtifactsSource {
+  /** The store, or undefined while there is nothing to show (no home yet). */
+  peek(): Promise<Store | undefined>;
+}
+
+export class ArtifactsTreeProvider implements TreeDataProvider<ArtifactNode> {
+  private readonly changed;
+  readonly onDidChangeTreeData: Event<ArtifactNode | undefined>;
+  private readonly pages = new Map<string, number>();
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private lastFired = 0;
+
+  constructor(
+    private readonly vscode: VSCode,
+    private readonly source: ArtifactsSource,
+  ) {
+    this.changed = new vscode.EventEmitter<ArtifactNode | undefined>();
+    this.onDidChangeTreeData = this.changed.event;
+  }
+
+  /** Re-reads the tree soon: at most one refresh per REFRESH_MS, the last change always included. */
+  refresh(): void {
+    if (this.timer) return;
+    const wait = Math.max(0, this.lastFired + REFRESH_MS - Date.now());
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.lastFired = Date.now();
+      this.changed.fire(undefined);
+    }, wait);
+  }
+
+  /** Lists more versions under a key (its "more" item). */
+  showMore(key: string): void {
+    this.pages.set(key, (this.pages.get(key) ?? VERSION_PAGE) + VERSION_PAGE);
+    this.changed.fire(undefined);
+  }
+
+  async getChildren(node?: ArtifactNode): Promise<ArtifactNode[]> {
+    const store = await this.source.peek();
+    if (!store) return [];
+    if (!node) {
+      const keys: ArtifactNode[] = store.listArtifactKeys().map((summary) => ({ kind: "key", summary }));
+      const anyUnkeyed = store.listArtifacts({ keyed: false, includeData: false, limit: 1 }).length > 0;
+      return anyUnkeyed ? [...keys, { kind: "unkeyed" }] : keys;
+    }
+    switch (node.kind) {
+      case "key": {
+        const { key, versions: total } = node.summary;
+        const limit = this.pages.get(key) ?? VERSION_PAGE;
+        const versions = store.getArtifactVersions(key, { includeData: false, limit });
+        const items: ArtifactNode[] = versions.map((artifact, i) => ({ kind: "version", artifact, number: total - i, of: total }));
+        if (total > versions.length) items.push({ kind: "more", key, shown: versions.length, total });
+        return items;
+      }
+      case "unkeyed":
+        return this.runsWithUnkeyed(store);
+      case "run":
+        return node.artifacts.map((artifact) => ({ kind: "artifact", artifact }));
+      default:
+        return [];
+    }
+  }
+
+  getTreeItem(node: ArtifactNode): TreeItem {
+    const v = this.vscode;
+    const { Collapsed, None } = v.TreeItemCollapsibleState;
+    switch (node.kind) {
+      case "key": {
+        const { key, versions, latest } = node.summary;
+        const item = new v.TreeItem(key, Collapsed);
+        item.id = `key:${key}`;
+        item.description = `${versions} ${versions === 1 ? "version" : "versions"} · ${shortTime(latest.created)}`;
+        item.iconPath = new v.ThemeIcon(artifactIcon(latest.type));
+        item.contextValue = "flowline.artifactKey";
+        item.tooltip = this.tooltip(latest, `**${key}** · ${latest.type} · ${versions} ${versions === 1 ? "version" : "versions"}`);
+        item.command = { command: COMMANDS.open, title: "Open Artifact", arguments: [node] };
+        return item;
+      }
+      case "version": {
+        const { artifact: a, number, of } = node;
+        const item = new v.TreeItem(`Version ${number}${number === of ? " (latest)" : ""}`, None);
+        item.id = `version:${a.id}`;
+        item.description = shortTime(a.created);
+        item.iconPath = new v.ThemeIcon(artifactIcon(a.type));
+        item.contextValue = "flowline.artifactVersion";
+        item.tooltip = this.tooltip(a, `**${a.key}** · version ${number} of ${of} · ${a.type}`);
+        item.command = { command: COMMANDS.open, title: "Open Artifact", arguments: [node] };
+        return item;
+      }
+      case "more": {
+        const item = new v.TreeItem(`Show ${Math.min(VERSION_PAGE, node.total - node.shown)} more…`, None);
+        item.id = `more:${node.key}`;
+        item.description = `${node.shown} of ${node.total} shown`;
+        item.iconPath = new v.ThemeIcon("ellipsis");
+        item.command = { command: COMMANDS.showMore, title: "Show More Versions", arguments: [node.key] };
+        return item;
+      }
+      case "unkeyed": {
+        const item = new v.TreeItem("Unkeyed artifacts", Collapsed);
+        item.id = "unkeyed";
+        item.iconPath = new v.ThemeIcon("archive");
+        item.tooltip = "Artifacts created without a key, under the flow run that created them";
+        return item;
+      }
+      case "run": {
+        const label = node.flowRunId ? (node.name ?? node.flowRunId.slice(0, 8)) : "Outside any run";
+        const item = new v.TreeItem(label, Collapsed);
+        item.id = `run:${node.flowRunId ?? "-"}`;
+        const n = node.artifacts.length;
+        item.description = `${node.flowName ? `${node.flowName} · ` : ""}${n} ${n === 1 ? "artifact" : "artifacts"}`;
+        item.iconPath = new v.ThemeIcon(node.flowRunId ? "run-all" : "circle-slash");
+        item.tooltip = node.flowRunId ? `Flow run ${node.flowRunId}` : "Created outside any flow or task run";
+        return item;
+      }
+      case "artifact": {
+        const a = node.artifact;
+        const item = new v.TreeItem(artifactLabel(a), None);
+        item.id = `artifact:${a.id}`;
+        item.description = shortTime(a.created);
+        item.iconPath = new v.ThemeIcon(artifactIcon(a.type));
+        item.contextValue = "flowline.artifact";
+        item.tooltip = this.tooltip(a, `**${a.type}** · ${a.id}`);
+        item.command = { command: COMMANDS.open, title: "Open Artifact", arguments: [node] };
+        return item;
+      }
+    }
+  }
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.changed.dispose();
+  }
+
+  /** Flow runs with unkeyed artifacts, newest first; artifacts outside any run last. */
+  private runsWithUnkeyed(store: Store): ArtifactNode[] {
+    const groups = new Map<string | undefined, Artifact[]>();
+    for (const a of store.listArtifacts({ keyed: false, includeData: false })) {
+      const list = groups.get(a.flowRunId);
+      if (list) list.push(a);
+      else groups.set(a.flowRunId, [a]);
+    }
+    // One query for every run's name; a run that was pruned shows under its id.
+    const runs = new Map(store.listFlowRuns().map((r) => [r.id, r]));
+    const nodes: ArtifactNode[] = [];
+    for (const [flowRunId, artifacts] of groups) {
+      if (flowRunId === undefined) continue;
+      const run = runs.get(flowRunId);
+      nodes.push({ kind: "run", flowRunId, name: run?.name, flowName: run?.flowName, artifacts });
+    }
+    const outside = groups.get(undefined);
+    if (outside) nodes.push({ kind: "run", flowRunId: undefined, artifacts: outside });
+    return nodes;
+  }
+
+  private tooltip(a: Artifact, heading: string): InstanceType<VSCode["MarkdownString"]> {
+    // Untrusted, no HTML: a description is whatever a flow wrote.
+    const md = new this.vscode.MarkdownString(`${heading}\n\nCreated ${a.created}`);
+    if (a.description) md.appendMarkdown(`\n\n---\n\n${a.description}`);
+    md.isTrusted = false;
+    md.supportHtml = false;
+    return md;
+  }
+}

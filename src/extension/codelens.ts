@@ -1,0 +1,100 @@
+import { findFlows, isFlowSourceFile, mayDefineFlows, type FoundFlow } from "./flow-finder";
+import { Emitter, type Disposable } from "./emitter";
+import type { RunManager } from "./run-manager";
+import { formatDuration, stateGlyph } from "./runs-model";
+import type { CodeLens, CodeLensProvider, TextDocument, VSCode } from "./vscode-types";
+
+// `▶ Run flow` and `Run with parameters…` above every flow definition; while it runs, its state and
+// `■ Cancel`; after, how it ended. Flows are found statically (flow-finder), once per document version.
+
+/** What a lens hands the run commands. */
+export interface FlowLensArgs {
+  file: string;
+  target: string;
+  label: string;
+  defaults: Record<string, unknown>;
+  names: string[];
+  open: boolean;
+}
+
+export class FlowCodeLensProvider implements CodeLensProvider, Disposable {
+  private readonly changed = new Emitter<void>();
+  readonly onDidChangeCodeLenses = this.changed.event;
+  private readonly cache = new Map<string, { version: number; flows: FoundFlow[] }>();
+  private readonly subscriptions: Disposable[] = [];
+  private pending: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly vscode: VSCode,
+    private readonly runs: RunManager,
+    private readonly enabled: () => boolean,
+  ) {
+    this.subscriptions.push(
+      runs.onDidStart(() => this.refresh()),
+      runs.onDidEnd(() => this.refresh()),
+      // Progress within a run: at most a few lens updates a second.
+      runs.onDidChange(() => {
+        this.pending ??= setTimeout(() => {
+          this.pending = undefined;
+          this.refresh();
+        }, 300);
+      }),
+    );
+  }
+
+  refresh(): void {
+    this.changed.fire();
+  }
+
+  /** Flows of a document, parsed once per version. */
+  flowsOf(document: Pick<TextDocument, "uri" | "version" | "getText" | "fileName">): FoundFlow[] {
+    const key = document.uri.toString();
+    const hit = this.cache.get(key);
+    if (hit && hit.version === document.version) return hit.flows;
+    const text = document.getText();
+    const flows = mayDefineFlows(text) ? findFlows(text, document.fileName) : [];
+    this.cache.set(key, { version: document.version, flows });
+    if (this.cache.size > 200) this.cache.delete(this.cache.keys().next().value as string);
+    return flows;
+  }
+
+  forget(document: Pick<TextDocument, "uri">): void {
+    this.cache.delete(document.uri.toString());
+  }
+
+  provideCodeLenses(document: TextDocument): CodeLens[] {
+    if (!this.enabled() || document.uri.scheme !== "file" || !isFlowSourceFile(document.fileName)) return [];
+    const { CodeLens, Range } = this.vscode;
+    const lenses: CodeLens[] = [];
+    for (const flow of this.flowsOf(document)) {
+      const range = new Range(flow.line, flow.character, flow.line, flow.character);
+      const args: FlowLensArgs = { file: document.fileName, target: flow.target, label: flow.label, defaults: flow.params.defaults, names: flow.params.names, open: flow.params.open };
+      if (!this.vscode.workspace.isTrusted) {
+        lenses.push(new CodeLens(range, { title: "$(shield) Flowline: trust this workspace to run flows", command: "workbench.trust.manage", tooltip: "Flows are code from this workspace; Restricted Mode does not run them." }));
+        continue;
+      }
+      const active = this.runs.activeFor(args);
+      if (active) {
+        const tasks = active.tasksStarted > 0 ? ` · ${active.tasksEnded}/${active.tasksStarted} task runs` : "";
+        const title = active.cancelRequested ? "$(sync~spin) Cancelling…" : `$(sync~spin) ${active.state.name}${active.flowRunName ? ` '${active.flowRunName}'` : ""}${tasks}`;
+        lenses.push(new CodeLens(range, { title, command: "flowline.showLogs", tooltip: "Show the live logs" }));
+        lenses.push(new CodeLens(range, { title: "■ Cancel", command: "flowline.cancelFlowRun", arguments: [{ runId: active.id }], tooltip: `Cancel flow '${flow.label}'` }));
+        continue;
+      }
+      lenses.push(new CodeLens(range, { title: "▶ Run flow", command: "flowline.runFlow", arguments: [args], tooltip: `Run flow '${flow.label}'` }));
+      lenses.push(new CodeLens(range, { title: "Run with parameters…", command: "flowline.runFlowWithParameters", arguments: [args], tooltip: `Run flow '${flow.label}' with parameters you enter` }));
+      const last = this.runs.lastOutcome(args);
+      if (last) {
+        const title = `${stateGlyph(last.state)} ${last.state.name} · ${formatDuration(last.durationMs)}`;
+        lenses.push(new CodeLens(range, { title, command: "flowline.showLogs", tooltip: last.state.message ?? `The last run ended ${last.state.name}` }));
+      }
+    }
+    return lenses;
+  }
+
+  dispose(): void {
+    if (this.pending) clearTimeout(this.pending);
+    for (const s of this.subscriptions) s.dispose();
+    this.changed.dispose();
+  }
+}

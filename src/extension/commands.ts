@@ -1,0 +1,220 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { storageDir } from "../engine/home";
+import type { FlowRun } from "../store";
+import type { FlowLensArgs } from "./codelens";
+import type { Disposable } from "./emitter";
+import { findFlows } from "./flow-finder";
+import { logsUri } from "./logs-document";
+import { parametersPrefill, parametersPrompt, parseParameters, validateParameters } from "./parameters";
+import { RefusedError, type RunManager, type RunSpec } from "./run-manager";
+import type { RunNode } from "./runs-tree";
+import type { StoreService } from "./store-service";
+import type { ExtensionContext, LogOutputChannel, Uri, VSCode } from "./vscode-types";
+import { findWorkspaceFlows } from "./workspace-flows";
+
+// The Flowline commands (category "Flowline" in package.json). Each works from the palette (asking what
+// it needs with a quick pick) and from its callers: a lens passes FlowLensArgs, the tree passes its node,
+// the explorer a file Uri, the status bar `{ runId }`.
+
+export interface CommandDeps {
+  vscode: VSCode;
+  context: ExtensionContext;
+  runs: RunManager;
+  store: StoreService;
+  output: LogOutputChannel;
+  refreshTree(): void;
+}
+
+type RunArg = FlowLensArgs | Uri | RunNode | undefined;
+
+export function registerCommands(deps: CommandDeps): Disposable[] {
+  const { vscode, runs, store, output } = deps;
+  const { window, commands } = vscode;
+  const PARAMS_KEY = "flowline.lastParameters";
+
+  const startRun = async (spec: RunSpec): Promise<void> => {
+    // Run what the editor shows: an unsaved flow file is saved first.
+    const doc = vscode.workspace.textDocuments.find((d) => d.uri.scheme === "file" && d.fileName === spec.file);
+    if (doc?.isDirty) await doc.save();
+    try {
+      runs.start(spec);
+    } catch (err) {
+      if (!(err instanceof RefusedError)) throw err;
+      const trust = vscode.workspace.isTrusted ? [] : ["Manage Workspace Trust"];
+      const picked = await window.showErrorMessage(`Flowline: ${err.message}`, ...trust);
+      if (picked) await commands.executeCommand("workbench.trust.manage");
+    }
+  };
+
+  /** The flow a command is about: from a lens, a file, or a quick pick of the workspace's flows. */
+  const pickFlow = async (arg: RunArg, title: string): Promise<FlowLensArgs | undefined> => {
+    if (arg && "target" in arg && "file" in arg) return arg;
+    let candidates: FlowLensArgs[];
+    if (arg && "scheme" in arg && "fsPath" in arg) {
+      const text = (await vscode.workspace.openTextDocument(arg)).getText();
+      candidates = findFlows(text, arg.fsPath).map((f) => lensArgs(arg.fsPath, f));
+      if (candidates.length === 1) return candidates[0];
+      if (candidates.length === 0) {
+        void window.showInformationMessage(`Flowline: ${path.basename(arg.fsPath)} defines no flow (a flow(...) call from "flowline").`);
+        return undefined;
+      }
+    } else {
+      candidates = (await findWorkspaceFlows(vscode)).map((w) => lensArgs(w.file, w.flow));
+      // The active editor's flows first.
+      const active = window.activeTextEditor?.document.fileName;
+      candidates.sort((a, b) => Number(b.file === active) - Number(a.file === active));
+    }
+    if (candidates.length === 0) {
+      void window.showInformationMessage('Flowline: no flows found in this workspace. A flow is `export const myFlow = flow(async () => { … })` with `import { flow } from "flowline"`.');
+      return undefined;
+    }
+    const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    const items = candidates.map((c) => ({ label: c.label, description: root ? path.relative(root, c.file) : c.file, args: c }));
+    return (await window.showQuickPick(items, { title, placeHolder: "Pick a flow to run", matchOnDescription: true }))?.args;
+  };
+
+  const runFlow = async (arg?: RunArg) => {
+    const flow = await pickFlow(arg, "Flowline: Run Flow");
+    if (flow) await startRun({ file: flow.file, target: flow.target, label: flow.label, parameters: {} });
+  };
+
+  const runFlowWithParameters = async (arg?: RunArg) => {
+    const flow = await pickFlow(arg, "Flowline: Run Flow with Parameters");
+    if (!flow) return;
+    const key = `${flow.file}#${flow.target}`;
+    const remembered = deps.context.workspaceState.get<Record<string, Record<string, unknown>>>(PARAMS_KEY, {});
+    const text = await window.showInputBox({
+      title: `Run flow '${flow.label}' with parameters`,
+      value: parametersPrefill(flow, remembered[key]),
+      prompt: parametersPrompt(flow),
+      ignoreFocusOut: true,
+      validateInput: (t) => validateParameters(t, flow),
+    });
+    if (text === undefined) return;
+    const parameters = parseParameters(text);
+    await deps.context.workspaceState.update(PARAMS_KEY, { ...remembered, [key]: parameters });
+    await startRun({ file: flow.file, target: flow.target, label: flow.label, parameters });
+  };
+
+  const rerunLast = async (node?: RunNode) => {
+    let spec: RunSpec | undefined;
+    if (node?.kind === "flowRun") spec = specOf(node.run);
+    spec ??= runs.lastSpec;
+    if (!spec) {
+      const latest = (await store.peek())?.listFlowRuns({ limit: 20 }).find((r) => r.file && !r.parentFlowRunId);
+      spec = latest && specOf(latest);
+    }
+    if (!spec) {
+      void window.showInformationMessage("Flowline: there is no flow run to rerun yet. Run a flow first (Flowline: Run Flow…).");
+      return;
+    }
+    if (!fs.existsSync(spec.file)) {
+      void window.showErrorMessage(`Flowline: cannot rerun '${spec.label}': its file ${spec.file} is gone.`);
+      return;
+    }
+    await startRun(spec);
+  };
+
+  const cancel = async (arg?: { runId: number } | RunNode) => {
+    let run = arg && "runId" in arg ? runs.active().find((r) => r.id === arg.runId) : undefined;
+    if (arg && "kind" in arg && arg.kind === "flowRun") {
+      run = runs.byFlowRunId(arg.run.id);
+      if (!run) {
+        void window.showInformationMessage(`Flowline: flow run '${arg.run.name}' was not started in this window${arg.run.pid ? ` (its process is ${arg.run.pid})` : ""}; cancel it where it was started.`);
+        return;
+      }
+    }
+    if (!run && !arg) {
+      const active = runs.active();
+      if (active.length === 0) return void window.showInformationMessage("Flowline: no flow run is running in this window.");
+      run = active.length === 1 ? active[0] : (await window.showQuickPick(active.map((r) => ({ label: r.spec.label, description: r.flowRunName ?? "", run: r })), { title: "Cancel Flow Run" }))?.run;
+    }
+    if (!run) return;
+    if (run.cancelRequested) {
+      const stop = await window.showWarningMessage(`Flow '${run.spec.label}' is being cancelled. Stop its processes now?`, "Stop Now");
+      if (stop) run.kill();
+      return;
+    }
+    run.cancel();
+  };
+
+  const openResult = async (node?: RunNode) => {
+    let key: string | undefined;
+    if (node && (node.kind === "flowRun" || node.kind === "taskRun")) key = node.run.resultKey;
+    else {
+      const opened = await store.peek();
+      const details = opened ? opened.listFlowRuns({ limit: 30 }).map((r) => opened.getFlowRun(r.id)) : [];
+      const picks = details
+        .flatMap((d) => [d.flowRun, ...d.taskRuns])
+        .filter((x) => x.resultKey)
+        .map((x) => ({ label: x.name, description: `${"flowName" in x ? `flow ${x.flowName}` : `task ${x.taskName}`} · ${x.resultKey}`, key: x.resultKey }));
+      if (picks.length === 0) return void window.showInformationMessage("Flowline: no stored results yet. A task or flow with persistResult: true stores one.");
+      key = (await window.showQuickPick(picks, { title: "Open Result", matchOnDescription: true }))?.key;
+      if (!key) return;
+    }
+    if (!key) return void window.showInformationMessage("Flowline: this run has no stored result (its result was not persisted).");
+    const file = path.join(storageDir(store.home), key);
+    if (!fs.existsSync(file)) return void window.showErrorMessage(`Flowline: the result file ${file} is gone.`);
+    await window.showTextDocument(vscode.Uri.file(file), { preview: true });
+  };
+
+  const openStorageFolder = async () => {
+    const dir = storageDir(store.home);
+    if (!fs.existsSync(dir)) return void window.showInformationMessage(`Flowline: no results stored yet (they go to ${dir}).`);
+    const uri = vscode.Uri.file(dir);
+    const inWorkspace = vscode.workspace.getWorkspaceFolder(uri) !== undefined;
+    await commands.executeCommand(inWorkspace ? "revealInExplorer" : "revealFileInOS", uri);
+  };
+
+  const showLogs = async (node?: RunNode) => {
+    if (node && node.kind === "flowRun") return void (await window.showTextDocument(logsUri(vscode, node.run.id, node.run.name), { preview: true }));
+    if (node && node.kind === "taskRun") return void (await window.showTextDocument(logsUri(vscode, node.run.flowRunId, node.run.name, node.run.id), { preview: true }));
+    output.show(false);
+  };
+
+  const refresh = async () => {
+    await store.sync();
+    deps.refreshTree();
+  };
+
+  const register = (id: string, fn: (...args: never[]) => unknown) =>
+    commands.registerCommand(id, async (...args: never[]) => {
+      try {
+        await fn(...args);
+      } catch (err) {
+        output.error(`${id} failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+        void window.showErrorMessage(`Flowline: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    });
+  return [
+    register("flowline.runFlow", runFlow),
+    register("flowline.runFlowWithParameters", runFlowWithParameters),
+    register("flowline.rerunLastFlowRun", rerunLast),
+    register("flowline.cancelFlowRun", cancel),
+    register("flowline.openResult", openResult),
+    register("flowline.openStorageFolder", openStorageFolder),
+    register("flowline.refresh", refresh),
+    register("flowline.showLogs", showLogs),
+  ];
+}
+
+function lensArgs(file: string, flow: ReturnType<typeof findFlows>[number]): FlowLensArgs {
+  return { file, target: flow.target, label: flow.label, defaults: flow.params.defaults, names: flow.params.names, open: flow.params.open };
+}
+
+/**
+ * Rerun a stored flow run: same file, same flow, same parameters. The flow is selected by its name; when
+ * the file still defines it where a lens shows it, the lens's target is used, so the lens follows the run.
+ */
+function specOf(run: FlowRun): RunSpec | undefined {
+  if (!run.file) return undefined;
+  const parameters = run.parameters && typeof run.parameters === "object" && !Array.isArray(run.parameters) ? (run.parameters as Record<string, unknown>) : {};
+  let found: ReturnType<typeof findFlows>[number] | undefined;
+  try {
+    found = findFlows(fs.readFileSync(run.file, "utf8"), run.file).find((f) => f.flowName === run.flowName || (f.flowName === undefined && f.exportName === run.flowName));
+  } catch {
+    // the file is gone: the caller says so
+  }
+  return { file: run.file, target: found?.target ?? run.flowName, label: found?.label ?? run.flowName, parameters };
+}

@@ -1,0 +1,64 @@
+import { loadStarted } from "./load-clock";
+import * as fs from "node:fs";
+import { performance } from "node:perf_hooks";
+import { FlowlineExtension } from "./flowline-extension";
+import type { ExtensionServices, RegisterArtifacts } from "./services";
+import type { ExtensionContext, VSCode } from "./vscode-types";
+
+// The extension's entry point, and the only place the vscode module is required: everything else gets
+// it through a constructor (see vscode-types.ts), so the logic runs in plain Node under tests.
+
+// The top level of this module runs after every module it imports: this is how long loading them took.
+const loaded = { wall: performance.now() - loadStarted.wall, cpu: cpuMs(process.cpuUsage(), loadStarted.cpu) };
+
+export function activate(context: ExtensionContext): ExtensionServices {
+  const started = { wall: performance.now(), cpu: process.cpuUsage() };
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const vscode = require("vscode") as VSCode;
+  const extension = new FlowlineExtension(vscode, context);
+  const runsReady = { wall: performance.now(), cpu: process.cpuUsage() };
+  try {
+    registerArtifacts()?.(vscode, context, extension.services);
+  } catch (err) {
+    // Runs, lenses and the Flow Runs tree keep working if the artifacts part cannot start.
+    extension.output.error(`The Artifacts view could not start: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+  }
+  benchmark("load", loaded.wall, loaded.cpu);
+  benchmark("activate-runs", runsReady.wall - started.wall, cpuMs(runsReady.cpu, started.cpu));
+  benchmark("activate-artifacts", performance.now() - runsReady.wall, cpuMs(process.cpuUsage(), runsReady.cpu));
+  return extension.services;
+}
+
+export function deactivate(): void {
+  // Runs still going are cancelled by their disposal (context.subscriptions); their processes also
+  // cancel themselves when this process goes away.
+}
+
+/**
+ * The Artifacts tree and panels plug in through src/extension/artifacts/index.ts when the build has it.
+ * esbuild bundles a require() it can resolve and leaves one it cannot (inside try) to fail at run time.
+ */
+function registerArtifacts(): RegisterArtifacts | undefined {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const mod = require("./artifacts") as { registerArtifacts?: RegisterArtifacts };
+    return typeof mod.registerArtifacts === "function" ? mod.registerArtifacts : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function cpuMs(now: NodeJS.CpuUsage, before: NodeJS.CpuUsage): number {
+  return (now.user - before.user + now.system - before.system) / 1000;
+}
+
+/** With FLOWLINE_BENCH=<file>, timings are appended there as JSON lines (bench/extension.mjs reads them). */
+function benchmark(event: string, ms: number, cpuMsUsed: number): void {
+  const file = process.env.FLOWLINE_BENCH;
+  if (!file) return;
+  try {
+    fs.appendFileSync(file, `${JSON.stringify({ event, ms, cpuMs: cpuMsUsed })}\n`);
+  } catch {
+    // a benchmark aid only
+  }
+}

@@ -1,0 +1,127 @@
+import * as path from "node:path";
+import { storageDir } from "../engine/home";
+import { FlowCodeLensProvider } from "./codelens";
+import { registerCommands } from "./commands";
+import { registerLogsDocuments } from "./logs-document";
+import { RunManager } from "./run-manager";
+import { RunUi } from "./run-ui";
+import { RunsTreeProvider, type RunNode } from "./runs-tree";
+import { RUNS_VIEW_ID, type ExtensionServices } from "./services";
+import { readSettings, resolveHomeFolder, resolveNodeRuntime, runEnvironment, type Settings } from "./settings";
+import { StoreService } from "./store-service";
+import type { ExtensionContext, LogOutputChannel, TreeView, VSCode } from "./vscode-types";
+
+// Wires the extension together. Receives the vscode module from extension.ts (the only file that
+// requires it). Activation only creates objects and registers providers: the store (sql.js) loads when
+// a view shows runs or a run starts.
+
+const LANGUAGES = ["typescript", "typescriptreact", "javascript", "javascriptreact"];
+
+export class FlowlineExtension {
+  readonly services: ExtensionServices;
+  readonly output: LogOutputChannel;
+  readonly store: StoreService;
+  readonly runs: RunManager;
+  private settingsCache: Settings | undefined;
+  private readonly tree: RunsTreeProvider;
+  private readonly treeView: TreeView<RunNode>;
+
+  constructor(
+    private readonly vscode: VSCode,
+    context: ExtensionContext,
+  ) {
+    const { window, workspace, languages } = vscode;
+    const sub = (...d: Array<{ dispose(): unknown }>) => context.subscriptions.push(...d);
+    this.output = window.createOutputChannel("Flowline", { log: true });
+    this.applyRetention();
+    this.store = new StoreService({
+      home: () => this.home,
+      wasmPath: path.join(__dirname, "sql-wasm.wasm"),
+      onWarning: (m) => this.output.warn(m),
+    });
+    this.runs = new RunManager({
+      environment: (spec) => {
+        const settings = this.settings;
+        const folder = workspace.getWorkspaceFolder(vscode.Uri.file(spec.file))?.uri.fsPath;
+        return {
+          home: this.home,
+          node: resolveNodeRuntime(settings.nodePath),
+          env: runEnvironment(settings),
+          cancelGraceSeconds: settings.cancelGraceSeconds,
+          cwd: folder ?? path.dirname(spec.file),
+        };
+      },
+      store: this.store,
+      log: this.output,
+      flowlineDirs: [context.extensionPath],
+      isTrusted: () => workspace.isTrusted,
+    });
+    this.tree = new RunsTreeProvider(vscode, this.store, this.runs, () => this.settings.runsLimit);
+    this.treeView = window.createTreeView(RUNS_VIEW_ID, { treeDataProvider: this.tree, showCollapseAll: true });
+    const codeLens = new FlowCodeLensProvider(vscode, this.runs, () => this.settings.codeLensEnabled);
+    sub(
+      this.output,
+      this.store,
+      this.runs,
+      this.tree,
+      this.treeView,
+      codeLens,
+      new RunUi(vscode, this.runs, this.output, () => this.settings),
+      languages.registerCodeLensProvider(LANGUAGES.map((language) => ({ language, scheme: "file" })), codeLens),
+      registerLogsDocuments(vscode, this.store),
+      ...registerCommands({ vscode, context, runs: this.runs, store: this.store, output: this.output, refreshTree: () => this.tree.refresh() }),
+      // A shown tree follows the database from then on (journals of terminal runs included).
+      this.treeView.onDidChangeVisibility((e) => e.visible && this.store.watch()),
+      workspace.onDidCloseTextDocument((d) => codeLens.forget(d)),
+      workspace.onDidGrantWorkspaceTrust(() => codeLens.refresh()),
+      workspace.onDidChangeConfiguration((e) => {
+        if (!e.affectsConfiguration("flowline")) return;
+        const before = this.home;
+        this.settingsCache = undefined;
+        this.applyRetention();
+        codeLens.refresh();
+        if (this.home !== before) this.store.homeChanged();
+        else this.tree.refresh();
+      }),
+      workspace.onDidChangeWorkspaceFolders(() => this.store.homeChanged()),
+    );
+    if (this.treeView.visible) this.store.watch();
+
+    const self = this;
+    this.services = {
+      get home() {
+        return self.home;
+      },
+      get storageDir() {
+        return storageDir(self.home);
+      },
+      store: this.store,
+      output: this.output,
+      revealRun: (flowRunId, taskRunId) => this.revealRun(flowRunId, taskRunId),
+      isTrusted: () => workspace.isTrusted,
+    };
+  }
+
+  get settings(): Settings {
+    return (this.settingsCache ??= readSettings((key) => this.vscode.workspace.getConfiguration("flowline").get(key)));
+  }
+
+  get home(): string {
+    return resolveHomeFolder(this.settings, this.vscode.workspace.workspaceFolders?.[0]?.uri.fsPath);
+  }
+
+  /** flowline.retentionDays reaches the store through its environment variable (runs get it too). */
+  private applyRetention(): void {
+    const days = this.settings.retentionDays;
+    if (days > 0) process.env.FLOWLINE_RETENTION_DAYS = String(days);
+    else delete process.env.FLOWLINE_RETENTION_DAYS;
+  }
+
+  private async revealRun(flowRunId: string, taskRunId?: string): Promise<void> {
+    const store = await this.store.get();
+    const detail = store.getFlowRun(flowRunId);
+    const task = taskRunId ? detail.taskRuns.find((t) => t.id === taskRunId) : undefined;
+    const node: RunNode = task ? { kind: "taskRun", run: task } : { kind: "flowRun", run: detail.flowRun };
+    await this.treeView.reveal(node, { select: true, focus: true, expand: !task });
+  }
+}

@@ -1,0 +1,307 @@
+import type { Disposable, Uri, WebviewPanel } from "vscode";
+import type { Artifact, Store } from "../../store";
+import type { VSCode } from "../vscode-types";
+import { prepareArtifact, rowMessages, type PreparedArtifact } from "./artifact-content";
+import { panelHtml } from "./html";
+import { resolveImage, resolveLink } from "./links";
+import type { HostMessage, RunLink, VersionInfo, WebviewMessage } from "./protocol";
+
+// One artifact panel, host side. It reads the store, sends the webview what to show, and answers what the
+// webview asks (versions, links, runs, raw text, copy, CSV export).
+//
+// Handshake: nothing is posted before the webview says `ready`. The panel holds what it shows (the latest
+// state, not a backlog of messages) and sends it whole on every `ready`: the first load, a reload, and
+// each time a hidden tab is shown again (without retainContextWhenHidden VS Code rebuilds the webview,
+// which then restores its own UI state with getState). A table's rows stream after the `show`.
+
+export interface PanelHost {
+  vscode: VSCode;
+  extensionUri: Uri;
+  getStore(): Promise<Store>;
+  /** Shows a flow run (or one of its task runs) in the Flow Runs tree. */
+  revealRun(flowRunId: string, taskRunId?: string): Promise<void>;
+}
+
+/** Which artifact a panel shows; `following`: move to each new version of its key. */
+export interface PanelTarget {
+  id: string;
+  following: boolean;
+}
+
+interface Shown {
+  artifact: Artifact;
+  versions: VersionInfo[];
+  following: boolean;
+  prepared: PreparedArtifact;
+}
+
+export function webviewRoot(host: PanelHost): Uri {
+  return host.vscode.Uri.joinPath(host.extensionUri, "dist", "webview");
+}
+
+export class ArtifactPanel {
+  private ready = false;
+  private load = 0;
+  private shown: Shown | undefined;
+  private disposed = false;
+  /** Whether the webview may load workspace files (only once it shows a workspace image). */
+  private workspaceRoots = false;
+  /** The load for which "gone" was last posted. */
+  private goneSaid = -1;
+  private readonly subscriptions: Disposable[] = [];
+
+  constructor(
+    private readonly host: PanelHost,
+    readonly panel: WebviewPanel,
+    private target: PanelTarget,
+    private readonly onDispose: (p: ArtifactPanel) => void,
+  ) {
+    const { vscode } = host;
+    panel.webview.options = { enableScripts: true, localResourceRoots: [webviewRoot(host)] };
+    const root = webviewRoot(host);
+    panel.webview.html = panelHtml({
+      cspSource: panel.webview.cspSource,
+      scriptUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(root, "main.js")).toString(),
+      styleUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(root, "styles.css")).toString(),
+      title: panel.title,
+    });
+    this.subscriptions.push(
+      panel.webview.onDidReceiveMessage((m: WebviewMessage) => void this.onMessage(m).catch((err) => this.fail(err))),
+      // A hidden panel's webview is torn down; it says `ready` again when shown.
+      panel.onDidChangeViewState(() => {
+        if (!panel.visible) this.ready = false;
+      }),
+      panel.onDidDispose(() => this.dispose()),
+    );
+  }
+
+  get artifactId(): string {
+    return this.shown?.artifact.id ?? this.target.id;
+  }
+
+  get key(): string | undefined {
+    return this.shown?.artifact.key;
+  }
+
+  /** Shows another artifact (or version) in this panel. */
+  async show(target: PanelTarget): Promise<void> {
+    this.target = target;
+    this.shown = undefined;
+    await this.send();
+  }
+
+  /** The store changed: follow a new version, move a progress bar, or say the artifact is gone. */
+  async refresh(): Promise<void> {
+    if (this.disposed) return;
+    const shown = this.shown;
+    if (!shown) return this.send();
+    const store = await this.host.getStore();
+    const a = shown.artifact;
+    if (a.key !== undefined) {
+      const metas = store.getArtifactVersions(a.key, { includeData: false });
+      const latest = metas[0];
+      if (!latest) return this.gone(`All versions of '${a.key}' were deleted.`);
+      const mine = metas.find((m) => m.id === a.id);
+      if ((shown.following && latest.id !== a.id) || !mine) return this.show({ id: latest.id, following: shown.following || !mine });
+      if (mine.updated !== a.updated) return this.changed(store, a.id);
+      const versions = metas.map(versionInfo);
+      if (versions.map((v) => v.id).join() !== shown.versions.map((v) => v.id).join()) {
+        shown.versions = versions;
+        this.post({ type: "versions", load: this.load, versions, following: shown.following });
+      }
+      return;
+    }
+    // Unkeyed: look it up without its data where the store can (its run's artifacts).
+    const meta = a.flowRunId
+      ? store.listArtifacts({ flowRunId: a.flowRunId, keyed: false, includeData: false }).find((m) => m.id === a.id)
+      : store.getArtifact(a.id);
+    if (!meta) return this.gone("This artifact was deleted.");
+    if (meta.updated !== a.updated) return this.changed(store, a.id);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const s of this.subscriptions.splice(0)) s.dispose();
+    this.panel.dispose();
+    this.onDispose(this);
+  }
+
+  /** The artifact's data changed in place (a progress update): move the bar, or show it again. */
+  private async changed(store: Store, id: string): Promise<void> {
+    const shown = this.shown;
+    const fresh = store.getArtifact(id);
+    if (!shown || !fresh) return this.send();
+    const sameDescription = fresh.description === shown.artifact.description;
+    if (fresh.type === "progress" && typeof fresh.data === "number" && shown.artifact.type === "progress" && sameDescription) {
+      shown.artifact = fresh;
+      shown.prepared = this.prepare(fresh, shown.versions, shown.following);
+      this.post({ type: "progress", load: this.load, value: Math.max(0, Math.min(100, fresh.data)), updated: fresh.updated });
+      return;
+    }
+    await this.send();
+  }
+
+  /** Reads the target and sends it, if the webview is listening (else `ready` will). */
+  private async send(): Promise<void> {
+    if (this.disposed) return;
+    if (!this.shown) {
+      const read = await this.read(this.target);
+      if (this.disposed) return;
+      if (!read) return this.gone("This artifact no longer exists.");
+      this.shown = read;
+      this.target = { id: read.artifact.id, following: read.following };
+      this.panel.title = read.artifact.key ?? `${read.artifact.type} ${read.artifact.id.slice(0, 8)}`;
+    }
+    if (!this.ready) return;
+    const load = ++this.load;
+    const { prepared } = this.shown;
+    this.post({ ...prepared.show, load });
+    if (prepared.table) {
+      // Chunks go one after another, each awaited: the webview indexes one while the next is on its way.
+      for (const message of rowMessages(prepared.table.rows, load)) {
+        if (load !== this.load || !this.ready || this.disposed) return;
+        await this.panel.webview.postMessage(message);
+      }
+    }
+  }
+
+  private async read(target: PanelTarget): Promise<Shown | undefined> {
+    const store = await this.host.getStore();
+    let artifact = store.getArtifact(target.id);
+    if (!artifact) return undefined;
+    let versions: VersionInfo[] = [];
+    let following = false;
+    if (artifact.key !== undefined) {
+      const metas = store.getArtifactVersions(artifact.key, { includeData: false });
+      versions = metas.map(versionInfo);
+      following = target.following || metas[0]?.id === artifact.id;
+      if (following && metas[0] && metas[0].id !== artifact.id) artifact = store.getArtifact(metas[0].id) ?? artifact;
+    }
+    const prepared = this.prepare(artifact, versions, following, store);
+    return { artifact, versions, following, prepared };
+  }
+
+  private prepare(a: Artifact, versions: VersionInfo[], following: boolean, store?: Store): PreparedArtifact {
+    const runs = store ? runLinks(store, a) : { flowRun: this.shown?.prepared.show.artifact.flowRun, taskRun: this.shown?.prepared.show.artifact.taskRun };
+    return prepareArtifact(a, { versions, following, ...runs, resolveImage: (source) => this.imageSource(source) });
+  }
+
+  /** An image the webview may load; a workspace file also opens the workspace to the webview, and only then. */
+  private imageSource(source: string): { src?: string; error?: string } {
+    const { vscode } = this.host;
+    const folders = workspaceFolders(vscode);
+    const target = resolveImage(source, folders);
+    if (target.kind === "rejected") return { error: target.reason };
+    if (target.kind === "url") return { src: target.src };
+    if (!this.workspaceRoots) {
+      // Changing the options reloads the webview once; it then says `ready` and gets this image again.
+      this.workspaceRoots = true;
+      this.panel.webview.options = {
+        enableScripts: true,
+        localResourceRoots: [webviewRoot(this.host), ...folders.map((f) => vscode.Uri.file(f))],
+      };
+    }
+    return { src: this.panel.webview.asWebviewUri(vscode.Uri.file(target.path)).toString() };
+  }
+
+  private post(message: HostMessage): void {
+    if (this.ready && !this.disposed) void this.panel.webview.postMessage(message);
+  }
+
+  private gone(message: string): void {
+    this.shown = undefined;
+    // Every later change of the database would say it again; once is enough (until the next ready).
+    if (this.goneSaid === this.load) return;
+    this.goneSaid = this.load;
+    this.post({ type: "gone", message });
+  }
+
+  private async onMessage(m: WebviewMessage): Promise<void> {
+    const { vscode } = this.host;
+    switch (m.type) {
+      case "ready":
+        this.ready = true;
+        this.goneSaid = -1;
+        return this.send();
+      case "selectVersion": {
+        const latest = this.shown?.versions[0]?.id;
+        return this.show({ id: m.id, following: m.id === latest });
+      }
+      case "openLink":
+        return this.openLink(m.href);
+      case "revealRun":
+        try {
+          await this.host.revealRun(m.flowRunId, m.taskRunId);
+        } catch (err) {
+          void vscode.window.showWarningMessage(`Could not reveal the run ${m.taskRunId ?? m.flowRunId}: ${message(err)}`);
+        }
+        return;
+      case "requestRaw":
+        if (m.load === this.load && this.shown) this.post({ type: "raw", load: m.load, text: this.shown.prepared.rawText() });
+        return;
+      case "copy":
+        await vscode.env.clipboard.writeText(m.text);
+        vscode.window.setStatusBarMessage(`Flowline: copied ${m.what}`, 3000);
+        return;
+      case "exportCsv":
+        return this.exportCsv(m.csv, m.fileName);
+    }
+  }
+
+  private async openLink(href: string): Promise<void> {
+    const { vscode } = this.host;
+    const target = resolveLink(href, workspaceFolders(vscode));
+    if (target.kind === "rejected") {
+      void vscode.window.showWarningMessage(target.reason);
+    } else if (target.kind === "external") {
+      await vscode.env.openExternal(vscode.Uri.parse(target.url, true));
+    } else {
+      await vscode.commands.executeCommand("vscode.open", vscode.Uri.file(target.path));
+    }
+  }
+
+  private async exportCsv(csv: string, fileName: string): Promise<void> {
+    const { vscode } = this.host;
+    const safeName = fileName.replace(/[\\/:*?"<>|]/g, "-");
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+    const uri = await vscode.window.showSaveDialog({
+      defaultUri: folder ? vscode.Uri.joinPath(folder, safeName) : undefined,
+      filters: { CSV: ["csv"] },
+      saveLabel: "Export CSV",
+    });
+    if (!uri) return;
+    await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(csv));
+    const open = await vscode.window.showInformationMessage(`Exported ${uri.fsPath}.`, "Open");
+    if (open) await vscode.commands.executeCommand("vscode.open", uri);
+  }
+
+  private fail(err: unknown): void {
+    void this.host.vscode.window.showErrorMessage(`Flowline artifact panel: ${message(err)}`);
+  }
+}
+
+function versionInfo(a: Artifact): VersionInfo {
+  return { id: a.id, created: a.created };
+}
+
+function runLinks(store: Store, a: Artifact): { flowRun?: RunLink; taskRun?: RunLink } {
+  let flowRun: RunLink | undefined;
+  if (a.flowRunId) {
+    try {
+      flowRun = { id: a.flowRunId, name: store.getFlowRun(a.flowRunId).flowRun.name };
+    } catch {
+      flowRun = { id: a.flowRunId }; // the run was pruned; the id still helps
+    }
+  }
+  const taskRun = a.taskRunId ? { id: a.taskRunId, name: store.getTaskRun(a.taskRunId)?.name } : undefined;
+  return { flowRun, taskRun };
+}
+
+export function workspaceFolders(vscode: VSCode): string[] {
+  return (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === "file").map((f) => f.uri.fsPath);
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

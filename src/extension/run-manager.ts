@@ -1,0 +1,273 @@
+import type { EngineEvent, StateType } from "../engine/events";
+import type { DoneMessage } from "../runner/protocol";
+import { startFlowProcess, type FlowProcess, type RunResult } from "../runner/run";
+import { Emitter, type Disposable } from "./emitter";
+import { userErrorLocation, type ErrorLocation } from "./error-location";
+import type { NodeRuntime } from "./settings";
+import type { StoreService } from "./store-service";
+
+// Runs flows for the extension, the way the CLI does (src/cli/run-command.ts): one child process of the
+// user's node per run (src/runner), its events streamed live to a log, cache lookups answered from the
+// store, and the store told how a run ended when its process could not say. No vscode here: the UI
+// (run-ui.ts, codelens.ts) follows the events below.
+
+export interface RunTarget {
+  /** Absolute path of the flow file. */
+  file: string;
+  /** Export name or flow name, as the runner selects it. */
+  target: string;
+  /** What the user sees. */
+  label: string;
+}
+
+export interface RunSpec extends RunTarget {
+  parameters: Record<string, unknown>;
+}
+
+/** The part of a LogOutputChannel the runs write to. */
+export interface RunLog {
+  debug(message: string): void;
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export interface RunEnvironment {
+  home: string;
+  node: NodeRuntime;
+  env: Record<string, string>;
+  cancelGraceSeconds: number;
+  /** The folder a run starts in (the file's workspace folder, as the CLI starts in the terminal's). */
+  cwd: string;
+}
+
+export interface RunOutcome {
+  spec: RunSpec;
+  flowRunId?: string;
+  flowRunName?: string;
+  state: { type: StateType; name: string; message?: string };
+  /** 0 Completed, 1 Failed or Crashed, 2 could not start, 130 Cancelled (as the CLI exits). */
+  exitCode: RunResult["exitCode"];
+  error?: DoneMessage["error"];
+  /** The user's line the error came from, when the stack names one. */
+  errorLocation?: ErrorLocation;
+  /** Why the run could not start or how its process ended early. */
+  message?: string;
+  durationMs: number;
+}
+
+export class RefusedError extends Error {}
+
+export interface RunManagerOptions {
+  environment(spec: RunSpec): RunEnvironment;
+  store: Pick<StoreService, "get" | "sync">;
+  log: RunLog;
+  /** Folders of Flowline's own code, skipped when looking for the user's line in a stack. */
+  flowlineDirs: string[];
+  isTrusted(): boolean;
+}
+
+let nextRunId = 1;
+
+export class ActiveRun {
+  readonly id = nextRunId++;
+  readonly startedAt = Date.now();
+  flowRunId: string | undefined;
+  flowRunName: string | undefined;
+  state: { type: StateType; name: string } = { type: "Pending", name: "Pending" };
+  /** Task runs seen, and how many have ended. */
+  tasksStarted = 0;
+  tasksEnded = 0;
+  /** The task run that most recently started running. */
+  currentTask: string | undefined;
+  cancelRequested = false;
+  readonly done: Promise<RunOutcome>;
+
+  constructor(
+    readonly spec: RunSpec,
+    private readonly process: FlowProcess,
+    done: (run: ActiveRun) => Promise<RunOutcome>,
+  ) {
+    this.done = done(this);
+  }
+
+  get key(): string {
+    return runKey(this.spec);
+  }
+
+  cancel(): void {
+    this.cancelRequested = true;
+    this.process.cancel("Cancelled from VS Code.");
+  }
+
+  /** Ends the run's process tree now (a second cancel). */
+  kill(): void {
+    this.process.kill();
+  }
+}
+
+export function runKey(target: Pick<RunTarget, "file" | "target">): string {
+  return `${target.file}#${target.target}`;
+}
+
+export class RunManager implements Disposable {
+  private readonly runs = new Map<number, ActiveRun>();
+  private readonly outcomes = new Map<string, RunOutcome>();
+  private readonly started = new Emitter<ActiveRun>();
+  private readonly changed = new Emitter<ActiveRun>();
+  private readonly ended = new Emitter<{ run: ActiveRun; outcome: RunOutcome }>();
+  readonly onDidStart = this.started.event;
+  /** A run's state or progress changed. */
+  readonly onDidChange = this.changed.event;
+  readonly onDidEnd = this.ended.event;
+  /** The last run started in this window (for Rerun Last Flow Run). */
+  lastSpec: RunSpec | undefined;
+
+  constructor(private readonly options: RunManagerOptions) {}
+
+  active(): ActiveRun[] {
+    return [...this.runs.values()];
+  }
+
+  /** The newest active run of a flow. */
+  activeFor(target: Pick<RunTarget, "file" | "target">): ActiveRun | undefined {
+    const key = runKey(target);
+    return this.active().reverse().find((r) => r.key === key);
+  }
+
+  byFlowRunId(flowRunId: string): ActiveRun | undefined {
+    return this.active().find((r) => r.flowRunId === flowRunId);
+  }
+
+  lastOutcome(target: Pick<RunTarget, "file" | "target">): RunOutcome | undefined {
+    return this.outcomes.get(runKey(target));
+  }
+
+  /** Starts a run. Throws RefusedError when it may not run (untrusted workspace, bad node setting). */
+  start(spec: RunSpec): ActiveRun {
+    if (!this.options.isTrusted()) {
+      throw new RefusedError("Flowline does not run flows in Restricted Mode: a flow is code from this workspace. Trust the workspace to run it.");
+    }
+    let environment: RunEnvironment;
+    try {
+      environment = this.options.environment(spec);
+    } catch (err) {
+      throw new RefusedError(err instanceof Error ? err.message : String(err));
+    }
+    const { store, log } = this.options;
+    const proc = startFlowProcess({
+      file: spec.file,
+      flow: spec.target,
+      parameters: spec.parameters,
+      home: environment.home,
+      nodePath: environment.node.command,
+      env: { ...environment.env, ...environment.node.env },
+      cwd: environment.cwd,
+      cancelGraceSeconds: environment.cancelGraceSeconds,
+      cacheLookup: async (cacheKey, now) => {
+        const opened = await store.get();
+        await opened.sync();
+        return opened.lookupCache(cacheKey, now)?.storageKey;
+      },
+    });
+    // Open the store while the flow runs (sql.js loads once), so the end of the run is recorded quickly.
+    proc.once("loaded", () => void store.get().catch(() => undefined));
+    this.lastSpec = spec;
+    log.info(`Starting flow '${spec.label}' from ${spec.file}${Object.keys(spec.parameters).length ? ` with parameters ${JSON.stringify(spec.parameters)}` : ""}`);
+    const run = new ActiveRun(spec, proc, (r) => this.follow(r, proc));
+    this.runs.set(run.id, run);
+    this.started.fire(run);
+    return run;
+  }
+
+  private async follow(run: ActiveRun, proc: FlowProcess): Promise<RunOutcome> {
+    const { log } = this.options;
+    const labels = new Map<string, string>();
+    proc.on("event", (event: EngineEvent) => {
+      switch (event.e) {
+        case "flow_run":
+          labels.set(event.id, `Flow run '${event.name}'`);
+          if (!event.parentFlowRunId && run.flowRunId === undefined) {
+            run.flowRunId = event.id;
+            run.flowRunName = event.name;
+            this.changed.fire(run);
+          }
+          break;
+        case "task_run":
+          labels.set(event.id, `Task run '${event.name}'`);
+          run.tasksStarted++;
+          break;
+        case "state":
+          if (event.kind === "flow" && event.id === run.flowRunId) run.state = { type: event.type, name: event.name };
+          else if (event.kind === "task" && event.type === "Running") run.currentTask = labels.get(event.id);
+          else if (event.kind === "task" && ["Completed", "Failed", "Crashed", "Cancelled"].includes(event.type)) run.tasksEnded++;
+          this.changed.fire(run);
+          break;
+        case "log": {
+          const label = (event.taskRunId && labels.get(event.taskRunId)) || (event.flowRunId && labels.get(event.flowRunId)) || "Flowline";
+          const line = `${label} - ${event.message}`;
+          if (event.level === "ERROR") log.error(line);
+          else if (event.level === "WARNING") log.warn(line);
+          else if (event.level === "DEBUG") log.debug(line);
+          else log.info(line);
+          break;
+        }
+      }
+    });
+    const partial = { stdout: "", stderr: "" };
+    proc.on("output", (text, stream) => {
+      const lines = (partial[stream] + text).split(/\r?\n/);
+      partial[stream] = lines.pop() ?? "";
+      for (const line of lines) (stream === "stderr" ? log.warn : log.info).call(log, line);
+    });
+
+    const result = await proc.done;
+    for (const stream of ["stdout", "stderr"] as const) if (partial[stream]) log.info(partial[stream]);
+    const outcome = await this.finish(run, result);
+    this.runs.delete(run.id);
+    this.outcomes.set(run.key, outcome);
+    this.ended.fire({ run, outcome });
+    return outcome;
+  }
+
+  /** Records how the run ended in the store and turns the runner's result into an outcome. */
+  private async finish(run: ActiveRun, result: RunResult): Promise<RunOutcome> {
+    const { log, store } = this.options;
+    const state = result.state ?? { type: "Failed" as const, name: "Failed", message: result.message };
+    if (result.exitCode === 2) log.error(`Flow '${run.spec.label}' could not start: ${result.message ?? "unknown reason"}`);
+    else if (!result.reported && result.message) log.error(result.message);
+    const flowRunId = result.flowRunId ?? run.flowRunId;
+    if (flowRunId) {
+      try {
+        if (!result.reported) {
+          // The process died or was killed before it could say how the run ended: mark what is still open.
+          const opened = await store.get();
+          await opened.markRuns(flowRunId, result.exitCode === 130 ? "Cancelled" : "Crashed", result.message ?? "The flow process ended before the run finished.");
+        }
+        await store.sync();
+      } catch (err) {
+        log.warn(`Could not record the end of the run: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    run.state = { type: state.type, name: state.name };
+    return {
+      spec: run.spec,
+      flowRunId,
+      flowRunName: result.flowRunName ?? run.flowRunName,
+      state,
+      exitCode: result.exitCode,
+      error: result.error,
+      errorLocation: userErrorLocation(result.error?.stack, run.spec.file, this.options.flowlineDirs),
+      message: result.message,
+      durationMs: Date.now() - run.startedAt,
+    };
+  }
+
+  /** Cancels every run (the window is closing): the children also cancel themselves when we go away. */
+  dispose(): void {
+    for (const run of this.runs.values()) run.cancel();
+    this.started.dispose();
+    this.changed.dispose();
+    this.ended.dispose();
+  }
+}

@@ -1,0 +1,49 @@
+import type { Store } from "../store";
+import type { EventLike } from "./emitter";
+import type { ExtensionContext, LogOutputChannel, VSCode } from "./vscode-types";
+
+// What the Flowline extension shares with the modules that plug into it (the Artifacts tree and panels
+// in src/extension/artifacts). extension.ts builds one ExtensionServices and, when the build contains
+// src/extension/artifacts/index.ts, calls its `registerArtifacts(vscode, context, services)` once at
+// activation. Nothing here loads the store until it is asked for.
+
+export interface ExtensionServices {
+  /** The Flowline home this window uses (follows the `flowline.home` setting). */
+  readonly home: string;
+  /** Where persisted results are written (`<home>/storage`). */
+  readonly storageDir: string;
+  /** The Flowline database, shared by the whole extension. */
+  readonly store: StoreAccess;
+  /** Flowline's Output channel (a LogOutputChannel named "Flowline"). */
+  readonly output: LogOutputChannel;
+  /** Shows a flow run (or one of its task runs) in the Flow Runs tree, selecting it. */
+  revealRun(flowRunId: string, taskRunId?: string): Promise<void>;
+  /** Whether flows may run (a trusted workspace). Viewing runs and artifacts is always allowed. */
+  isTrusted(): boolean;
+}
+
+export interface StoreAccess {
+  /**
+   * The store, opened on first use (sql.js loads then, and the home folder is created). Its reads are
+   * synchronous and reload the file when another process changed it. Do not close it.
+   */
+  get(): Promise<Store>;
+  /** The store when the home has a database or journals, else undefined (nothing is created). */
+  peek(): Promise<Store | undefined>;
+  /** Folds the journals now (runs in progress anywhere), then fires onDidChange. */
+  sync(): Promise<void>;
+  /**
+   * Fires after the database changed, whoever changed it: a run here, a CLI run in a terminal, another
+   * window, a delete. Throttled to a few times a second. Views refresh on it.
+   */
+  readonly onDidChange: EventLike<void>;
+}
+
+/** The one function src/extension/artifacts/index.ts exports. */
+export type RegisterArtifacts = (vscode: VSCode, context: ExtensionContext, services: ExtensionServices) => void;
+
+/**
+ * The Flow Runs view. package.json declares it in the `flowline` activity bar container, where the
+ * Artifacts view (`flowline.artifacts`) goes too.
+ */
+export const RUNS_VIEW_ID = "flowline.runs";

@@ -1,0 +1,16 @@
+// The one seam where VS Code's API types enter. Only extension.ts `require`s the vscode module; every other
+// file imports types from here and receives the module through its constructor, so the logic behind it
+// runs (and is tested) in plain Node.
+export type VSCode = typeof import("vscode");
+export type {
+  CodeLens,
+  CodeLensProvider,
+  ExtensionContext,
+  LogOutputChannel,
+  StatusBarItem,
+  TextDocument,
+  TreeDataProvider,
+  TreeItem,
+  TreeView,
+  Uri,
+} from "vscode";

@@ -1,0 +1,178 @@
+import * as assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { RunManager, type ActiveRun, type RunLog, type RunSpec } from "../../src/extension/run-manager";
+import { RunsTreeProvider } from "../../src/extension/runs-tree";
+import { resolveNodeRuntime } from "../../src/extension/settings";
+import { StoreService } from "../../src/extension/store-service";
+import { fakeContext, fakeVscode } from "./extension-fake-vscode";
+
+// The extension's runs with real child processes, as in the editor but without it: the run manager
+// (src/runner underneath), the store service and its watcher on the home folder.
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const FIXTURES = path.join(ROOT, "test", "fixtures", "e2e");
+
+function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const deadline = Date.now() + timeoutMs;
+    const tick = () => {
+      if (check()) return resolve();
+      if (Date.now() > deadline) return reject(new Error(`Timed out waiting for ${what}`));
+      setTimeout(tick, 50);
+    };
+    tick();
+  });
+}
+
+describe("extension: runs with real processes", function () {
+  this.timeout(60_000);
+  let ws: string;
+  let home: string;
+  let store: StoreService;
+  let runs: RunManager;
+  let lines: string[];
+
+  beforeEach(() => {
+    ws = fs.mkdtempSync(path.join(os.tmpdir(), "flowline-ext-runs-"));
+    fs.cpSync(FIXTURES, ws, { recursive: true });
+    home = path.join(ws, ".flowline");
+    lines = [];
+    const log: RunLog = Object.fromEntries(["debug", "info", "warn", "error"].map((level) => [level, (m: string) => lines.push(`${level}: ${m}`)])) as unknown as RunLog;
+    store = new StoreService({ home: () => home, wasmPath: path.join(ROOT, "dist", "sql-wasm.wasm"), onWarning: (m) => lines.push(`store warning: ${m}`), syncDelayMs: 50 });
+    runs = new RunManager({
+      environment: () => ({ home, node: resolveNodeRuntime(""), env: {}, cancelGraceSeconds: 2, cwd: ws }),
+      store,
+      log,
+      flowlineDirs: [ROOT],
+      isTrusted: () => true,
+    });
+  });
+
+  afterEach(() => {
+    runs.dispose();
+    store.dispose();
+    fs.rmSync(ws, { recursive: true, force: true });
+  });
+
+  const spec = (file: string, target: string, parameters: Record<string, unknown> = {}): RunSpec => ({ file: path.join(ws, file), target, label: target, parameters });
+
+  async function whenTaskRunning(run: ActiveRun): Promise<void> {
+    await until(() => run.tasksStarted > 0 && run.currentTask !== undefined, 30_000, "the task to run");
+    // The task registers its abort listener as it starts; give it a moment.
+    await new Promise((r) => setTimeout(r, 200));
+  }
+
+  it("streams a run's logs and ends Completed; the store has it with its task runs", async () => {
+    const events: string[] = [];
+    runs.onDidStart(() => events.push("start"));
+    runs.onDidEnd(({ outcome }) => events.push(`end ${outcome.state.type}`));
+    const run = runs.start(spec("hello.ts", "hello", { name: "unit" }));
+    assert.equal(runs.activeFor(run.spec), run);
+    const outcome = await run.done;
+    assert.equal(outcome.state.type, "Completed");
+    assert.ok(lines.includes("info: Task run 'greet-0' - Hello, unit!"), lines.join("\n"));
+    assert.deepEqual(events, ["start", "end Completed"]);
+    assert.equal(runs.active().length, 0);
+    assert.equal(runs.lastOutcome(run.spec)?.flowRunId, outcome.flowRunId);
+    const detail = (await store.get()).getFlowRun(outcome.flowRunId as string);
+    assert.equal(detail.flowRun.state.type, "Completed");
+    assert.deepEqual(detail.taskRuns.map((t) => t.name), ["greet-0", "shout-0"]);
+  });
+
+  it("shows runs in the Flow Runs tree: newest first, state icons in theme colours, task runs under their flow run", async () => {
+    const tree = new RunsTreeProvider(fakeVscode().vscode, store, runs, () => 100);
+    assert.deepEqual(await tree.getChildren(), [], "an empty home shows the welcome view (and is not created)");
+    assert.equal(fs.existsSync(home), false);
+    await runs.start(spec("hello.ts", "hello")).done;
+    await runs.start(spec("failing.ts", "failing")).done;
+    const roots = await tree.getChildren();
+    const items = await Promise.all(roots.map((n) => tree.getTreeItem(n)));
+    assert.deepEqual(items.map((i) => [i.label, (i.iconPath as { id: string; color: { id: string } }).color.id, i.contextValue]), [
+      ["failing", "testing.iconFailed", "flowRun rerunnable"],
+      ["say-hello", "testing.iconPassed", "flowRun rerunnable"],
+    ]);
+    assert.match(String(items[0].description), /^\S+ · Failed: Flow run encountered an exception: Error: value 1 is too big · \d/);
+    const tasks = await Promise.all((await tree.getChildren(roots[1])).map((n) => tree.getTreeItem(n)));
+    assert.deepEqual(tasks.map((t) => t.accessibilityInformation?.label), ["Task run greet-0, Completed", "Task run shout-0, Completed"]);
+    tree.dispose();
+  });
+
+  it("points a failed run's error at the user's line", async () => {
+    const outcome = await runs.start(spec("failing.ts", "failing")).done;
+    assert.equal(outcome.state.type, "Failed");
+    assert.equal(outcome.error?.message, "value 1 is too big");
+    assert.deepEqual({ ...outcome.errorLocation, column: 0 }, { file: path.join(ws, "failing.ts"), line: 5, column: 0 });
+  });
+
+  it("cancels: the task sees its signal and the run ends Cancelled, in the store too", async () => {
+    const run = runs.start(spec("slow.ts", "slow"));
+    await whenTaskRunning(run);
+    run.cancel();
+    const outcome = await run.done;
+    assert.equal(outcome.state.type, "Cancelled");
+    assert.equal(outcome.exitCode, 130);
+    assert.ok(fs.existsSync(path.join(ws, "aborted.txt")), "the task's AbortSignal fired");
+    assert.equal((await store.get()).getFlowRun(outcome.flowRunId as string).flowRun.state.type, "Cancelled");
+  });
+
+  it("marks a run whose process was killed as Crashed in the store", async () => {
+    const run = runs.start(spec("slow.ts", "slow"));
+    await whenTaskRunning(run);
+    run.kill();
+    const outcome = await run.done;
+    assert.equal(outcome.state.type, "Crashed");
+    const detail = (await store.get()).getFlowRun(outcome.flowRunId as string);
+    assert.equal(detail.flowRun.state.type, "Crashed");
+    assert.equal(detail.taskRuns[0].state.type, "Crashed");
+  });
+
+  it("reruns a flow run from the tree with its file, flow and parameters, and the lens follows it", async () => {
+    const fake = fakeVscode({ workspaceFolder: ws });
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { FlowlineExtension } = require("../../src/extension/flowline-extension") as typeof import("../../src/extension/flowline-extension");
+    const context = fakeContext(ROOT);
+    const extension = new FlowlineExtension(fake.vscode, context);
+    try {
+      const ended = () => new Promise<string | undefined>((resolve) => extension.runs.onDidEnd(({ outcome }) => resolve(outcome.flowRunId)));
+      let done = ended();
+      await fake.commands.get("flowline.runFlowWithParameters")?.(undefined);
+      assert.equal(extension.runs.active().length, 0, "nothing runs without a pick");
+      await fake.commands.get("flowline.runFlow")?.({ file: path.join(ws, "hello.ts"), target: "hello", label: "hello", defaults: {}, names: [], open: false });
+      const first = await done;
+      const stored = (await extension.services.store.get()).getFlowRun(first as string).flowRun;
+      assert.equal(stored.file, path.join(ws, "hello.ts"));
+      done = ended();
+      await fake.commands.get("flowline.rerunLastFlowRun")?.({ kind: "flowRun", run: { ...stored, parameters: { name: "again" } } });
+      const rerun = extension.runs.active()[0];
+      assert.deepEqual([rerun.spec.target, rerun.spec.parameters], ["hello", { name: "again" }]);
+      await done;
+      assert.ok(fake.output.includes("[info] Task run 'greet-0' - Hello, again!"), fake.output.join("\n"));
+    } finally {
+      for (const d of (context as { subscriptions: Array<{ dispose(): unknown }> }).subscriptions) d.dispose();
+    }
+  });
+
+  it("says why a run could not start", async () => {
+    const outcome = await runs.start(spec("hello.ts", "nope")).done;
+    assert.equal(outcome.exitCode, 2);
+    assert.match(outcome.message ?? "", /has no flow 'nope'/);
+    assert.ok(lines.some((l) => l.startsWith("error: Flow 'nope' could not start")), lines.join("\n"));
+  });
+
+  it("hears about a run started by another process (a terminal) once watching, even before the home existed", async () => {
+    let changes = 0;
+    store.onDidChange(() => changes++);
+    store.watch();
+    const cli = spawn(process.execPath, [path.join(ROOT, "bin", "flowline.js"), "run", "hello.ts"], { cwd: ws, env: { ...process.env, FLOWLINE_HOME: home }, stdio: "ignore" });
+    const code = await new Promise<number | null>((resolve) => cli.on("exit", resolve));
+    assert.equal(code, 0);
+    let found = 0;
+    await until(() => {
+      if (changes > 0) void store.peek().then((s) => (found = s?.listFlowRuns().length ?? 0));
+      return found === 1;
+    }, 20_000, "the terminal's run to reach the store service");
+  });
+});

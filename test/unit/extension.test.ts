@@ -1,0 +1,169 @@
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { FlowCodeLensProvider } from "../../src/extension/codelens";
+import { parseStackFrames, userErrorLocation } from "../../src/extension/error-location";
+import { parametersPrefill, parametersPrompt, validateParameters } from "../../src/extension/parameters";
+import { RunManager } from "../../src/extension/run-manager";
+import { formatDuration, relativeTime, stateIcon } from "../../src/extension/runs-model";
+import { readSettings, resolveHomeFolder, resolveNodeRuntime, runEnvironment } from "../../src/extension/settings";
+import { fakeContext, fakeVscode } from "./extension-fake-vscode";
+
+// The extension's logic in plain Node: vscode is a fake handed in through constructors.
+
+describe("extension: the user's line in a failed run's stack", () => {
+  const stack = [
+    "Error: value 1 is too big",
+    "    at check (/ws/flows/helpers.ts:4:24)",
+    "    at Object.fn (/ws/flows/failing.ts:9:3)",
+    "    at /ext/dist/flowline.js:12567:45",
+    "    at AsyncLocalStorage.run (node:async_hooks:346:14)",
+  ].join("\n");
+
+  it("prefers the flow file's own frame", () => {
+    assert.deepEqual(userErrorLocation(stack, "/ws/flows/failing.ts", ["/ext"]), { file: "/ws/flows/failing.ts", line: 9, column: 3 });
+  });
+
+  it("else takes the first frame outside Flowline and node_modules", () => {
+    const other = ["Error: x", "    at lib (/ws/node_modules/lib/index.js:1:1)", "    at run (/ext/dist/flowline.js:1:1)", "    at helper (file:///ws/src/util%20s.ts:7:2)"].join("\n");
+    assert.deepEqual(userErrorLocation(other, "/ws/flow.ts", ["/ext"]), { file: "/ws/src/util s.ts", line: 7, column: 2 });
+    assert.equal(userErrorLocation("Error: no frames", "/ws/flow.ts", []), undefined);
+    assert.equal(parseStackFrames(stack).length, 3);
+  });
+});
+
+describe("extension: settings", () => {
+  it("falls back to defaults for missing or mistyped values", () => {
+    const s = readSettings((key) => ({ cancelGraceSeconds: "soon", "runsTree.limit": 5.4, env: { A: 1, B: null }, revealOutput: "sometimes" } as Record<string, unknown>)[key] as never);
+    assert.equal(s.cancelGraceSeconds, 5);
+    assert.equal(s.runsLimit, 5);
+    assert.deepEqual(s.env, { A: "1" });
+    assert.equal(s.revealOutput, "always");
+    assert.equal(s.codeLensEnabled, true);
+  });
+
+  it("resolves the home: the setting (relative to the folder), then $FLOWLINE_HOME, then .flowline", () => {
+    assert.equal(resolveHomeFolder({ home: "data/fl" }, "/ws", {}), path.resolve("/ws/data/fl"));
+    assert.equal(resolveHomeFolder({ home: "" }, "/ws", { FLOWLINE_HOME: "/elsewhere" }), "/elsewhere");
+    assert.equal(resolveHomeFolder({ home: "" }, "/ws", {}), path.join("/ws", ".flowline"));
+    assert.equal(resolveHomeFolder({ home: "" }, undefined, {}), path.join(os.homedir(), ".flowline"));
+  });
+
+  it("passes flowline.env and the retention setting to runs", () => {
+    assert.deepEqual(runEnvironment({ env: { API: "x" }, retentionDays: 0 }), { API: "x" });
+    assert.deepEqual(runEnvironment({ env: {}, retentionDays: 30 }), { FLOWLINE_RETENTION_DAYS: "30" });
+  });
+
+  it("finds node: the setting, else PATH, else VS Code's own runtime as node", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "flowline-node-"));
+    const fakeNode = path.join(dir, "node");
+    fs.writeFileSync(fakeNode, "#!/bin/sh\n", { mode: 0o755 });
+    assert.deepEqual(resolveNodeRuntime(fakeNode, {}), { command: fakeNode, env: {}, source: "setting" });
+    assert.throws(() => resolveNodeRuntime(path.join(dir, "missing"), {}), /flowline\.nodePath is .* not an executable file/);
+    assert.deepEqual(resolveNodeRuntime("", { PATH: `/nonexistent${path.delimiter}${dir}` }), { command: fakeNode, env: {}, source: "path" });
+    assert.deepEqual(resolveNodeRuntime("", { PATH: "/nonexistent" }, "/opt/code/code"), { command: "/opt/code/code", env: { ELECTRON_RUN_AS_NODE: "1" }, source: "vscode" });
+  });
+});
+
+describe("extension: Run with parameters…", () => {
+  const known = { names: ["name", "count"], defaults: { name: "world" }, open: false };
+
+  it("starts from the known defaults (or the last parameters used) and says which have none", () => {
+    assert.equal(parametersPrefill(known), '{"name":"world"}');
+    assert.equal(parametersPrefill(known, { name: "again" }), '{"name":"again"}');
+    assert.equal(parametersPrompt(known), "A JSON object. Parameters: name, count (no default)");
+  });
+
+  it("refuses what is not a JSON object, and names unknown parameters before any run starts", () => {
+    assert.match(validateParameters("{name:", known) ?? "", /^Not valid JSON/);
+    assert.match(validateParameters("[1]", known) ?? "", /must be a JSON object/);
+    assert.equal(validateParameters('{"nme": 1}', known), "Unknown parameter 'nme'; it takes: name, count.");
+    assert.equal(validateParameters('{"name": "x", "count": 2}', known), undefined);
+    assert.equal(validateParameters("", known), undefined);
+    assert.equal(validateParameters('{"anything": 1}', { ...known, open: true }), undefined);
+  });
+});
+
+describe("extension: how runs look", () => {
+  it("gives each state, and Prefect's named states, an icon in a testing theme colour", () => {
+    assert.deepEqual(stateIcon({ type: "Completed", name: "Completed" }), { id: "pass-filled", color: "testing.iconPassed" });
+    assert.deepEqual(stateIcon({ type: "Completed", name: "Cached" }), { id: "database", color: "testing.iconPassed" });
+    assert.deepEqual(stateIcon({ type: "Failed", name: "TimedOut" }), { id: "watch", color: "testing.iconFailed" });
+    assert.equal(stateIcon({ type: "Crashed", name: "Crashed" }).color, "testing.iconErrored");
+    assert.equal(stateIcon({ type: "Running", name: "Running" }).id, "sync~spin");
+    assert.equal(stateIcon({ type: "Pending", name: "AwaitingRetry" }).id, "history");
+  });
+
+  it("formats durations and times for people", () => {
+    assert.equal(formatDuration(420), "0.42 s");
+    assert.equal(formatDuration(12_345), "12.3 s");
+    assert.equal(formatDuration(184_000), "3 min 04 s");
+    assert.equal(formatDuration(7_500_000), "2 h 05 min");
+    const now = Date.parse("2026-01-02T12:00:00Z");
+    assert.equal(relativeTime("2026-01-02T11:59:50Z", now), "just now");
+    assert.equal(relativeTime("2026-01-02T11:55:00Z", now), "5 min ago");
+    assert.equal(relativeTime("2025-12-01T00:00:00Z", now), "2025-12-01");
+  });
+});
+
+describe("extension: CodeLens", () => {
+  const src = `import { flow } from "flowline";\n\nexport const a = flow(async ({ x = 1 }: { x?: number }) => {});\nexport const b = flow(async () => {});\n`;
+  const runs = () => new RunManager({ environment: () => { throw new Error("not used"); }, store: {} as never, log: console as never, flowlineDirs: [], isTrusted: () => true });
+
+  it("puts ▶ Run flow and Run with parameters… above each flow, with what the commands need", () => {
+    const fake = fakeVscode();
+    const provider = new FlowCodeLensProvider(fake.vscode, runs(), () => true);
+    const lenses = provider.provideCodeLenses(fake.document("/ws/flows.ts", src));
+    assert.deepEqual(lenses.map((l) => [l.range.start.line, l.command?.title]), [[2, "▶ Run flow"], [2, "Run with parameters…"], [3, "▶ Run flow"], [3, "Run with parameters…"]]);
+    assert.deepEqual(lenses[1].command?.arguments, [{ file: path.resolve("/ws/flows.ts"), target: "a", label: "a", defaults: { x: 1 }, names: ["x"], open: false }]);
+  });
+
+  it("shows no lenses when turned off, and a trust lens instead of Run in Restricted Mode", () => {
+    const fake = fakeVscode({ trusted: false });
+    assert.deepEqual(new FlowCodeLensProvider(fake.vscode, runs(), () => false).provideCodeLenses(fake.document("/ws/f.ts", src)), []);
+    const lenses = new FlowCodeLensProvider(fake.vscode, runs(), () => true).provideCodeLenses(fake.document("/ws/f.ts", src));
+    assert.equal(lenses.length, 2);
+    assert.match(lenses[0].command?.title ?? "", /trust this workspace to run flows/);
+    assert.equal(lenses[0].command?.command, "workbench.trust.manage");
+  });
+
+  it("parses a document once per version", () => {
+    const fake = fakeVscode();
+    const provider = new FlowCodeLensProvider(fake.vscode, runs(), () => true);
+    let reads = 0;
+    const doc = { ...(fake.document("/ws/f.ts", src) as object), getText: () => (reads++, src) } as never;
+    provider.provideCodeLenses(doc);
+    provider.provideCodeLenses(doc);
+    assert.equal(reads, 1);
+  });
+});
+
+describe("extension: activation", () => {
+  it("registers its commands and providers without loading the store or sql.js", () => {
+    const before = new Set(Object.keys(require.cache));
+    const fake = fakeVscode({ workspaceFolder: fs.mkdtempSync(path.join(os.tmpdir(), "flowline-ws-")) });
+    // Loaded here, after the snapshot, so what activation pulls in can be seen.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { FlowlineExtension } = require("../../src/extension/flowline-extension") as typeof import("../../src/extension/flowline-extension");
+    const extension = new FlowlineExtension(fake.vscode, fakeContext(path.resolve(__dirname, "../..")));
+    const loaded = Object.keys(require.cache).filter((k) => !before.has(k));
+    assert.deepEqual(loaded.filter((k) => /[\\/]sql\.js[\\/]|[\\/]src[\\/]store[\\/]/.test(k)), []);
+    for (const id of ["runFlow", "runFlowWithParameters", "rerunLastFlowRun", "cancelFlowRun", "openResult", "openStorageFolder", "refresh", "showLogs"]) {
+      assert.ok(fake.commands.has(`flowline.${id}`), id);
+    }
+    assert.equal(fake.lensProviders.length, 1);
+    assert.equal(typeof extension.services.store.get, "function");
+  });
+
+  it("refuses to run in Restricted Mode, with a message that says why", async () => {
+    const fake = fakeVscode({ trusted: false, workspaceFolder: os.tmpdir() });
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { FlowlineExtension } = require("../../src/extension/flowline-extension") as typeof import("../../src/extension/flowline-extension");
+    new FlowlineExtension(fake.vscode, fakeContext(path.resolve(__dirname, "../..")));
+    await fake.commands.get("flowline.runFlow")?.({ file: "/ws/f.ts", target: "a", label: "a", defaults: {}, names: [], open: false });
+    assert.equal(fake.messages.length, 1);
+    assert.match(fake.messages[0].text, /does not run flows in Restricted Mode/);
+    assert.deepEqual(fake.messages[0].actions, ["Manage Workspace Trust"]);
+  });
+});

@@ -1,0 +1,38 @@
+import type { PanelState, WebviewMessage } from "../src/extension/panels/protocol";
+
+// The one place that touches acquireVsCodeApi: it may be called once per page, and the object it returns
+// stays private to this module (the guide asks that it never reach the global scope).
+
+interface VsCodeApi {
+  postMessage(message: unknown): void;
+  getState(): unknown;
+  setState(state: unknown): void;
+}
+
+declare function acquireVsCodeApi(): VsCodeApi;
+
+const api = acquireVsCodeApi();
+
+export function post(message: WebviewMessage): void {
+  api.postMessage(message);
+}
+
+let pending: PanelState | undefined;
+
+export function loadState(): PanelState {
+  if (pending) return pending;
+  const s = api.getState();
+  return typeof s === "object" && s !== null ? (s as PanelState) : {};
+}
+
+/** Merges into the saved state. Writes are batched (scrolling calls this many times a second). */
+export function saveState(patch: PanelState): void {
+  const first = pending === undefined;
+  pending = { ...loadState(), ...patch };
+  if (first) {
+    setTimeout(() => {
+      api.setState(pending);
+      pending = undefined;
+    }, 50);
+  }
+}
