@@ -58,6 +58,12 @@ row("One artifact's fold (marginal, 2,000 a sync) with 100,000 stored", `${fmt(a
 row("Fixed cost of a sync that writes (export, fsync, rename) with 100,000 stored", `${fmt(al.fullWriteMs, 0)} ms`, `${fmt(al.emptyWriteMs, 0)} ms with an empty store`, `${fmt(al.fullWriteMs / al.emptyWriteMs, 0)}×; once a sync, not an artifact`, "", true);
 
 let comparison = "";
+process.stderr.write("artifact panel in Chromium, Artifacts tree…\n");
+const wv = await runNodeJson(path.join(here, "webview.mjs"));
+row("Open a 100,000 × 10 table in the artifact panel (headless Chromium)", `${fmt(wv.openMs, 0)} ms`, `${fmt(wv.openBaselineJsonParseMs, 0)} ms JSON.parse of the same table`, `${fmt(wv.openMs / wv.openBaselineJsonParseMs)}×`, "< 1,000 ms", wv.openMs < 1000);
+row("Filter that table, slowest keystroke", `${fmt(wv.filterMaxMs, 0)} ms`, `${fmt(wv.filterBaselineNaiveMs, 0)} ms naive scan of every cell`, `${fmt(wv.filterMaxMs / wv.filterBaselineNaiveMs)}×`, "< 100 ms", wv.filterMaxMs < 100);
+row("Artifacts tree refresh, 100,000 artifacts stored", `${fmt(wv.treeRefreshMs, 0)} ms`, `${fmt(wv.treeBaselineFullListMs, 0)} ms listing every artifact`, `${fmt(wv.treeRefreshMs / wv.treeBaselineFullListMs)}×`, "", true);
+
 if (peersOn) {
   process.stderr.write("side by side with other engines (bench/compare.mjs; FLOWLINE_BENCH_PEERS=0 skips)…\n");
   const { renderComparison } = await import("./compare-report.mjs");
