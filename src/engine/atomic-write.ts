@@ -16,7 +16,7 @@ export function writeFileAtomicSync(file: string, data: string | Uint8Array, opt
   const dir = path.dirname(file);
   // Short enough for a 255-byte name limit whatever the target's name; pid + a per-process random prefix
   // + a counter keep writers apart without asking the OS for randomness on every write.
-  const tmp = path.join(dir, `.${path.basename(file).slice(0, 80)}.${process.pid}.${TMP_PREFIX}${(tmpCounter++).toString(36)}.tmp`);
+  const tmp = path.join(dir, `${tempFilePrefix(file)}${process.pid}-${TMP_PREFIX}${(tmpCounter++).toString(36)}`);
   let fd: number | undefined;
   try {
     fd = openCreatingFolder(tmp, dir);
@@ -38,6 +38,11 @@ export function writeFileAtomicSync(file: string, data: string | Uint8Array, opt
 }
 
 const TMP_PREFIX = randomBytes(4).toString("hex");
+
+/** How the temp files of writes to `file` begin (then `<pid>-…`), so a cleaner can find a dead writer's. */
+export function tempFilePrefix(file: string): string {
+  return `.${path.basename(file).slice(0, 80)}.tmp-`;
+}
 let tmpCounter = 0;
 
 /** Opens a new file, making its folder only when it is missing (the common case needs no mkdir). */

@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { randomBytes } from "node:crypto";
+import { tempFilePrefix, writeFileAtomicSync } from "../engine/atomic-write";
+import { isProcessAlive } from "./lock";
 
 // Whole-file reads and writes of the database. Writes go to a temp file in the same folder, are fsynced
 // and renamed over the target, so a reader (which opens the path once) sees the old or the new file,
@@ -52,14 +53,13 @@ export function readFileWithSignature(file: string): { bytes: Uint8Array; signat
   }
 }
 
-/** Writes `bytes` to `file` atomically and durably; returns the signature of the new file. */
 /**
  * Removes temp files left next to `file` by writers that were killed mid-write (their pid is gone).
  * Call it under the lock: a live writer's temp file is never touched.
  */
 export function removeDeadWritersTempFiles(file: string): void {
   const dir = path.dirname(file);
-  const prefix = `${path.basename(file)}.tmp-`;
+  const prefix = tempFilePrefix(file);
   let names: string[];
   try {
     names = fs.readdirSync(dir);
@@ -69,7 +69,7 @@ export function removeDeadWritersTempFiles(file: string): void {
   for (const name of names) {
     if (!name.startsWith(prefix)) continue;
     const pid = Number(name.slice(prefix.length).split("-")[0]);
-    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || isAlive(pid)) continue;
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || isProcessAlive(pid)) continue;
     try {
       fs.unlinkSync(path.join(dir, name));
     } catch {
@@ -78,63 +78,8 @@ export function removeDeadWritersTempFiles(file: string): void {
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
+/** Writes `bytes` to `file` atomically and durably (file and folder fsynced); returns the new file's signature. */
 export function writeFileAtomic(file: string, bytes: Uint8Array): FileSignature {
-  const dir = path.dirname(file);
-  const tmp = path.join(dir, `${path.basename(file)}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`);
-  const fd = fs.openSync(tmp, "wx");
-  try {
-    try {
-      let done = 0;
-      while (done < bytes.length) done += fs.writeSync(fd, bytes, done, bytes.length - done);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    renameWithRetry(tmp, file);
-  } catch (err) {
-    try {
-      fs.unlinkSync(tmp);
-    } catch {
-      // already renamed or never created: nothing to clean up
-    }
-    throw err;
-  }
-  fsyncDir(dir);
+  writeFileAtomicSync(file, bytes, { fsync: true });
   return fileSignature(file);
-}
-
-/** On Windows a rename over a file another process has open fails for a moment (EPERM/EBUSY): retry. */
-function renameWithRetry(from: string, to: string): void {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      fs.renameSync(from, to);
-      return;
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (attempt >= 20 || (code !== "EPERM" && code !== "EBUSY" && code !== "EACCES")) throw err;
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5 * (attempt + 1));
-    }
-  }
-}
-
-/** Makes the rename itself durable. Not every platform can open a folder (Windows): then skip. */
-function fsyncDir(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(dir, "r");
-    fs.fsyncSync(fd);
-  } catch {
-    // best effort
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
-  }
 }
