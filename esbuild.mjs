@@ -28,7 +28,8 @@ const builds = [
 // The VS Code extension (the only bundle that imports vscode) and the panels' browser code.
 const extensionEntry = path.join(root, "src/extension/extension.ts");
 if (fs.existsSync(extensionEntry)) {
-  builds.push({ ...node, entryPoints: [extensionEntry], outfile: path.join(dist, "extension.js"), minify: !watch });
+  // mainFields: packages' ES module builds first (jsonc-parser's UMD build hides its requires from the bundler).
+  builds.push({ ...node, entryPoints: [extensionEntry], outfile: path.join(dist, "extension.js"), minify: !watch, mainFields: ["module", "main"] });
 }
 const webviewEntry = path.join(root, "webview/main.ts");
 if (fs.existsSync(webviewEntry)) {

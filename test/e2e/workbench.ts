@@ -1,7 +1,7 @@
 // Playwright helpers for the VS Code workbench in code-server: open a file, click a CodeLens, read the
 // Output, find tree items and notifications. Selectors are the ones known to be stable (DESIGN-NOTES):
 // `.codelens-decoration a`, role=treeitem, `.notifications-toasts`, F1 for the command palette.
-import type { Locator, Page } from "playwright-core";
+import type { FrameLocator, Locator, Page } from "playwright-core";
 
 /** Opens a workspace file by name: its tab if it has one, else with Quick Open (whatever the side bar shows). */
 export async function openFile(page: Page, name: string): Promise<void> {
@@ -73,4 +73,28 @@ export async function eventually(check: () => Promise<boolean>, timeoutMs: numbe
 
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** The content of the active webview panel (an artifact panel): VS Code's outer iframe, then its active frame. */
+export function webview(page: Page): FrameLocator {
+  return page.frameLocator("iframe.webview.ready:visible").frameLocator("iframe#active-frame");
+}
+
+/** An Artifacts tree item for a key (its accessible name starts with the key). */
+export function artifactKey(page: Page, key: string): Locator {
+  return treeItem(page, new RegExp(`^${escape(key)}(\\b|$)`));
+}
+
+/** Opens the latest version of an artifact key from the Artifacts tree in the Flowline side bar. */
+export async function openArtifact(page: Page, key: string, timeoutMs = 30_000): Promise<void> {
+  await showFlowRuns(page);
+  const item = artifactKey(page, key);
+  await item.waitFor({ timeout: timeoutMs });
+  // A click that lands while the tree re-renders (it refreshes as runs write) only selects: click again.
+  const tab = page.locator(".tabs-container .tab", { hasText: key }).first();
+  for (let attempt = 0; attempt < 4; attempt++) {
+    await item.locator(".label-name").first().click();
+    if (await tab.waitFor({ timeout: 5_000 }).then(() => true, () => false)) return;
+  }
+  throw new Error(`Clicking ${key} in the Artifacts tree opened no panel`);
 }
