@@ -4,12 +4,14 @@ import { storageDir } from "../engine/home";
 import type { FlowRun } from "../store";
 import type { FlowLensArgs } from "./codelens";
 import type { Disposable } from "./emitter";
+import { writeExampleFlow } from "./example-flow";
 import { findFlows } from "./flow-finder";
 import { logsUri } from "./logs-document";
 import { parametersPrefill, parametersPrompt, parseParameters, validateParameters } from "./parameters";
 import { RefusedError, type RunManager, type RunSpec } from "./run-manager";
 import type { RunNode } from "./runs-tree";
 import type { StoreService } from "./store-service";
+import type { TypesSetUp } from "./types-setup";
 import type { ExtensionContext, LogOutputChannel, Uri, VSCode } from "./vscode-types";
 import { findWorkspaceFlows } from "./workspace-flows";
 
@@ -24,6 +26,8 @@ export interface CommandDeps {
   store: StoreService;
   output: LogOutputChannel;
   refreshTree(): void;
+  /** The types set-up (`flowline.setUpTypes`); absent in tests that do not need it. */
+  types?: TypesSetUp;
 }
 
 type RunArg = FlowLensArgs | Uri | RunNode | undefined;
@@ -178,6 +182,20 @@ export function registerCommands(deps: CommandDeps): Disposable[] {
     deps.refreshTree();
   };
 
+  const setUpTypes = async () => {
+    await deps.types?.run();
+  };
+
+  /** Writes a starter flow (never overwriting), opens it, and sets up the types it imports. */
+  const createExampleFlow = async () => {
+    const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    if (!root) return void window.showInformationMessage("Flowline: open a folder first; the example flow is written into it.");
+    const file = writeExampleFlow(root);
+    if (vscode.workspace.isTrusted) await deps.types?.run({ quiet: true });
+    await window.showTextDocument(vscode.Uri.file(file), { preview: false });
+    void window.showInformationMessage(`Flowline: wrote ${path.relative(root, file)}. Click "▶ Run flow" above exampleFlow to run it.`);
+  };
+
   const register = (id: string, fn: (...args: never[]) => unknown) =>
     commands.registerCommand(id, async (...args: never[]) => {
       try {
@@ -196,6 +214,8 @@ export function registerCommands(deps: CommandDeps): Disposable[] {
     register("flowline.openStorageFolder", openStorageFolder),
     register("flowline.refresh", refresh),
     register("flowline.showLogs", showLogs),
+    register("flowline.setUpTypes", setUpTypes),
+    register("flowline.createExampleFlow", createExampleFlow),
   ];
 }
 

@@ -9,6 +9,7 @@ import { RunsTreeProvider, type RunNode } from "./runs-tree";
 import { RUNS_VIEW_ID, type ExtensionServices } from "./services";
 import { readSettings, resolveHomeFolder, resolveNodeRuntime, runEnvironment, type Settings } from "./settings";
 import { StoreService } from "./store-service";
+import { TypesSetUp } from "./types-setup";
 import type { ExtensionContext, LogOutputChannel, TreeView, VSCode } from "./vscode-types";
 
 // Wires the extension together. Receives the vscode module from extension.ts (the only file that
@@ -59,6 +60,7 @@ export class FlowlineExtension {
     this.tree = new RunsTreeProvider(vscode, this.store, this.runs, () => this.settings.runsLimit);
     this.treeView = window.createTreeView(RUNS_VIEW_ID, { treeDataProvider: this.tree, showCollapseAll: true });
     const codeLens = new FlowCodeLensProvider(vscode, this.runs, () => this.settings.codeLensEnabled);
+    const types = new TypesSetUp(vscode, context, { home: () => this.home, output: this.output });
     sub(
       this.output,
       this.store,
@@ -69,7 +71,8 @@ export class FlowlineExtension {
       new RunUi(vscode, this.runs, this.output, () => this.settings),
       languages.registerCodeLensProvider(LANGUAGES.map((language) => ({ language, scheme: "file" })), codeLens),
       registerLogsDocuments(vscode, this.store),
-      ...registerCommands({ vscode, context, runs: this.runs, store: this.store, output: this.output, refreshTree: () => this.tree.refresh() }),
+      ...registerCommands({ vscode, context, runs: this.runs, store: this.store, output: this.output, refreshTree: () => this.tree.refresh(), types }),
+      ...types.register(),
       // A shown tree follows the database from then on (journals of terminal runs included).
       this.treeView.onDidChangeVisibility((e) => e.visible && this.store.watch()),
       workspace.onDidCloseTextDocument((d) => codeLens.forget(d)),
