@@ -1,7 +1,9 @@
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { ensureBuilt } from "../unit/helpers/build";
+export { ensureBuilt };
 
 // Shared by the fault suites: the real CLI in temp folders, seeded randomness, process checks, figures.
 
@@ -19,20 +21,6 @@ export interface Result {
 
 export const show = (r: Result): string => `exit ${r.code} ${r.signal ?? ""}\n--- stdout ---\n${r.stdout.slice(0, 4000)}\n--- stderr ---\n${r.stderr.slice(0, 4000)}`;
 
-/** Builds dist/ when a source file is newer than the bundles (the CLI runs from dist/). */
-export function ensureBuilt(): void {
-  const built = Math.min(...["cli.js", "flowline.js", "child.js"].map((f) => fs.statSync(path.join(REPO, "dist", f), { throwIfNoEntry: false })?.mtimeMs ?? 0));
-  let newest = 0;
-  const walk = (dir: string): void => {
-    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (/\.ts$/.test(e.name)) newest = Math.max(newest, fs.statSync(p).mtimeMs);
-    }
-  };
-  walk(path.join(REPO, "src"));
-  if (newest > built) execFileSync(process.execPath, ["esbuild.mjs"], { cwd: REPO, stdio: "inherit" });
-}
 
 export function cleanEnv(env: Record<string, string> = {}): NodeJS.ProcessEnv {
   const full: NodeJS.ProcessEnv = { ...process.env, ...env };

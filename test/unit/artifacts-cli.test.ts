@@ -1,9 +1,10 @@
 import { strict as assert } from "node:assert";
-import { execFileSync, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { openStore } from "../../src/store";
+import { ensureBuilt } from "./helpers/build";
 
 // Artifacts end to end with real processes: `flowline run` of flow files from test/fixtures/artifacts,
 // then `flowline artifacts ...` and `flowline prune` as a user types them. Several runs at once, a flow
@@ -20,20 +21,6 @@ interface Result {
   stderr: string;
 }
 
-/** Builds dist/ when a source file is newer than the bundles (the CLI runs from dist/). */
-function ensureBuilt(): void {
-  const built = Math.min(...["cli.js", "flowline.js", "child.js"].map((f) => fs.statSync(path.join(REPO, "dist", f), { throwIfNoEntry: false })?.mtimeMs ?? 0));
-  let newest = 0;
-  const walk = (dir: string): void => {
-    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (/\.ts$/.test(e.name)) newest = Math.max(newest, fs.statSync(p).mtimeMs);
-    }
-  };
-  walk(path.join(REPO, "src"));
-  if (newest > built) execFileSync(process.execPath, ["esbuild.mjs"], { cwd: REPO, stdio: "inherit" });
-}
 
 function cli(args: string[], cwd: string, env: Record<string, string> = {}): Promise<Result> {
   const fullEnv: NodeJS.ProcessEnv = { ...process.env, ...env };

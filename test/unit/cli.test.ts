@@ -2,10 +2,11 @@
 // the built bundles in dist/) in a fresh temporary folder, with flow files from test/fixtures or written
 // here, and looks only at what a user sees: exit codes, stdout, stderr and files on disk. No mocks.
 import { strict as assert } from "node:assert";
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { ensureBuilt } from "./helpers/build";
 
 const REPO = path.resolve(__dirname, "..", "..");
 const CLI = path.join(REPO, "bin", "flowline.js");
@@ -27,21 +28,6 @@ interface RunningCli {
 const tempDirs: string[] = [];
 const started = new Set<ChildProcess>();
 
-/** Builds dist/ when a source file is newer than the bundles (the CLI runs from dist/). */
-function ensureBuilt(): void {
-  const outputs = ["cli.js", "flowline.js", "child.js"].map((f) => path.join(REPO, "dist", f));
-  const built = Math.min(...outputs.map((f) => (fs.existsSync(f) ? fs.statSync(f).mtimeMs : 0)));
-  let newest = fs.statSync(path.join(REPO, "esbuild.mjs")).mtimeMs;
-  const walk = (dir: string) => {
-    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-      const p = path.join(dir, entry.name);
-      if (entry.isDirectory()) walk(p);
-      else if (/\.tsx?$/.test(entry.name)) newest = Math.max(newest, fs.statSync(p).mtimeMs);
-    }
-  };
-  walk(path.join(REPO, "src"));
-  if (newest > built) execFileSync(process.execPath, ["esbuild.mjs"], { cwd: REPO, stdio: "inherit" });
-}
 
 /** The environment of a user's shell: no FLOWLINE_HOME (so `.flowline` lands in the current folder). */
 function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
