@@ -77,23 +77,34 @@ describe("A newcomer's first ten minutes", function () {
       const tsconfig = JSON.parse(fs.readFileSync(path.join(workspace, "tsconfig.json"), "utf8"));
       assert.deepEqual(tsconfig.compilerOptions.paths, { flowline: ["./.flowline/types/flowline/index.d.ts"] });
 
-      // "flowline" resolves in the editor: hovering createTableArtifact shows its declaration from the types.
-      const name = page.locator(".view-lines span", { hasText: /^createTableArtifact$/ }).last();
+      // "flowline" resolves in the editor: hovering createTableArtifact in the import line (near the top, so
+      // always on screen whatever the window's height) shows its declaration from the types.
+      const name = page.locator(".view-lines span", { hasText: /^createTableArtifact$/ }).first();
+      const hover = page.locator(".monaco-hover-content", { hasText: "TableArtifactOptions" }).first();
       await eventually(
         async () => {
           await page.mouse.move(0, 0);
           await name.hover({ timeout: 5000 });
-          const hover = page.locator(".monaco-hover-content", { hasText: "TableArtifactOptions" }).first();
-          return hover.isVisible({ timeout: 3000 }).then(async (v) => v || (await hover.waitFor({ timeout: 3000 }).then(() => true, () => false)));
+          return hover.waitFor({ timeout: 3000 }).then(() => true, () => false);
         },
         90_000,
         "the hover over createTableArtifact to show its declaration from the flowline types",
-      );
+      ).catch(async (err: Error) => {
+        // Say what the editor showed instead, so a failure on another machine can be read from its log.
+        await page.mouse.move(0, 0);
+        await name.hover({ timeout: 5000 }).catch(() => undefined);
+        await page.waitForTimeout(2000);
+        throw new Error(`${err.message}\n${await editorState(page, session.dir)}`);
+      });
       await page.mouse.move(0, 0);
       await page.keyboard.press("Escape");
       // …and the language server reports no problem at all (so no "Cannot find module 'flowline'").
       const problems = page.locator("#status\\.problems");
-      await eventually(async () => /^\D*0\D+0\D*$/.test((await problems.innerText({ timeout: 2000 })).trim()), 30_000, "the status bar to count 0 errors and 0 warnings");
+      await eventually(async () => /^\D*0\D+0\D*$/.test((await problems.innerText({ timeout: 2000 })).trim()), 30_000, "the status bar to count 0 errors and 0 warnings").catch(
+        async (err: Error) => {
+          throw new Error(`${err.message}\n${await editorState(page, session.dir)}`);
+        },
+      );
 
       await lens(page, "Run flow").waitFor({ timeout: 90_000 });
       await lens(page, "Run flow").click();
@@ -193,6 +204,35 @@ describe("A newcomer's first ten minutes", function () {
 });
 
 /** runCommand with a short wait for the palette row, so a caller can retry. */
+/** What the workbench shows now (hover, problems, notifications, status bar): for failure messages. */
+async function editorState(page: Page, dir: string): Promise<string> {
+  const texts = async (selector: string) =>
+    (await page.locator(selector).allInnerTexts().catch(() => [] as string[])).map((t) => t.replace(/\s+/g, " ").trim()).filter(Boolean);
+  const parts = [
+    ["hover", await texts(".monaco-hover-content")],
+    ["problems", await texts("#status\\.problems")],
+    ["notifications", await texts(".notifications-toasts .notification-toast")],
+    ["status bar", await texts(".statusbar-item")],
+    ["tabs", await texts(".tabs-container .tab")],
+  ] as const;
+  const lines = parts.map(([what, list]) => `  ${what}: ${list.length ? list.join(" | ") : "(none)"}`);
+  // The TypeScript server's log and the extension host's errors, last lines first to read.
+  for (const file of findFiles(path.join(dir, "user-data", "logs"), /^(TypeScript|remoteexthost|Flowline)\.log$/)) {
+    const text = fs.readFileSync(file, "utf8").split("\n").filter((l) => !/remoteexthost/.test(file) || /error|warn/i.test(l));
+    lines.push(`  ${path.basename(file)} (last lines):`, ...text.slice(-15).map((l) => `    ${l}`));
+  }
+  return lines.join("\n");
+}
+
+function findFiles(dir: string, name: RegExp): string[] {
+  const found: string[] = [];
+  if (!fs.existsSync(dir)) return found;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true } as const)) {
+    if (entry.isFile() && name.test(entry.name)) found.push(path.join(entry.parentPath, entry.name));
+  }
+  return found;
+}
+
 async function runCommandQuick(page: Page, title: string): Promise<void> {
   await page.keyboard.press("F1");
   const input = page.locator(".quick-input-widget input");
