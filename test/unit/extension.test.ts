@@ -63,6 +63,7 @@ describe("extension: settings", () => {
     assert.throws(() => resolveNodeRuntime(path.join(dir, "missing"), {}), /flowline\.nodePath is .* not an executable file/);
     assert.deepEqual(resolveNodeRuntime("", { PATH: `/nonexistent${path.delimiter}${dir}` }), { command: fakeNode, env: {}, source: "path" });
     assert.deepEqual(resolveNodeRuntime("", { PATH: "/nonexistent" }, "/opt/code/code"), { command: "/opt/code/code", env: { ELECTRON_RUN_AS_NODE: "1" }, source: "vscode" });
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 });
 
@@ -142,7 +143,8 @@ describe("extension: CodeLens", () => {
 describe("extension: activation", () => {
   it("registers its commands and providers without loading the store or sql.js", () => {
     const before = new Set(Object.keys(require.cache));
-    const fake = fakeVscode({ workspaceFolder: fs.mkdtempSync(path.join(os.tmpdir(), "flowline-ws-")) });
+    const ws = fs.mkdtempSync(path.join(os.tmpdir(), "flowline-ws-"));
+    const fake = fakeVscode({ workspaceFolder: ws });
     // Loaded here, after the snapshot, so what activation pulls in can be seen.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { FlowlineExtension } = require("../../src/extension/flowline-extension") as typeof import("../../src/extension/flowline-extension");
@@ -154,6 +156,7 @@ describe("extension: activation", () => {
     }
     assert.equal(fake.lensProviders.length, 1);
     assert.equal(typeof extension.services.store.get, "function");
+    fs.rmSync(ws, { recursive: true, force: true });
   });
 
   it("refuses to run in Restricted Mode, with a message that says why", async () => {

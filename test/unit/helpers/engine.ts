@@ -4,6 +4,12 @@ import * as path from "node:path";
 import { configureEngine, JournalSink, type EngineSink } from "../../../src/engine/config";
 import type { EngineEvent, StateEvent } from "../../../src/engine/events";
 
+// Every home made here is removed when the test process ends (a test may still read one after close()).
+const homes: string[] = [];
+process.once("exit", () => {
+  for (const home of homes) fs.rmSync(home, { recursive: true, force: true });
+});
+
 /** Runs the engine in this process against a fresh home, keeping every event it emits. */
 export class TestEngine implements EngineSink {
   readonly home = fs.mkdtempSync(path.join(os.tmpdir(), "flowline-test-"));
@@ -11,6 +17,7 @@ export class TestEngine implements EngineSink {
   private readonly journal = new JournalSink(this.home);
 
   constructor() {
+    homes.push(this.home);
     configureEngine({ home: this.home, sink: this, consoleLogs: false, logLevel: "DEBUG" });
   }
 
