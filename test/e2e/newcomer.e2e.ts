@@ -19,7 +19,7 @@ const SUITE_BOUND_MS = 20 * 60_000;
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
 describe("A newcomer's first ten minutes", function () {
-  this.timeout(180_000);
+  this.timeout(300_000);
   let vsix: string;
   let emptyFolder: string;
   const watchdog = setTimeout(() => {
@@ -81,20 +81,40 @@ describe("A newcomer's first ten minutes", function () {
       // always on screen whatever the window's height) shows its declaration from the types.
       const name = page.locator(".view-lines span", { hasText: /^createTableArtifact$/ }).first();
       const hover = page.locator(".monaco-hover-content", { hasText: "TableArtifactOptions" }).first();
+      // The hover is asked for by the mouse and, every other try, from the keyboard (cursor on the name,
+      // then "Show or Focus Hover"). On a loaded machine the TypeScript server has now and then answered no
+      // hover at all for a whole minute (seen here about once in ten runs, never with its verbose log on):
+      // after 45 s the test restarts it once, as a user would, says so in its output, and tries again.
+      let lastTry = "";
+      let tries = 0;
+      let restarted = false;
+      const started = Date.now();
       await eventually(
         async () => {
+          if (!restarted && Date.now() - started > 45_000) {
+            restarted = true;
+            console.log("      (no hover from the TypeScript server after 45 s: restarting it once)");
+            await page.keyboard.press("Escape");
+            await runCommandQuick(page, "TypeScript: Restart TS Server").catch(() => undefined);
+          }
           await page.mouse.move(0, 0);
-          await name.hover({ timeout: 5000 });
-          return hover.waitFor({ timeout: 3000 }).then(() => true, () => false);
+          const byKeyboard = tries++ % 2 === 1;
+          const how = byKeyboard ? "keyboard" : "mouse";
+          const done = await (byKeyboard ? name.click({ timeout: 5000 }).then(() => runCommandQuick(page, "Show or Focus Hover")) : name.hover({ timeout: 5000 })).then(
+            () => "ok",
+            (e: Error) => e.message.split("\n").slice(0, 4).join(" / "),
+          );
+          lastTry = `last try (${how}): ${done}`;
+          return hover.waitFor({ timeout: 4000 }).then(() => true, () => false);
         },
-        90_000,
+        120_000,
         "the hover over createTableArtifact to show its declaration from the flowline types",
       ).catch(async (err: Error) => {
         // Say what the editor showed instead, so a failure on another machine can be read from its log.
         await page.mouse.move(0, 0);
         await name.hover({ timeout: 5000 }).catch(() => undefined);
         await page.waitForTimeout(2000);
-        throw new Error(`${err.message}\n${await editorState(page, session.dir)}`);
+        throw new Error(`${err.message}\n  ${lastTry}${restarted ? " (after restarting the TypeScript server)" : ""}\n${await editorState(page, session.dir)}`);
       });
       await page.mouse.move(0, 0);
       await page.keyboard.press("Escape");
