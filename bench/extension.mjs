@@ -3,7 +3,8 @@
 // - activation: VS Code's own "Activation" figure (Running Extensions) for Flowline and for an empty
 //   extension activated by the same event, plus Flowline's own timing of its code (FLOWLINE_BENCH);
 // - Run click to first task: from the CodeLens click to the moment the flow's first task starts, against
-//   `flowline run` of the same file in a terminal (process start to first task).
+//   `flowline run` of the same file in a terminal (process start to first task), and against the same
+//   click in one more session with flowline.warmStart off (each run's process started at the click).
 // Run with tsx (it imports the TypeScript harness): node --import tsx bench/extension.mjs [sessions] [clicks]
 // Prints one JSON line with medians in ms.
 import { execFileSync, spawn } from "node:child_process";
@@ -91,11 +92,14 @@ function cliFirstTask(workspace, mark) {
 ensureCodeServer();
 const vsix = packageVsix(path.join(work, "flowline.vsix"));
 const baseline = baselineVsix();
-const result = { sessions: SESSIONS, clicks: CLICKS, vscodeActivationMs: [], baselineActivationMs: [], ownLoadMs: [], ownActivateMs: [], artifactsActivateMs: [], ownCpuMs: [], clickColdMs: [], clickMs: [], cliMs: [] };
+const result = { sessions: SESSIONS, clicks: CLICKS, vscodeActivationMs: [], baselineActivationMs: [], ownLoadMs: [], ownActivateMs: [], artifactsActivateMs: [], ownCpuMs: [], clickColdMs: [], clickMs: [], cliMs: [], clickNoWarmMs: [] };
 try {
-  for (let s = 0; s < SESSIONS; s++) {
+  // The last session is the baseline for the click: flowline.warmStart off.
+  for (let s = 0; s <= SESSIONS; s++) {
+    const noWarm = s === SESSIONS;
     const benchFile = path.join(work, `bench-${s}.jsonl`);
-    const session = await startSession({ vsix, extraVsix: [baseline], fixture, env: { FLOWLINE_BENCH: benchFile } });
+    const settings = noWarm ? { "flowline.warmStart": false } : {};
+    const session = await startSession({ vsix, extraVsix: [baseline], fixture, settings, env: { FLOWLINE_BENCH: benchFile } });
     try {
       const { page, workspace } = session;
       const mark = path.join(workspace, "first-task.txt");
@@ -138,12 +142,19 @@ try {
       };
       for (let i = 0; i <= CLICKS; i++) {
         fs.rmSync(mark, { force: true });
+        // A user's pause between runs, in which the extension starts the next run's process.
+        if (i > 0) await sleep(2000);
         await lens(page, "Run flow").waitFor({ timeout: 60_000 });
         const start = Date.now();
         await lens(page, "Run flow").click();
         const ms = (await waitForFile(mark, 60_000)) - start;
         if (process.env.BENCH_DEBUG) process.stderr.write(`click ${i} at ${new Date(start).toISOString()} first task +${ms} ms\n`);
         // The first click of a session also builds the flow file (esbuild starts cold) and opens the store.
+        if (noWarm) {
+          if (i > 0) result.clickNoWarmMs.push(ms);
+          await ended();
+          continue;
+        }
         (i === 0 ? result.clickColdMs : result.clickMs).push(ms);
         await ended();
         if (i > 0) {

@@ -89,6 +89,8 @@ export class FlowCodeLensProvider implements CodeLensProvider, Disposable {
         lenses.push(new CodeLens(range, { title, command: "flowline.showLogs", tooltip: last.state.message ?? `The last run ended ${last.state.name}` }));
       }
     }
+    // The user is looking at a flow they may run: have its process started ahead (flowline.warmStart).
+    if (lenses.length > 0 && this.vscode.workspace.isTrusted) this.runs.warmUp(document.fileName);
     return lenses;
   }
 

@@ -56,6 +56,7 @@ export class FlowlineExtension {
       log: this.output,
       flowlineDirs: [context.extensionPath],
       isTrusted: () => workspace.isTrusted,
+      warmStart: () => this.settings.warmStart,
     });
     this.tree = new RunsTreeProvider(vscode, this.store, this.runs, () => this.settings.runsLimit);
     this.treeView = window.createTreeView(RUNS_VIEW_ID, { treeDataProvider: this.tree, showCollapseAll: true });

@@ -1,6 +1,6 @@
 import type { EngineEvent, StateType } from "../engine/events";
 import type { DoneMessage } from "../runner/protocol";
-import { startFlowProcess, type FlowProcess, type RunResult } from "../runner/run";
+import { startFlowProcess, WarmFlowProcess, type FlowProcess, type RunResult } from "../runner/run";
 import { Emitter, type Disposable } from "./emitter";
 import { userErrorLocation, type ErrorLocation } from "./error-location";
 import type { NodeRuntime } from "./settings";
@@ -59,7 +59,9 @@ export interface RunOutcome {
 export class RefusedError extends Error {}
 
 export interface RunManagerOptions {
-  environment(spec: RunSpec): RunEnvironment;
+  environment(spec: Pick<RunSpec, "file">): RunEnvironment;
+  /** Keep a flow process started ahead for the next run (the flowline.warmStart setting); default off. */
+  warmStart?(): boolean;
   store: Pick<StoreService, "get" | "sync">;
   log: RunLog;
   /** Folders of Flowline's own code, skipped when looking for the user's line in a stack. */
@@ -123,7 +125,31 @@ export class RunManager implements Disposable {
   /** The last run started in this window (for Rerun Last Flow Run). */
   lastSpec: RunSpec | undefined;
 
+  private readonly warm = new WarmFlowProcess();
+  private rewarm: NodeJS.Timeout | undefined;
+  private disposed = false;
+
   constructor(private readonly options: RunManagerOptions) {}
+
+  /**
+   * Starts a flow process ahead for runs of `file` (a flow file the user is looking at), so a click on
+   * ▶ Run flow skips starting node and loading the engine. At most one waits; nothing when a run is going
+   * (it would take a core from that run), in Restricted Mode, or with flowline.warmStart off.
+   */
+  warmUp(file: string): void {
+    if (this.disposed || !this.options.warmStart?.() || !this.options.isTrusted() || this.runs.size > 0) return;
+    try {
+      const environment = this.options.environment({ file });
+      this.warm.prepare({ home: environment.home, nodePath: environment.node.command, env: { ...environment.env, ...environment.node.env }, cwd: environment.cwd });
+    } catch {
+      // A setting that cannot start a run (a bad node path) is reported when a run is asked for.
+    }
+  }
+
+  /** The process id of the flow process waiting for the next run, if any (for tests). */
+  get warmPid(): number | undefined {
+    return this.warm.pid;
+  }
 
   active(): ActiveRun[] {
     return [...this.runs.values()];
@@ -169,7 +195,7 @@ export class RunManager implements Disposable {
         await opened.sync();
         return opened.lookupCache(cacheKey, now)?.storageKey;
       },
-    });
+    }, this.warm);
     // Open the store while the flow runs (sql.js loads once), so the end of the run is recorded quickly.
     proc.once("loaded", () => void store.get().catch(() => undefined));
     this.lastSpec = spec;
@@ -227,6 +253,10 @@ export class RunManager implements Disposable {
     this.runs.delete(run.id);
     this.outcomes.set(run.key, outcome);
     this.ended.fire({ run, outcome });
+    // Ready for the next run of this file once this one has had its end recorded.
+    if (this.rewarm) clearTimeout(this.rewarm);
+    this.rewarm = setTimeout(() => this.warmUp(run.spec.file), 1000);
+    this.rewarm.unref();
     return outcome;
   }
 
@@ -265,6 +295,9 @@ export class RunManager implements Disposable {
 
   /** Cancels every run (the window is closing): the children also cancel themselves when we go away. */
   dispose(): void {
+    this.disposed = true;
+    if (this.rewarm) clearTimeout(this.rewarm);
+    this.warm.dispose();
     for (const run of this.runs.values()) run.cancel();
     this.started.dispose();
     this.changed.dispose();

@@ -20,6 +20,8 @@ export interface Settings {
   showProgressNotification: boolean;
   revealOutput: RevealOutput;
   runsLimit: number;
+  /** Keep one flow process started ahead, so ▶ Run flow starts sooner. */
+  warmStart: boolean;
 }
 
 export type SettingGetter = <T>(key: string) => T | undefined;
@@ -41,6 +43,7 @@ export function readSettings(get: SettingGetter): Settings {
     showProgressNotification: get<boolean>("showProgressNotification") !== false,
     revealOutput: reveal === "onFailure" || reveal === "never" ? reveal : "always",
     runsLimit: Math.round(num(get("runsTree.limit"), 100, 1, 10_000)),
+    warmStart: get<boolean>("warmStart") !== false,
   };
 }
 

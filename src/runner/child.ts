@@ -56,6 +56,12 @@ function answerCacheLookup(reply: CacheReplyMessage): void {
 
 export function childMain(enginePath: string): void {
   aliasFlowline(enginePath);
+  // Started ahead of its run (WarmFlowProcess): start esbuild's service while waiting, so a changed flow
+  // file compiles without that wait. The flow does not see the marker.
+  if (process.env.FLOWLINE_WARM_CHILD) {
+    delete process.env.FLOWLINE_WARM_CHILD;
+    void import("esbuild").then((esbuild) => esbuild.transform("", { loader: "ts" })).catch(() => undefined);
+  }
   const controller = new AbortController();
   let started = false;
   process.on("message", (raw: unknown) => {

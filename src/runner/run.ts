@@ -61,6 +61,78 @@ export function distDir(): string {
   throw new Error(`Flowline's built files were not found (looked in ${candidates.join(", ")}); run \`npm run build\`.`);
 }
 
+/** What a flow process is started with, before it is told which flow to run. */
+export type ProcessSetup = Pick<RunRequest, "home" | "nodePath" | "env"> & { cwd: string };
+
+/**
+ * Starts a flow process that waits for its `start` message. With `warm`, it loads the engine and
+ * starts esbuild while it waits, so that a run sent to it later starts sooner (WarmFlowProcess).
+ */
+export function spawnFlowChild(setup: Pick<RunRequest, "home" | "nodePath" | "env" | "cwd" | "file">, warm = false): ChildProcess {
+  const dist = distDir();
+  return spawn(setup.nodePath ?? process.execPath, ["--enable-source-maps", path.join(dist, "child.js")], {
+    cwd: setup.cwd ?? path.dirname(setup.file),
+    env: { ...process.env, ...setup.env, FLOWLINE_HOME: setup.home, ...(warm ? { FLOWLINE_WARM_CHILD: "1" } : {}) },
+    stdio: ["ignore", "pipe", "pipe", "ipc"],
+    // Its own process group, so a cancel can end the flow and everything it started.
+    detached: true,
+    // Structured clone: the journal text crosses as it is, without JSON escaping every quote.
+    serialization: "advanced",
+  });
+}
+
+/**
+ * One flow process started ahead of time for a given setup (node, environment, folder, home), so that
+ * the next run with that setup skips starting node and loading the engine. Used by the extension, where
+ * a user looking at a flow is likely to run it; the CLI starts its process on demand.
+ */
+export class WarmFlowProcess {
+  private child: ChildProcess | undefined;
+  private key: string | undefined;
+
+  /** Makes sure a process for `setup` is waiting (replacing one started for another setup). */
+  prepare(setup: ProcessSetup): void {
+    const key = setupKey(setup);
+    if (this.key === key && this.alive()) return;
+    this.dispose();
+    const child = spawnFlowChild({ ...setup, file: setup.cwd }, true);
+    // An idle process that fails or exits is simply not used (its output is read once a run takes it).
+    child.on("error", () => undefined);
+    this.child = child;
+    this.key = key;
+  }
+
+  /** The waiting process if it was started for this setup and is still there; it is then no longer held. */
+  take(setup: ProcessSetup): ChildProcess | undefined {
+    if (this.key !== setupKey(setup) || !this.alive()) return undefined;
+    const child = this.child;
+    this.child = undefined;
+    this.key = undefined;
+    return child;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  dispose(): void {
+    const child = this.child;
+    this.child = undefined;
+    this.key = undefined;
+    if (child && child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  }
+
+  private alive(): boolean {
+    const child = this.child;
+    return child !== undefined && child.exitCode === null && child.signalCode === null && child.connected;
+  }
+}
+
+function setupKey(setup: ProcessSetup): string {
+  const env = Object.entries(setup.env ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return JSON.stringify([setup.nodePath ?? process.execPath, setup.cwd, setup.home, env]);
+}
+
 export class FlowProcess extends EventEmitter<RunEvents> {
   readonly done: Promise<RunResult>;
   private child: ChildProcess;
@@ -68,18 +140,13 @@ export class FlowProcess extends EventEmitter<RunEvents> {
   private cancelRequested = false;
   private killTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly request: RunRequest) {
+  /** Starts the run in a new process, or in `child`: a process spawnFlowChild started for the same setup. */
+  constructor(
+    private readonly request: RunRequest,
+    child?: ChildProcess,
+  ) {
     super();
-    const dist = distDir();
-    this.child = spawn(request.nodePath ?? process.execPath, ["--enable-source-maps", path.join(dist, "child.js")], {
-      cwd: request.cwd ?? path.dirname(request.file),
-      env: { ...process.env, ...request.env, FLOWLINE_HOME: request.home },
-      stdio: ["ignore", "pipe", "pipe", "ipc"],
-      // Its own process group, so a cancel can end the flow and everything it started.
-      detached: true,
-      // Structured clone: the journal text crosses as it is, without JSON escaping every quote.
-      serialization: "advanced",
-    });
+    this.child = child ?? spawnFlowChild(request);
     this.done = this.follow();
     const start: ParentMessage = { type: "start", file: path.resolve(request.file), flow: request.flow, parameters: request.parameters ?? {}, home: request.home, parentCache: request.cacheLookup !== undefined };
     this.child.send(start);
@@ -227,6 +294,8 @@ function parseEventLines(lines: string): EngineEvent[] {
   return events;
 }
 
-export function startFlowProcess(request: RunRequest): FlowProcess {
-  return new FlowProcess(request);
+/** Starts a run: in `warm`'s waiting process when it was started for this run's setup, else in a new one. */
+export function startFlowProcess(request: RunRequest, warm?: WarmFlowProcess): FlowProcess {
+  const child = warm && request.cwd !== undefined ? warm.take({ home: request.home, nodePath: request.nodePath, env: request.env, cwd: request.cwd }) : undefined;
+  return new FlowProcess(request, child);
 }

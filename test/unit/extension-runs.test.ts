@@ -176,3 +176,84 @@ describe("extension: runs with real processes", function () {
     }, 20_000, "the terminal's run to reach the store service");
   });
 });
+
+describe("extension: a flow process started ahead (flowline.warmStart)", function () {
+  this.timeout(60_000);
+  let ws: string;
+  let store: StoreService;
+  let runs: RunManager;
+  let lines: string[];
+  let warmStart: boolean;
+  let env: Record<string, string>;
+
+  beforeEach(() => {
+    ws = fs.mkdtempSync(path.join(os.tmpdir(), "flowline-ext-warm-"));
+    // The flow says which process ran it and what environment it saw.
+    fs.writeFileSync(
+      path.join(ws, "who.ts"),
+      'import { flow } from "flowline";\nexport const who = flow({ name: "who" }, async () => {\n  console.log(`pid=${process.pid} mode=${process.env.MODE ?? "-"} marker=${process.env.FLOWLINE_WARM_CHILD ?? "none"}`);\n});\n',
+    );
+    const home = path.join(ws, ".flowline");
+    lines = [];
+    warmStart = true;
+    env = { MODE: "first" };
+    const log: RunLog = Object.fromEntries(["debug", "info", "warn", "error"].map((level) => [level, (m: string) => lines.push(`${level}: ${m}`)])) as unknown as RunLog;
+    store = new StoreService({ home: () => home, wasmPath: path.join(ROOT, "dist", "sql-wasm.wasm"), onWarning: (m) => lines.push(`store warning: ${m}`), syncDelayMs: 50 });
+    runs = new RunManager({
+      environment: () => ({ home, node: resolveNodeRuntime(""), env: { ...env }, cancelGraceSeconds: 2, cwd: ws }),
+      store,
+      log,
+      flowlineDirs: [ROOT],
+      isTrusted: () => true,
+      warmStart: () => warmStart,
+    });
+  });
+
+  afterEach(() => {
+    runs.dispose();
+    store.dispose();
+    fs.rmSync(ws, { recursive: true, force: true });
+  });
+
+  const who = (): RunSpec => ({ file: path.join(ws, "who.ts"), target: "who", label: "who", parameters: {} });
+  const ranIn = () => lines.map((l) => /pid=(\d+) mode=(\S+) marker=(\S+)/.exec(l)).filter((m) => m !== null).map((m) => ({ pid: Number(m[1]), mode: m[2], marker: m[3] }));
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  it("runs the next flow in the process started ahead, then starts another for the run after", async () => {
+    runs.warmUp(who().file);
+    const warm = runs.warmPid;
+    assert.ok(warm !== undefined, "a process is waiting");
+    const outcome = await runs.start(who()).done;
+    assert.equal(outcome.state.type, "Completed", lines.join("\n"));
+    assert.deepEqual(ranIn(), [{ pid: warm, mode: "first", marker: "none" }], "it ran in the waiting process, which hides its own marker");
+    await until(() => runs.warmPid !== undefined, 10_000, "a process for the next run");
+    const next = runs.warmPid as number;
+    assert.notEqual(next, warm);
+    runs.dispose();
+    await until(() => !alive(next), 5000, "the waiting process to end with the window");
+  });
+
+  it("does not use a process started for other settings, and starts none when the setting is off", async () => {
+    runs.warmUp(who().file);
+    const stale = runs.warmPid as number;
+    env = { MODE: "second" };
+    assert.equal((await runs.start(who()).done).state.type, "Completed", lines.join("\n"));
+    const [ran] = ranIn();
+    assert.notEqual(ran.pid, stale, "a process started with other settings is not used");
+    assert.equal(ran.mode, "second", "the run sees the settings of when it was started");
+
+    await until(() => runs.warmPid !== undefined && runs.warmPid !== stale, 10_000, "a process for the new settings");
+    await until(() => !alive(stale), 5000, "the unused process to end");
+    warmStart = false;
+    runs.dispose();
+    runs.warmUp(who().file);
+    assert.equal(runs.warmPid, undefined);
+  });
+});
