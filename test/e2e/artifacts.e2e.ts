@@ -6,43 +6,31 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { ROOT, ensureCodeServer, packageVsix, startSession, stopAll, type Session } from "./code-server";
+import { ROOT, screenshotAfter, startPackagedSession, stopAll, suiteWatchdog, type Session } from "./code-server";
 import { artifactKey, eventually, lens, openArtifact, openFile, showFlowRuns, treeItem, webview } from "./workbench";
 
-const RESULTS = path.join(ROOT, "test-results");
-const SUITE_BOUND_MS = 10 * 60_000;
 
 describe("Artifacts in a real VS Code (code-server)", function () {
   this.timeout(120_000);
   let session: Session;
   let fixture: string;
-  const watchdog = setTimeout(() => {
-    process.stderr.write(`e2e: the artifacts suite ran longer than ${SUITE_BOUND_MS / 60_000} min; stopping code-server and exiting.\n`);
-    void stopAll().finally(() => process.exit(1));
-  }, SUITE_BOUND_MS);
-  watchdog.unref();
+  const disarm = suiteWatchdog("the artifacts suite", 10);
 
   before(async function () {
     this.timeout(20 * 60_000);
-    ensureCodeServer();
     // The workspace: the cities example, exactly as shipped.
     fixture = fs.mkdtempSync(path.join(os.tmpdir(), "flowline-e2e-cities-"));
     fs.copyFileSync(path.join(ROOT, "examples", "cities.ts"), path.join(fixture, "cities.ts"));
-    const vsix = packageVsix(path.join(os.tmpdir(), `flowline-e2e-artifacts-${process.pid}.vsix`));
-    session = await startSession({ vsix, fixture, env: { FLOWLINE_HOME: "" } });
-    fs.rmSync(vsix, { force: true });
+    session = await startPackagedSession("artifacts", { fixture, env: { FLOWLINE_HOME: "" } });
   });
 
-  afterEach(async function () {
-    if ((this.currentTest?.state !== "failed" && !process.env.FLOWLINE_E2E_SHOTS) || !session?.page) return;
-    fs.mkdirSync(RESULTS, { recursive: true });
-    const name = `artifacts-${(this.currentTest?.title ?? "test").replace(/[^a-z0-9]+/gi, "-").slice(0, 80)}`;
-    await session.page.screenshot({ path: path.join(RESULTS, `${name}.png`), timeout: 10_000 }).catch(() => undefined);
+  afterEach(function () {
+    return screenshotAfter(this.currentTest, session?.page, "artifacts");
   });
 
   after(async function () {
     this.timeout(60_000);
-    clearTimeout(watchdog);
+    disarm();
     await stopAll();
     if (fixture) fs.rmSync(fixture, { recursive: true, force: true });
   });

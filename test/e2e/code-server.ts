@@ -205,3 +205,39 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
     }),
   ]);
 }
+
+/**
+ * Ends the test process if a suite overruns: a hung browser or server must not hang CI. Returns the
+ * function that disarms it (for the suite's after hook).
+ */
+export function suiteWatchdog(suite: string, minutes: number): () => void {
+  const timer = setTimeout(() => {
+    process.stderr.write(`e2e: ${suite} ran longer than ${minutes} min; stopping code-server and exiting.\n`);
+    void stopAll().finally(() => process.exit(1));
+  }, minutes * 60_000);
+  timer.unref();
+  return () => clearTimeout(timer);
+}
+
+/** Installs code-server if needed (the first time takes a minute or two), packages the extension and starts a session with it. */
+export async function startPackagedSession(name: string, options: Omit<SessionOptions, "vsix">): Promise<Session> {
+  ensureCodeServer();
+  const vsix = packageVsix(path.join(os.tmpdir(), `flowline-e2e-${name}-${process.pid}.vsix`));
+  try {
+    return await startSession({ ...options, vsix });
+  } finally {
+    fs.rmSync(vsix, { force: true });
+  }
+}
+
+/**
+ * A screenshot in test-results/ after a failed test; of every test with FLOWLINE_E2E_SHOTS=1. For
+ * mocha's afterEach: `afterEach(function () { return screenshotAfter(this.currentTest, page, "prefix"); })`.
+ */
+export async function screenshotAfter(test: { state?: string; title?: string } | undefined, page: Page | undefined, prefix: string): Promise<void> {
+  if ((test?.state !== "failed" && !process.env.FLOWLINE_E2E_SHOTS) || !page) return;
+  const results = path.join(ROOT, "test-results");
+  fs.mkdirSync(results, { recursive: true });
+  const name = `${prefix}-${(test?.title ?? "test").replace(/[^a-z0-9]+/gi, "-").slice(0, 80)}`;
+  await page.screenshot({ path: path.join(results, `${name}.png`), timeout: 10_000 }).catch(() => undefined);
+}

@@ -6,42 +6,30 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { ROOT, ensureCodeServer, packageVsix, startSession, stopAll, type Session } from "./code-server";
+import { ROOT, screenshotAfter, startPackagedSession, stopAll, suiteWatchdog, type Session } from "./code-server";
 import { eventually, expand, lens, openFile, outputLine, showFlowRuns, toast, treeItem } from "./workbench";
 
 const FIXTURE = path.join(ROOT, "test", "fixtures", "e2e");
-const RESULTS = path.join(ROOT, "test-results");
-const SUITE_BOUND_MS = 25 * 60_000;
 
 describe("Flowline in a real VS Code (code-server)", function () {
   this.timeout(120_000);
   let session: Session;
-  const watchdog = setTimeout(() => {
-    process.stderr.write(`e2e: the suite ran longer than ${SUITE_BOUND_MS / 60_000} min; stopping code-server and exiting.\n`);
-    void stopAll().finally(() => process.exit(1));
-  }, SUITE_BOUND_MS);
-  watchdog.unref();
+  const disarm = suiteWatchdog("the extension suite", 25);
 
   before(async function () {
     // The first run installs code-server into .cache (a minute or two); later runs find it there.
     this.timeout(20 * 60_000);
-    ensureCodeServer();
-    const vsix = packageVsix(path.join(os.tmpdir(), `flowline-e2e-${process.pid}.vsix`));
-    session = await startSession({ vsix, fixture: FIXTURE, settings: { "flowline.cancelGraceSeconds": 3 } });
-    fs.rmSync(vsix, { force: true });
+    session = await startPackagedSession("extension", { fixture: FIXTURE, settings: { "flowline.cancelGraceSeconds": 3 } });
   });
 
-  afterEach(async function () {
+  afterEach(function () {
     // FLOWLINE_E2E_SHOTS=1 keeps a screenshot of every test, not only of failures.
-    if ((this.currentTest?.state !== "failed" && !process.env.FLOWLINE_E2E_SHOTS) || !session?.page) return;
-    fs.mkdirSync(RESULTS, { recursive: true });
-    const name = (this.currentTest?.title ?? "test").replace(/[^a-z0-9]+/gi, "-").slice(0, 80);
-    await session.page.screenshot({ path: path.join(RESULTS, `${name}.png`), timeout: 10_000 }).catch(() => undefined);
+    return screenshotAfter(this.currentTest, session?.page, "extension");
   });
 
   after(async function () {
     this.timeout(60_000);
-    clearTimeout(watchdog);
+    disarm();
     await stopAll();
   });
 

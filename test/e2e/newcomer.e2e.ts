@@ -11,22 +11,16 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
-import { ROOT, ensureCodeServer, packageVsix, startSession, stopAll, withTimeout, type Session } from "./code-server";
+import { ROOT, ensureCodeServer, packageVsix, screenshotAfter, startSession, stopAll, suiteWatchdog, withTimeout, type Session } from "./code-server";
 import { eventually, lens, openArtifact, outputLine, webview } from "./workbench";
 
-const RESULTS = path.join(ROOT, "test-results");
-const SUITE_BOUND_MS = 20 * 60_000;
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
 describe("A newcomer's first ten minutes", function () {
   this.timeout(300_000);
   let vsix: string;
   let emptyFolder: string;
-  const watchdog = setTimeout(() => {
-    process.stderr.write(`e2e: newcomer ran longer than ${SUITE_BOUND_MS / 60_000} min; stopping.\n`);
-    void stopAll().finally(() => process.exit(1));
-  }, SUITE_BOUND_MS);
-  watchdog.unref();
+  const disarm = suiteWatchdog("the newcomer suite", 20);
 
   before(function () {
     this.timeout(20 * 60_000);
@@ -38,7 +32,7 @@ describe("A newcomer's first ten minutes", function () {
 
   after(async function () {
     this.timeout(60_000);
-    clearTimeout(watchdog);
+    disarm();
     await stopAll();
     fs.rmSync(vsix, { force: true });
     fs.rmSync(emptyFolder, { recursive: true, force: true });
@@ -50,10 +44,8 @@ describe("A newcomer's first ten minutes", function () {
       this.timeout(5 * 60_000);
       session = await startSession({ vsix, fixture: emptyFolder });
     });
-    afterEach(async function () {
-      if (this.currentTest?.state !== "failed" && !process.env.FLOWLINE_E2E_SHOTS) return;
-      fs.mkdirSync(RESULTS, { recursive: true });
-      await session?.page.screenshot({ path: path.join(RESULTS, "newcomer-example-flow.png"), timeout: 10_000 }).catch(() => undefined);
+    afterEach(function () {
+      return screenshotAfter(this.currentTest, session?.page, "newcomer");
     });
     after(async () => session?.stop());
 
@@ -166,11 +158,8 @@ describe("A newcomer's first ten minutes", function () {
       for (const p of created) fs.rmSync(p, { recursive: true, force: true });
     });
 
-    afterEach(async function () {
-      if (this.currentTest?.state !== "failed" && !process.env.FLOWLINE_E2E_SHOTS) return;
-      const page = browser?.contexts()[0]?.pages()[0];
-      fs.mkdirSync(RESULTS, { recursive: true });
-      await page?.screenshot({ path: path.join(RESULTS, "newcomer-npm-start.png"), timeout: 10_000 }).catch(() => undefined);
+    afterEach(function () {
+      return screenshotAfter(this.currentTest, browser?.contexts()[0]?.pages()[0], "newcomer-npm-start");
     });
 
     it("prints the address, serves examples/ with hello_world.ts's ▶ Run flow lens, and stops on Ctrl-C", async function () {

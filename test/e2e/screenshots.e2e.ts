@@ -10,13 +10,11 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { ROOT, ensureCodeServer, packageVsix, sleep, startSession, stopAll, type Session } from "./code-server";
+import { ROOT, screenshotAfter, sleep, startPackagedSession, stopAll, suiteWatchdog, type Session } from "./code-server";
 import { eventually, lens, openArtifact, openFile, runCommand, showFlowRuns, treeItem, webview } from "./workbench";
 
 const SHOOT = Boolean(process.env.FLOWLINE_SCREENSHOTS);
 const DOCS = path.join(ROOT, "docs");
-const RESULTS = path.join(ROOT, "test-results");
-const SUITE_BOUND_MS = 12 * 60_000;
 const THEMES = { light: "Default Light Modern", dark: "Default Dark Modern" } as const;
 // A theme set before VS Code starts takes for sure; switching a running window proved unreliable. So one
 // theme a run: FLOWLINE_SHOT_THEME=dark FLOWLINE_SCREENSHOTS=1 for the dark pictures.
@@ -82,37 +80,27 @@ describe("Docs screenshots in a real VS Code (code-server)", function () {
   this.timeout(120_000);
   let session: Session;
   let fixture: string;
-  const watchdog = setTimeout(() => {
-    process.stderr.write(`e2e: the screenshots suite ran longer than ${SUITE_BOUND_MS / 60_000} min; stopping code-server and exiting.\n`);
-    void stopAll().finally(() => process.exit(1));
-  }, SUITE_BOUND_MS);
-  watchdog.unref();
+  const disarm = suiteWatchdog("the screenshots suite", 12);
 
   before(async function () {
     this.timeout(20 * 60_000);
-    ensureCodeServer();
     // The workspace: a flow making one artifact of each other kind, the cities example for the table, and
     // the extension's icon as the image.
     fixture = fs.mkdtempSync(path.join(os.tmpdir(), "flowline-e2e-shots-"));
     fs.cpSync(path.join(ROOT, "test", "fixtures", "e2e-artifacts"), fixture, { recursive: true });
     fs.copyFileSync(path.join(ROOT, "examples", "cities.ts"), path.join(fixture, "cities.ts"));
     fs.copyFileSync(path.join(ROOT, "media", "icon.png"), path.join(fixture, "logo.png"));
-    const vsix = packageVsix(path.join(os.tmpdir(), `flowline-e2e-shots-${process.pid}.vsix`));
-    session = await startSession({ vsix, fixture, env: { FLOWLINE_HOME: "" }, settings: { "workbench.colorTheme": THEMES[THEME] } });
-    fs.rmSync(vsix, { force: true });
+    session = await startPackagedSession("shots", { fixture, env: { FLOWLINE_HOME: "" }, settings: { "workbench.colorTheme": THEMES[THEME] } });
     if (SHOOT) fs.mkdirSync(DOCS, { recursive: true });
   });
 
-  afterEach(async function () {
-    if (this.currentTest?.state !== "failed" || !session?.page) return;
-    fs.mkdirSync(RESULTS, { recursive: true });
-    const name = `screenshots-${(this.currentTest?.title ?? "test").replace(/[^a-z0-9]+/gi, "-").slice(0, 80)}`;
-    await session.page.screenshot({ path: path.join(RESULTS, `${name}.png`), timeout: 10_000 }).catch(() => undefined);
+  afterEach(function () {
+    return screenshotAfter(this.currentTest, session?.page, "screenshots");
   });
 
   after(async function () {
     this.timeout(60_000);
-    clearTimeout(watchdog);
+    disarm();
     await stopAll();
     if (fixture) fs.rmSync(fixture, { recursive: true, force: true });
   });
