@@ -28,6 +28,24 @@ export async function launchBrowser(): Promise<Browser> {
   });
 }
 
+/**
+ * One Chromium for the describe block it is called in, launched before its tests and closed after
+ * them: `const browser = useBrowser();`, then `browser()` in the tests.
+ */
+export function useBrowser(): () => Browser {
+  let browser: Browser | undefined;
+  before(async () => {
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+  });
+  return () => {
+    if (!browser) throw new Error("The browser is not launched yet: call browser() inside a test or hook.");
+    return browser;
+  };
+}
+
 export type Theme = "dark" | "light" | "high-contrast";
 
 /** A few of the variables VS Code sets on the webview's <html>, per theme kind. */

@@ -1,6 +1,5 @@
 import { strict as assert } from "node:assert";
-import type { Browser } from "playwright-core";
-import { artifact, launchBrowser, PanelPage } from "./harness";
+import { artifact, useBrowser, PanelPage } from "./harness";
 
 // Artifacts hold whatever a flow wrote. Hostile markdown and data must render inert everywhere the panel
 // shows text (description, markdown body, table headers and cells, link text and URL, image source): no
@@ -33,16 +32,10 @@ const PAYLOADS = [
 
 describe("hostile artifact content (webview)", function () {
   this.timeout(60_000);
-  let browser: Browser;
-  before(async () => {
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-  });
+  const browser = useBrowser();
 
   it("renders hostile markdown, tables, links and images inert", async () => {
-    const p = await PanelPage.open(browser);
+    const p = await PanelPage.open(browser());
     const shows = [
       artifact("markdown", PAYLOADS, { key: "evil-markdown", description: PAYLOADS }),
       artifact("table", PAYLOADS.split("\n\n").map((cell, i) => ({ [`<img src=x onerror="window.__pwned='header'">`]: cell, n: i })), { description: PAYLOADS }),

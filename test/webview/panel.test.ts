@@ -1,22 +1,15 @@
 import { strict as assert } from "node:assert";
-import type { Browser } from "playwright-core";
-import { artifact, CITIES, launchBrowser, PanelPage, PNG_BASE64 } from "./harness";
+import { artifact, CITIES, useBrowser, PanelPage, PNG_BASE64 } from "./harness";
 
 // The artifact panel in headless Chromium: every type renders, links and runs go through the host,
 // the Rendered / Raw toggle, versions, state that survives a reload, and themes.
 
 describe("artifact panel (webview)", function () {
   this.timeout(60_000);
-  let browser: Browser;
+  const browser = useBrowser();
   let p: PanelPage;
-  before(async () => {
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-  });
   beforeEach(async () => {
-    p = await PanelPage.open(browser);
+    p = await PanelPage.open(browser());
   });
   afterEach(async () => {
     assert.deepEqual(p.errors, [], "no script errors in the page");
@@ -178,7 +171,7 @@ describe("artifact panel (webview)", function () {
     assert.deepEqual({ id: saved.artifactId, key: saved.key, search: saved.search, sort: saved.sort }, { id: a.id, key: "largest-cities", search: "india", sort: { column: 2, dir: "asc" } });
     await p.close();
 
-    p = await PanelPage.open(browser, { state: saved });
+    p = await PanelPage.open(browser(), { state: saved });
     await p.show(a);
     assert.equal(await p.page.inputValue(".search input"), "india");
     assert.equal(await p.text(".count"), "2 of 8 rows");
@@ -202,13 +195,7 @@ describe("artifact panel (webview)", function () {
 
 describe("artifact panel themes", function () {
   this.timeout(60_000);
-  let browser: Browser;
-  before(async () => {
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-  });
+  const browser = useBrowser();
 
   const colours = async (p: PanelPage) =>
     p.page.evaluate(() => {
@@ -227,7 +214,7 @@ describe("artifact panel themes", function () {
       ["light", "rgb(59, 59, 59)", "rgb(255, 255, 255)"],
       ["dark", "rgb(204, 204, 204)", "rgb(31, 31, 31)"],
     ] as const) {
-      const p = await PanelPage.open(browser, { theme });
+      const p = await PanelPage.open(browser(), { theme });
       await p.show(artifact("table", CITIES));
       const c = await colours(p);
       assert.equal(c.text, text, theme);
@@ -237,7 +224,7 @@ describe("artifact panel themes", function () {
   });
 
   it("draws high-contrast borders in the contrast border colour", async () => {
-    const p = await PanelPage.open(browser, { theme: "high-contrast" });
+    const p = await PanelPage.open(browser(), { theme: "high-contrast" });
     await p.show(artifact("table", CITIES));
     const c = await colours(p);
     const contrast = "rgb(111, 195, 223)"; // --vscode-contrastBorder #6fc3df

@@ -1,6 +1,5 @@
 import { strict as assert } from "node:assert";
-import type { Browser } from "playwright-core";
-import { launchBrowser, PanelPage } from "./harness";
+import { useBrowser, PanelPage } from "./harness";
 import { measureTable } from "./table-perf";
 
 // 100,000 rows × 10 columns: opens in under a second, filters in under 100 ms a keystroke. Asserted with
@@ -8,16 +7,10 @@ import { measureTable } from "./table-perf";
 
 describe("artifact panel at 100,000 rows (webview)", function () {
   this.timeout(120_000);
-  let browser: Browser;
-  before(async () => {
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-  });
+  const browser = useBrowser();
 
   it("opens 100,000 × 10 in under a second and filters in under 100 ms a keystroke", async () => {
-    const p = await PanelPage.open(browser);
+    const p = await PanelPage.open(browser());
     try {
       const r = await measureTable(p);
       const f = (n: number) => n.toFixed(1);

@@ -1,6 +1,5 @@
 import { strict as assert } from "node:assert";
-import type { Browser } from "playwright-core";
-import { artifact, CITIES, launchBrowser, PanelPage } from "./harness";
+import { artifact, CITIES, useBrowser, PanelPage } from "./harness";
 
 // Tables in the panel: every stored shape the right way round, search with "N of M rows", sorting,
 // markdown in cells, copy and export as CSV, and rows streamed in chunks.
@@ -10,16 +9,10 @@ const HEADERS = ["city", "country", "population_millions", "founded"];
 
 describe("artifact panel tables (webview)", function () {
   this.timeout(60_000);
-  let browser: Browser;
+  const browser = useBrowser();
   let p: PanelPage;
-  before(async () => {
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-  });
   beforeEach(async () => {
-    p = await PanelPage.open(browser);
+    p = await PanelPage.open(browser());
   });
   afterEach(async () => {
     assert.deepEqual(p.errors, []);
@@ -170,7 +163,7 @@ describe("artifact panel tables (webview)", function () {
     assert.equal(saved.scrollRow, 5000);
     const a = artifact("table", rows);
     await p.close();
-    p = await PanelPage.open(browser, { state: { ...saved, artifactId: a.id } });
+    p = await PanelPage.open(browser(), { state: { ...saved, artifactId: a.id } });
     await p.show(a);
     const top = await p.page.evaluate(() => {
       const header = (document.querySelector(".table-header") as HTMLElement).getBoundingClientRect();
