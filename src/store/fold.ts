@@ -1,265 +1,178 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { Database, SqlValue } from "sql.js";
-import type { EngineEvent } from "../engine/events";
 import { journalPid } from "../engine/home";
+import { Applier, type JournalContext } from "./apply";
+import { parseEventLine } from "./events-parse";
+import type { JournalRow } from "./index-db";
 import { isProcessAlive } from "./lock";
-import { isoTime, parseEventLine } from "./events-parse";
-import { RunBuffer } from "./run-buffer";
-import { Statements } from "./statements";
-import { crashJournalRuns } from "./marks";
+import type { WriteTx } from "./write-tx";
 
-// Folds engine journals into the database, exactly once: each journal's folded byte offset is kept in the
-// same database and committed in the same transaction as the rows it produced. Only complete lines (ending
-// in "\n") are applied. Runs inside the caller's lock; the caller writes the file and then deletes the
-// journals listed in `finishedFiles` (deleting them earlier could lose events if the write failed).
+// Folds engine journals into the store, exactly once: each journal's folded byte offset is kept in the
+// index and committed with the rows it produced. Journals are read in slices, so a journal of any size is
+// folded in bounded memory; only complete lines (ending in "\n") are applied. The caller commits and then
+// deletes the journals listed in `finishedFiles` (deleting them earlier could lose events if the commit
+// failed).
 
 export interface FoldOptions {
   warn: (message: string) => void;
-  /** Runs inside the fold's transaction after all journals are applied and before dead writers' runs are
-   * crash-marked (so a runner's "Cancelled" wins over "Crashed"). Returns true when it changed anything. */
-  beforeFinish?: (db: Database, st: Statements) => boolean;
-  now?: () => Date;
+  /**
+   * Runs after every journal was applied and before the runs of dead writers are marked Crashed (so that a
+   * runner's "Cancelled" wins over "Crashed"). Returns true when it changed anything.
+   */
+  beforeCrashMarks?: () => boolean;
+  /** Whether a journal's writer still runs (default: its pid is alive). */
+  writerAlive?: (journalName: string) => boolean;
 }
 
 export interface FoldOutcome {
   eventsFolded: number;
   malformedLines: number;
   runsCrashed: number;
-  /** True when rows changed and the database must be written. */
+  /** True when anything changed and must be committed. */
   changed: boolean;
-  /** Journal files to delete once the database is written. */
+  /** Journal files to delete once the index that says they are finished is written. */
   finishedFiles: string[];
 }
 
-interface JournalRow {
-  foldedBytes: number;
-  closed: boolean;
-  done: boolean;
-}
+const SLICE_BYTES = 8 * 1024 * 1024;
 
-interface Pending {
-  name: string;
-  pid: number;
-  alive: boolean;
-  row: JournalRow;
-}
-
-export function foldJournals(db: Database, dir: string, options: FoldOptions): FoldOutcome {
-  const now = options.now ?? (() => new Date());
-  const out: FoldOutcome = { eventsFolded: 0, malformedLines: 0, runsCrashed: 0, changed: false, finishedFiles: [] };
-  const rows = readJournalRows(db);
-  const names = listJournals(dir);
-  const present = new Set(names);
-  const st = new Statements(db);
-  db.exec("BEGIN");
+export function listJournals(dir: string): string[] {
   try {
-    // Rows of journals that are gone. Not a reason to write the file: they go with the next write.
-    for (const name of rows.keys()) if (!present.has(name)) db.run("DELETE FROM journals WHERE name = ?", [name]);
-
-    const pending: Pending[] = [];
-    for (const name of names) {
-      const row = rows.get(name) ?? { foldedBytes: 0, closed: false, done: false };
-      if (row.done) {
-        out.finishedFiles.push(path.join(dir, name)); // recorded as finished, deletion did not happen yet
-        continue;
-      }
-      const pid = journalPid(name) as number;
-      // Liveness before reading: a writer found dead cannot append after our read.
-      const alive = isProcessAlive(pid);
-      const before = row.foldedBytes;
-      foldOne(st, path.join(dir, name), name, pid, alive, row, out, options.warn);
-      if (row.foldedBytes !== before) {
-        st.run("journal", [name, row.foldedBytes, row.closed ? 1 : 0, 0]);
-        out.changed = true;
-      }
-      pending.push({ name, pid, alive, row });
-    }
-
-    // artifact_latest follows inserted artifacts by itself (a trigger, schema v3).
-    if (options.beforeFinish?.(db, st)) out.changed = true;
-
-    const ts = now().toISOString();
-    for (const p of pending) {
-      if (p.alive && !p.row.closed) continue;
-      if (!p.alive && !p.row.closed) {
-        const message = `The process running this flow (pid ${p.pid}) ended before the run finished.`;
-        out.runsCrashed += crashJournalRuns(db, st, p.name, message, ts);
-      }
-      st.run("journal", [p.name, p.row.foldedBytes, p.row.closed ? 1 : 0, 1]);
-      out.changed = true;
-      out.finishedFiles.push(path.join(dir, p.name));
-    }
-    db.exec("COMMIT");
-  } catch (err) {
-    db.exec("ROLLBACK");
-    throw err;
-  } finally {
-    st.free();
-  }
-  return out;
-}
-
-function readJournalRows(db: Database): Map<string, JournalRow> {
-  const rows = new Map<string, JournalRow>();
-  const res = db.exec("SELECT name, folded_bytes, closed, done FROM journals");
-  for (const [name, folded, closed, done] of res[0]?.values ?? []) {
-    rows.set(String(name), { foldedBytes: Number(folded), closed: closed === 1, done: done === 1 });
-  }
-  return rows;
-}
-
-/** Journal files in name order (order between journals does not matter: each holds its own runs). */
-function listJournals(dir: string): string[] {
-  try {
-    return fs
-      .readdirSync(dir)
-      .filter((n) => journalPid(n) !== undefined)
-      .sort();
+    return fs.readdirSync(dir).filter((n) => journalPid(n) !== undefined).sort();
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
     throw err;
   }
 }
 
-/** Applies the complete lines after row.foldedBytes; updates row in place. */
+function defaultWriterAlive(name: string): boolean {
+  return isProcessAlive(journalPid(name) as number);
+}
+
+export function foldJournals(tx: WriteTx, applier: Applier, dir: string, options: FoldOptions): FoldOutcome {
+  const out: FoldOutcome = { eventsFolded: 0, malformedLines: 0, runsCrashed: 0, changed: false, finishedFiles: [] };
+  const writerAlive = options.writerAlive ?? defaultWriterAlive;
+  const index = tx.index;
+  const rows = index.journals();
+  const names = listJournals(dir);
+  const present = new Set(names);
+  // Rows of journals that are gone: not a reason to write, they go with the next write.
+  for (const [name, row] of rows) {
+    if (present.has(name)) continue;
+    index.deleteJournal(name);
+    if (row.segment !== undefined && index.segment(row.segment)) tx.segment(row.segment).deleteJournal(name);
+  }
+  const record = (row: JournalRow) => {
+    index.putJournal(row);
+    if (row.segment !== undefined) tx.segment(row.segment).putJournal(row.name, row.foldedBytes, row.closed, row.done);
+  };
+
+  const ended: Array<{ row: JournalRow; alive: boolean }> = [];
+  for (const name of names) {
+    const row = rows.get(name) ?? { name, foldedBytes: 0, closed: false, done: false };
+    const file = path.join(dir, name);
+    if (row.done) {
+      out.finishedFiles.push(file); // recorded as finished; its deletion did not happen yet
+      continue;
+    }
+    // Liveness before reading: a writer found dead cannot append after our read.
+    const alive = writerAlive(name);
+    const before = row.foldedBytes;
+    if (row.segment === undefined) row.segment = tx.currentSegment();
+    foldOne(applier, file, row as JournalRow & { segment: number }, alive, out, options.warn);
+    if (row.foldedBytes !== before || !rows.has(name)) {
+      record(row);
+      out.changed = true;
+    }
+    if (!alive || row.closed) ended.push({ row, alive });
+  }
+
+  if (options.beforeCrashMarks?.()) out.changed = true;
+  const ts = new Date().toISOString();
+  for (const { row, alive } of ended) {
+    if (!alive && !row.closed) {
+      const ctx: JournalContext = { name: row.name, segment: row.segment as number };
+      const message = `The process running this flow (pid ${journalPid(row.name)}) ended before the run finished.`;
+      out.runsCrashed += applier.crashJournal(ctx, message, ts);
+    }
+    row.done = true;
+    record(row);
+    out.changed = true;
+    out.finishedFiles.push(path.join(dir, row.name));
+  }
+  return out;
+}
+
+/** Applies the complete lines after row.foldedBytes, slice by slice; updates row in place. */
 function foldOne(
-  st: Statements,
+  applier: Applier,
   file: string,
-  name: string,
-  pid: number,
+  row: JournalRow & { segment: number },
   alive: boolean,
-  row: JournalRow,
   out: FoldOutcome,
   warn: (message: string) => void,
 ): void {
-  const bytes = readFrom(file, row.foldedBytes, warn);
-  if (!bytes || bytes.length === 0) return;
-  const lastNewline = bytes.lastIndexOf(0x0a);
-  const complete = lastNewline < 0 ? 0 : lastNewline + 1;
-  if (complete < bytes.length && !alive) {
-    warn(
-      `Discarded an incomplete last line (${bytes.length - complete} bytes) of journal ${file}: ` +
-        `its writer (pid ${pid}) ended while writing it.`,
-    );
-  }
-  if (complete > 0) {
-    let malformed = 0;
-    let firstProblem = "";
-    const runs = new RunBuffer(st, name);
-    // Decode line by line rather than split(): each line's string dies young, which keeps GC cheap.
-    for (let start = 0; start < complete; ) {
-      const end = bytes.indexOf(0x0a, start);
-      const line = bytes.toString("utf8", start, end);
-      const lineStart = start;
-      start = end + 1;
-      try {
-        const event = parseEventLine(line);
-        if (!event) continue;
-        applyEvent(st, runs, event);
-        if (event.e === "close") row.closed = true;
-        out.eventsFolded++;
-      } catch (err) {
-        // Not only MalformedEvent: a line the database rejects must not block every later line forever.
-        if (malformed++ === 0) firstProblem = `first at byte ${row.foldedBytes + lineStart}: ${(err as Error).message}`;
-      }
-    }
-    runs.flush();
-    if (malformed > 0) {
-      out.malformedLines += malformed;
-      warn(`Skipped ${malformed} malformed line(s) in journal ${file} (${firstProblem}).`);
-    }
-  }
-  // A dead writer will never finish its last line: count it as folded (discarded) so the journal can go.
-  row.foldedBytes += alive ? complete : bytes.length;
-}
-
-function readFrom(file: string, offset: number, warn: (message: string) => void): Buffer | undefined {
   let fd: number;
   try {
     fd = fs.openSync(file, "r");
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
     throw err;
   }
+  const ctx: JournalContext = { name: row.name, segment: row.segment };
+  let malformed = 0;
+  let firstProblem = "";
   try {
     const size = fs.fstatSync(fd).size;
-    if (size < offset) {
-      warn(`Journal ${file} is shorter (${size} bytes) than what was already folded (${offset} bytes); ignoring it.`);
-      return undefined;
+    if (size < row.foldedBytes) {
+      warn(`Journal ${file} is shorter (${size} bytes) than what was already folded (${row.foldedBytes} bytes); ignoring it.`);
+      return;
     }
-    const buf = Buffer.allocUnsafe(size - offset);
-    let done = 0;
-    while (done < buf.length) {
-      const n = fs.readSync(fd, buf, done, buf.length - done, offset + done);
-      if (n === 0) break;
-      done += n;
+    let offset = row.foldedBytes;
+    let carry: Buffer | undefined;
+    while (offset < size) {
+      const want = Math.min(SLICE_BYTES, size - offset);
+      const fresh = Buffer.allocUnsafe(want);
+      let got = 0;
+      while (got < want) {
+        const n = fs.readSync(fd, fresh, got, want - got, offset + got);
+        if (n === 0) break;
+        got += n;
+      }
+      if (got === 0) break;
+      offset += got;
+      const bytes = carry ? Buffer.concat([carry, fresh.subarray(0, got)]) : fresh.subarray(0, got);
+      const lastNewline = bytes.lastIndexOf(0x0a);
+      const complete = lastNewline + 1;
+      for (let start = 0; start < complete; ) {
+        const end = bytes.indexOf(0x0a, start);
+        const lineStart = start;
+        start = end + 1;
+        if (end === lineStart) continue;
+        try {
+          const event = parseEventLine(bytes.toString("utf8", lineStart, end));
+          if (!event) continue;
+          applier.apply(event, ctx, end - lineStart);
+          if (event.e === "close") row.closed = true;
+          out.eventsFolded++;
+        } catch (err) {
+          // A line that cannot be applied must not block every later line forever.
+          if (malformed++ === 0) firstProblem = `first at byte ${row.foldedBytes + lineStart}: ${(err as Error).message}`;
+        }
+      }
+      row.foldedBytes += complete;
+      carry = complete < bytes.length ? Buffer.from(bytes.subarray(complete)) : undefined;
     }
-    return buf.subarray(0, done);
+    if (carry && !alive) {
+      warn(`Discarded an incomplete last line (${carry.length} bytes) of journal ${file}: its writer (pid ${journalPid(row.name)}) ended while writing it.`);
+      // A dead writer will never finish its last line: count it as folded (discarded) so the journal can go.
+      row.foldedBytes += carry.length;
+    }
   } finally {
     fs.closeSync(fd);
   }
-}
-
-function json(value: unknown): string | null {
-  return value === undefined ? null : JSON.stringify(value);
-}
-
-function opt(value: string | number | undefined | null): SqlValue {
-  return value ?? null;
-}
-
-function optTime(value: string | undefined | null): SqlValue {
-  return value ? isoTime(value) : null;
-}
-
-function applyEvent(st: Statements, runs: RunBuffer, ev: EngineEvent): void {
-  switch (ev.e) {
-    case "flow_run":
-      runs.flowRun(ev);
-      break;
-    case "task_run":
-      runs.taskRun(ev);
-      break;
-    case "state":
-      runs.state({
-        kind: ev.kind,
-        id: ev.id,
-        type: ev.type,
-        name: ev.name,
-        message: ev.message ?? undefined,
-        ts: isoTime(ev.ts),
-        runCount: ev.runCount ?? undefined,
-        resultKey: ev.resultKey ?? undefined,
-        resultJson: "result" in ev ? json(ev.result) ?? undefined : undefined,
-      });
-      break;
-    case "log": {
-      // A task's log line may carry only the task run id: file it under the task's flow run too.
-      const task = ev.taskRunId ?? undefined;
-      const flow = ev.flowRunId ?? (task ? runs.flowRunOfTask(task) ?? st.value("taskFlowRun", [task]) : null);
-      st.run("log", [flow, opt(task), ev.level, ev.message, isoTime(ev.ts)]);
-      break;
-    }
-    case "artifact":
-      st.run("artifact", [
-        ev.id,
-        opt(ev.key),
-        ev.type,
-        opt(ev.description),
-        json(ev.data),
-        opt(ev.flowRunId),
-        opt(ev.taskRunId),
-        isoTime(ev.created),
-      ]);
-      break;
-    case "artifact_update":
-      st.run("artifactUpdate", [ev.id, json(ev.data), opt(ev.description), isoTime(ev.ts)]);
-      break;
-    case "cache":
-      st.run("cache", [ev.cacheKey, ev.storageKey, opt(ev.taskRunId), isoTime(ev.created), optTime(ev.expiresAt)]);
-      break;
-    case "close":
-      break;
+  if (malformed > 0) {
+    out.malformedLines += malformed;
+    warn(`Skipped ${malformed} malformed line(s) in journal ${file} (${firstProblem}).`);
   }
 }

@@ -1,77 +1,315 @@
-import type { Database } from "sql.js";
-import * as q from "./queries";
+import type { ArtifactType, StateType } from "../engine/events";
+import { artifactOf, flowRunOf, logEntryOf, taskRunOf } from "./convert";
+import type { IndexDb, KeySummary, SegmentInfo } from "./index-db";
+import type { LogLine, TaskRecord } from "./records";
+import { ARTIFACT_COLS, ARTIFACT_COLS_NO_DATA, artifactRow, type ArtifactRow, type ChunkRow, type Segment } from "./segment";
+import type { SqlValue } from "sql.js";
 import type {
   Artifact,
   ArtifactKeySummary,
   ArtifactVersionsOptions,
-  CacheEntry,
   FlowRun,
   FlowRunDetail,
   GetLogsOptions,
   ListArtifactsOptions,
   ListFlowRunsOptions,
+  ListTaskRunsOptions,
   LogEntry,
   StateHistoryEntry,
   TaskRun,
 } from "./types";
 
-// The store's reads. They take no lock and do not fold: `current()` reloads the file first if another
-// process replaced it since it was loaded (Store implements it).
+// The store's queries, over a snapshot: the index and the segments it names, loaded on demand. Each query
+// opens only the segments it needs: recent runs come from the newest segments, a run's task runs from its
+// home segment's chunks, a key's versions from the segments the index says hold them.
 
-export abstract class StoreReads {
-  /** The loaded database, reloaded if the file changed. */
-  protected abstract current(): Database;
+export interface Snapshot {
+  readonly index: IndexDb;
+  segment(id: number): Segment;
+}
 
-  /** Flow runs, newest first. */
-  listFlowRuns(opts?: ListFlowRunsOptions): FlowRun[] {
-    return q.listFlowRuns(this.current(), opts);
+/** A lookup that found nothing or too much: the message says which, and what to do. */
+export class StoreLookupError extends Error {
+  constructor(
+    message: string,
+    readonly code: "not-found" | "ambiguous" | "invalid",
+  ) {
+    super(message);
+    this.name = "StoreLookupError";
   }
+}
 
-  /** A flow run by id or unique id prefix, with its task runs and subflow runs. Throws StoreLookupError. */
-  getFlowRun(idOrPrefix: string): FlowRunDetail {
-    return q.getFlowRun(this.current(), idOrPrefix);
-  }
+const byCreatedDesc = (a: SegmentInfo, b: SegmentInfo) => (b.maxCreated ?? "").localeCompare(a.maxCreated ?? "") || b.id - a.id;
 
-  getTaskRun(id: string): TaskRun | undefined {
-    return q.getTaskRun(this.current(), id);
+/** Flow runs, newest first: read from the newest segments until `limit` are found. */
+export function listFlowRuns(snap: Snapshot, opts: ListFlowRunsOptions = {}): FlowRun[] {
+  const limit = Math.max(0, Math.floor(opts.limit ?? 50));
+  const offset = Math.max(0, Math.floor(opts.offset ?? 0));
+  const want = limit + offset;
+  const found: Array<{ run: FlowRun; seg: number }> = [];
+  for (const info of snap.index.segments().filter((s) => s.flowRuns > 0).sort(byCreatedDesc)) {
+    if (found.length >= want && (info.maxCreated ?? "") < found[want - 1].run.created) break;
+    const seg = snap.segment(info.id);
+    for (const row of seg.listFlowRows(want, opts.flowName, opts.topLevel)) found.push({ run: flowRunOf(row), seg: info.id });
+    found.sort((a, b) => b.run.created.localeCompare(a.run.created) || b.seg - a.seg);
+    found.length = Math.min(found.length, want);
   }
+  return found.slice(offset, want).map((f) => f.run);
+}
 
-  /** The states a flow run or task run went through, in order. */
-  getStateHistory(runId: string): StateHistoryEntry[] {
-    return q.getStateHistory(this.current(), runId);
-  }
+/** A flow run by id or a unique start of it, with its subflow runs and the first page of its task runs. */
+export function getFlowRun(snap: Snapshot, idOrPrefix: string, taskLimit = 1000): FlowRunDetail {
+  const { id, segment } = locateRun(snap, idOrPrefix);
+  const seg = snap.segment(segment);
+  const row = seg.flowRow(id);
+  if (!row) throw new StoreLookupError(`No flow run has the id "${id}". List runs with "flowline runs ls".`, "not-found");
+  return {
+    flowRun: flowRunOf(row),
+    taskRuns: taskRunsOf(seg, id, 0, taskLimit),
+    subflowRuns: seg.subflowRows(id).map(flowRunOf),
+  };
+}
 
-  /** Log lines of a flow run (its task runs' lines included), oldest first. */
-  getLogs(opts: GetLogsOptions): LogEntry[] {
-    return q.getLogs(this.current(), opts);
+export function locateRun(snap: Snapshot, idOrPrefix: string): { id: string; segment: number } {
+  const wanted = idOrPrefix.trim();
+  if (wanted === "") throw new StoreLookupError("No flow run id given. Pass an id (or its first characters).", "invalid");
+  const exact = snap.index.locate(wanted);
+  if (exact !== undefined) return { id: wanted, segment: exact };
+  const found = snap.index.locatePrefix(wanted, 6);
+  if (found.length === 0) {
+    throw new StoreLookupError(`No flow run has an id starting with "${wanted}". List runs with "flowline runs ls".`, "not-found");
   }
+  if (found.length > 1) {
+    const shown = found.slice(0, 5).map((r) => r.id);
+    throw new StoreLookupError(
+      `"${wanted}" matches more than one flow run: ${shown.join(", ")}${found.length > 5 ? ", …" : ""}. Give more characters of the id.`,
+      "ambiguous",
+    );
+  }
+  return found[0];
+}
 
-  /** The cached result for a cache key, unless it has expired at `now`. */
-  lookupCache(cacheKey: string, now: Date = new Date()): CacheEntry | undefined {
-    return q.lookupCache(this.current(), cacheKey, now);
-  }
+function chunkRecords(seg: Segment, c: ChunkRow): TaskRecord[] {
+  if (c.doc !== undefined) return JSON.parse(c.doc) as TaskRecord[];
+  return c.ref ? seg.readJson<TaskRecord[]>(c.ref) : [];
+}
 
-  /** Artifacts, newest first. */
-  listArtifacts(opts?: ListArtifactsOptions): Artifact[] {
-    return q.listArtifacts(this.current(), opts);
+function taskRunsOf(seg: Segment, flowRunId: string, offset: number, limit: number, state?: StateType): TaskRun[] {
+  const out: TaskRun[] = [];
+  let skip = offset;
+  for (const c of seg.taskChunks(flowRunId)) {
+    if (out.length >= limit) break;
+    const matching = state === undefined ? c.count : (c.states[state] ?? 0);
+    if (skip >= matching) {
+      skip -= matching;
+      continue;
+    }
+    for (const r of chunkRecords(seg, c)) {
+      if (state !== undefined && r.type !== state) continue;
+      if (skip > 0) {
+        skip--;
+        continue;
+      }
+      out.push(taskRunOf(flowRunId, r));
+      if (out.length >= limit) break;
+    }
   }
+  return out;
+}
 
-  /** All versions of a key, newest (the key's latest) first. */
-  getArtifactVersions(key: string, opts?: ArtifactVersionsOptions): Artifact[] {
-    return q.getArtifactVersions(this.current(), key, opts);
-  }
+/** A page of a flow run's task runs, in creation order (optionally only those in one state). */
+export function listTaskRuns(snap: Snapshot, flowRunId: string, opts: ListTaskRunsOptions = {}): TaskRun[] {
+  const { id, segment } = locateRun(snap, flowRunId);
+  return taskRunsOf(snap.segment(segment), id, Math.max(0, opts.offset ?? 0), Math.max(0, opts.limit ?? 100), opts.state);
+}
 
-  /** Each key with its number of versions and its latest version (without data unless asked), newest first. */
-  listArtifactKeys(opts?: { type?: Artifact["type"]; includeData?: boolean }): ArtifactKeySummary[] {
-    return q.listArtifactKeys(this.current(), opts);
+function findTaskRecord(snap: Snapshot, flowRunId: string, taskRunId: string): TaskRecord | undefined {
+  const segment = snap.index.locate(flowRunId);
+  if (segment === undefined) return undefined;
+  const seg = snap.segment(segment);
+  // The newest chunks first: a task run looked up is usually a recent one.
+  for (const c of seg.taskChunks(flowRunId).reverse()) {
+    const r = chunkRecords(seg, c).find((t) => t.id === taskRunId);
+    if (r) return r;
   }
+  return undefined;
+}
 
-  getArtifact(id: string): Artifact | undefined {
-    return q.getArtifact(this.current(), id);
-  }
+export function getTaskRun(snap: Snapshot, flowRunId: string, taskRunId: string): TaskRun | undefined {
+  const r = findTaskRecord(snap, flowRunId, taskRunId);
+  return r ? taskRunOf(flowRunId, r) : undefined;
+}
 
-  /** An artifact by id or unique id prefix. Throws StoreLookupError (not found, ambiguous). */
-  findArtifact(idOrPrefix: string): Artifact {
-    return q.findArtifact(this.current(), idOrPrefix);
+/** The states a flow run (or, given its flow run, a task run) went through, in order. */
+export function getStateHistory(snap: Snapshot, runId: string, flowRunId?: string): StateHistoryEntry[] {
+  if (flowRunId === undefined || flowRunId === runId) {
+    const segment = snap.index.locate(runId);
+    if (segment === undefined) return [];
+    return snap.segment(segment).flowStates(runId).map(([type, name, timestamp, message], i) => ({ seq: i + 1, runId, kind: "flow", type, name, message, timestamp }));
   }
+  const r = findTaskRecord(snap, flowRunId, runId);
+  return (r?.history ?? []).map(([type, name, timestamp, message], i) => ({ seq: i + 1, runId, kind: "task", type, name, message, timestamp }));
+}
+
+/** Log lines of a flow run, oldest first: all, those after `afterSeq`, or the latest `limit`. */
+export function getLogs(snap: Snapshot, opts: GetLogsOptions): LogEntry[] {
+  const segment = snap.index.locate(opts.flowRunId);
+  if (segment === undefined) return [];
+  const seg = snap.segment(segment);
+  const chunks = seg.logChunks(opts.flowRunId).filter((c) => opts.afterSeq === undefined || c.firstSeq + c.count - 1 > opts.afterSeq);
+  const out: LogEntry[] = [];
+  // With a limit, read the chunks from the end and stop once enough lines are found.
+  const order = opts.limit !== undefined ? [...chunks].reverse() : chunks;
+  for (const c of order) {
+    const lines = (c.doc !== undefined ? JSON.parse(c.doc) : c.ref ? seg.readJson(c.ref) : []) as LogLine[];
+    const picked = lines
+      .filter((l) => (opts.afterSeq === undefined || l[0] > opts.afterSeq) && (opts.taskRunId === undefined || l[1] === opts.taskRunId))
+      .map((l) => logEntryOf(opts.flowRunId, l));
+    if (opts.limit !== undefined) {
+      out.unshift(...picked);
+      if (out.length >= opts.limit) return out.slice(out.length - opts.limit);
+    } else out.push(...picked);
+  }
+  return out;
+}
+
+// ---- artifacts ----
+
+const bySeqDesc = (a: SegmentInfo, b: SegmentInfo) => b.maxSeq - a.maxSeq || b.id - a.id;
+
+function summaryArtifact(k: KeySummary): Artifact {
+  return { id: k.id, key: k.key, type: k.type, description: k.description, data: undefined, flowRunId: k.flowRunId, taskRunId: k.taskRunId, created: k.created, updated: k.updated, seq: k.seq };
+}
+
+function withData(snap: Snapshot, k: KeySummary): Artifact {
+  const seg = snap.segment(k.segment);
+  const row = seg.artifact(k.id, true);
+  return row ? artifactOf(seg, row, true) : summaryArtifact(k);
+}
+
+/** Every key with its number of versions and its latest version (without data unless asked), newest first. */
+export function listArtifactKeys(snap: Snapshot, opts: { type?: ArtifactType; includeData?: boolean } = {}): ArtifactKeySummary[] {
+  return snap.index.keySummaries(opts.type).map((k) => ({ key: k.key, versions: k.versions, latest: opts.includeData ? withData(snap, k) : summaryArtifact(k) }));
+}
+
+/** All versions of a key, newest first: only the segments that hold them are read. */
+export function getArtifactVersions(snap: Snapshot, key: string, opts: ArtifactVersionsOptions = {}): Artifact[] {
+  const limit = opts.limit ?? Number.MAX_SAFE_INTEGER;
+  const data = opts.includeData ?? true;
+  const out: Artifact[] = [];
+  for (const ks of snap.index.keySegments(key)) {
+    if (out.length >= limit) break;
+    const seg = snap.segment(ks.segment);
+    const rows = seg.p.all(`SELECT ${data ? ARTIFACT_COLS : ARTIFACT_COLS_NO_DATA} FROM artifacts WHERE key = ? ORDER BY seq DESC LIMIT ${Math.floor(Math.min(limit - out.length, 1e9))}`, [key], artifactRow);
+    for (const r of rows) out.push(artifactOf(seg, r, data));
+  }
+  // Segments are visited by their newest version; versions may interleave across them.
+  return out.sort((a, b) => b.seq - a.seq).slice(0, limit);
+}
+
+/** Artifacts, newest first, filtered; reads segments newest first until the page is full. */
+export function listArtifacts(snap: Snapshot, opts: ListArtifactsOptions = {}): Artifact[] {
+  const data = opts.includeData ?? true;
+  const limit = opts.limit ?? Number.MAX_SAFE_INTEGER;
+  const offset = Math.max(0, opts.offset ?? 0);
+  if (opts.latestOnly) {
+    let keys = snap.index.keySummaries(opts.type);
+    if (opts.key !== undefined) keys = keys.filter((k) => k.key === opts.key);
+    if (opts.flowRunId !== undefined) keys = keys.filter((k) => k.flowRunId === opts.flowRunId);
+    if (opts.taskRunId !== undefined) keys = keys.filter((k) => k.taskRunId === opts.taskRunId);
+    if (opts.keyed === false) return [];
+    const all = keys.map((k) => (data || opts.text ? withData(snap, k) : summaryArtifact(k))).filter((a) => matchesText(a, opts.text));
+    return all.slice(offset, offset + limit).map((a) => (data ? a : { ...a, data: undefined }));
+  }
+  const conds: string[] = [];
+  const params: SqlValue[] = [];
+  if (opts.key !== undefined) {
+    conds.push("key = ?");
+    params.push(opts.key);
+  }
+  if (opts.type !== undefined) {
+    conds.push("type = ?");
+    params.push(opts.type);
+  }
+  if (opts.flowRunId !== undefined) {
+    conds.push("flow_run_id = ?");
+    params.push(opts.flowRunId);
+  }
+  if (opts.taskRunId !== undefined) {
+    conds.push("task_run_id = ?");
+    params.push(opts.taskRunId);
+  }
+  if (opts.keyed !== undefined) conds.push(opts.keyed ? "key IS NOT NULL" : "key IS NULL");
+  const where = conds.length ? `WHERE ${conds.join(" AND ")}` : "";
+  const text = opts.text !== undefined && opts.text !== "" ? opts.text : undefined;
+  let segments = snap.index.segments().filter((s) => s.artifacts > 0);
+  if (opts.key !== undefined) {
+    const holding = new Set(snap.index.keySegments(opts.key).map((k) => k.segment));
+    segments = segments.filter((s) => holding.has(s.id));
+  } else if (opts.flowRunId !== undefined) {
+    const home = snap.index.locate(opts.flowRunId);
+    segments = segments.filter((s) => s.id === home);
+  }
+  const out: Artifact[] = [];
+  let skip = offset;
+  for (const info of segments.sort(bySeqDesc)) {
+    if (out.length >= limit) break;
+    const seg = snap.segment(info.id);
+    // Text is matched after reading (data may live in the payload file), so pages are cut here.
+    const rows = seg.p.all(`SELECT ${data || text ? ARTIFACT_COLS : ARTIFACT_COLS_NO_DATA} FROM artifacts ${where} ORDER BY seq DESC`, params, artifactRow);
+    for (const r of rows) {
+      const a = artifactOf(seg, r, data || text !== undefined);
+      if (!matchesText(a, text)) continue;
+      if (skip > 0) {
+        skip--;
+        continue;
+      }
+      out.push(data ? a : { ...a, data: undefined });
+      if (out.length >= limit) break;
+    }
+  }
+  return out;
+}
+
+function matchesText(a: Artifact, text: string | undefined): boolean {
+  if (text === undefined || text === "") return true;
+  const t = text.toLowerCase();
+  const has = (v: string | undefined) => v !== undefined && v.toLowerCase().includes(t);
+  return has(a.key) || has(a.description) || (a.data !== undefined && has(JSON.stringify(a.data)));
+}
+
+/** The segment holding an artifact, searched newest first. */
+export function findArtifactRow(snap: Snapshot, id: string): { seg: Segment; row: ArtifactRow } | undefined {
+  for (const info of snap.index.segments().filter((s) => s.artifacts > 0).sort(bySeqDesc)) {
+    const seg = snap.segment(info.id);
+    const row = seg.artifact(id, true);
+    if (row) return { seg, row };
+  }
+  return undefined;
+}
+
+export function getArtifact(snap: Snapshot, id: string): Artifact | undefined {
+  const found = findArtifactRow(snap, id);
+  return found ? artifactOf(found.seg, found.row, true) : undefined;
+}
+
+/** An artifact by its id or a unique start of it (the CLI shows 8 characters). */
+export function findArtifact(snap: Snapshot, idOrPrefix: string): Artifact {
+  const wanted = idOrPrefix.trim();
+  if (wanted === "") throw new StoreLookupError("No artifact id given. Pass an id (or its first characters).", "invalid");
+  const exact = getArtifact(snap, wanted);
+  if (exact) return exact;
+  const found: Artifact[] = [];
+  for (const info of snap.index.segments().filter((s) => s.artifacts > 0).sort(bySeqDesc)) {
+    const seg = snap.segment(info.id);
+    const rows = seg.p.all(`SELECT ${ARTIFACT_COLS} FROM artifacts WHERE substr(id, 1, ?2) = ?1 ORDER BY seq DESC LIMIT 6`, [wanted, wanted.length], artifactRow);
+    for (const r of rows) found.push(artifactOf(seg, r, true));
+    if (found.length > 1) break;
+  }
+  if (found.length === 1) return found[0];
+  if (found.length === 0) {
+    throw new StoreLookupError(`No artifact has an id starting with "${wanted}". List them with "flowline artifacts ls --all".`, "not-found");
+  }
+  const shown = found.slice(0, 5).map((a) => `${a.id} (${a.key ?? a.type})`);
+  throw new StoreLookupError(`"${wanted}" matches more than one artifact: ${shown.join(", ")}${found.length > 5 ? ", …" : ""}. Give more characters of the id.`, "ambiguous");
 }

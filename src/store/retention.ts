@@ -1,24 +1,25 @@
-import type { Database, SqlValue } from "sql.js";
-import { refreshLatest } from "./artifacts";
+import type { LogLine, TaskRecord } from "./records";
+import { refreshKey } from "./artifact-writes";
+import { compactPayload } from "./compact";
+import type { Segment } from "./segment";
+import { num } from "./sql";
 import type { PruneResult } from "./types";
+import type { WriteTx } from "./write-tx";
 
-// Retention: deleting runs and artifacts older than N days, by hand (`flowline prune`, Store.prune) or
-// automatically (FLOWLINE_RETENTION_DAYS, applied by Store.sync at most once an hour across all processes,
-// which is remembered in the `meta` table). A flow run goes with its task runs, states, logs and subflow
-// runs, and only once its whole tree ended; result files in storage/ are never deleted here (a cache
-// entry may still point at one, and they are the user's files).
+// Retention: deleting finished runs and artifacts older than a cut-off, one segment at a time so memory
+// stays bounded by a segment. A segment with nothing left is deleted as files; one with little left has
+// its payload file compacted, so the space comes back.
 
 const DAY_MS = 86_400_000;
 /** Automatic retention runs at most this often, whichever process syncs. */
 export const RETENTION_INTERVAL_MS = 3_600_000;
 const CHECKED = "retention_checked";
 
-export type PruneCounts = Omit<PruneResult, "cutoff" | "dryRun">;
+export type PruneCounts = Omit<PruneResult, "cutoff" | "dryRun" | "resultFiles">;
 
-/** Checks a number of days for a prune; throws with what to give instead. */
 export function checkDays(days: number, what: string): number {
-  if (typeof days !== "number" || !Number.isFinite(days) || days <= 0) {
-    throw new RangeError(`${what} must be a number of days greater than 0 (such as 30), not ${String(days)}.`);
+  if (typeof days !== "number" || !Number.isFinite(days) || days < 0) {
+    throw new RangeError(`${what} must be a number of days (0 or more, such as 30), not ${String(days)}.`);
   }
   return days;
 }
@@ -46,73 +47,95 @@ export function retentionSetting(option: number | undefined, env: NodeJS.Process
   return parseRetentionDays(env.FLOWLINE_RETENTION_DAYS);
 }
 
-function changes(db: Database, sql: string, params: SqlValue[] = []): number {
-  db.run(sql, params);
-  return db.getRowsModified();
-}
-
-/** Deletes what is older than `cutoff` (ISO time), in the caller's transaction; returns the counts. */
-export function pruneRows(db: Database, cutoff: string): PruneCounts {
-  db.exec(`CREATE TEMP TABLE IF NOT EXISTS prune_flows (id TEXT PRIMARY KEY);
-    CREATE TEMP TABLE IF NOT EXISTS prune_tasks (id TEXT PRIMARY KEY);
-    DELETE FROM prune_flows; DELETE FROM prune_tasks;`);
-  try {
-    // Roots that ended before the cut-off (a subflow whose parent is gone counts as a root), then their trees.
-    db.run(
-      `INSERT INTO prune_flows WITH RECURSIVE tree(id) AS (
-          SELECT f.id FROM flow_runs f
-          WHERE f.state_type IN ('Completed', 'Failed', 'Crashed', 'Cancelled') AND coalesce(f.end_time, f.created) < ?1
-            AND (f.parent_flow_run_id IS NULL OR NOT EXISTS (SELECT 1 FROM flow_runs p WHERE p.id = f.parent_flow_run_id))
-          UNION SELECT f.id FROM flow_runs f JOIN tree t ON f.parent_flow_run_id = t.id)
-        SELECT id FROM tree`,
-      [cutoff],
-    );
-    db.exec("INSERT INTO prune_tasks SELECT id FROM task_runs WHERE flow_run_id IN (SELECT id FROM prune_flows)");
-    const states =
-      changes(db, "DELETE FROM state_history WHERE run_id IN (SELECT id FROM prune_flows)") +
-      changes(db, "DELETE FROM state_history WHERE run_id IN (SELECT id FROM prune_tasks)");
-    const logs =
-      changes(db, "DELETE FROM logs WHERE flow_run_id IN (SELECT id FROM prune_flows)") +
-      changes(db, "DELETE FROM logs WHERE flow_run_id IS NULL AND ts < ?", [cutoff]);
-    const taskRuns = changes(db, "DELETE FROM task_runs WHERE id IN (SELECT id FROM prune_tasks)");
-    const flowRuns = changes(db, "DELETE FROM flow_runs WHERE id IN (SELECT id FROM prune_flows)");
-    // An artifact's age is its last change: a progress artifact still being updated stays.
-    const keys = (db.exec("SELECT DISTINCT key FROM artifacts WHERE updated < ? AND key IS NOT NULL", [cutoff])[0]?.values ?? []).map((r) =>
-      String(r[0]),
-    );
-    const artifacts = changes(db, "DELETE FROM artifacts WHERE updated < ?", [cutoff]);
-    refreshLatest(db, keys);
-    return { flowRuns, taskRuns, states, logs, artifacts };
-  } finally {
-    db.exec("DROP TABLE IF EXISTS temp.prune_flows; DROP TABLE IF EXISTS temp.prune_tasks;");
-  }
-}
-
-/** What pruneRows would delete, without deleting (a savepoint rolled back). Must not be inside a transaction. */
-export function countPrunable(db: Database, cutoff: string): PruneCounts {
-  db.exec("SAVEPOINT prune_dry_run");
-  try {
-    return pruneRows(db, cutoff);
-  } finally {
-    db.exec("ROLLBACK TO prune_dry_run; RELEASE prune_dry_run");
-  }
-}
-
-/**
- * Automatic retention inside a write transaction: prunes and records when, unless another process (or
- * this one) did within the last hour. Returns undefined when it was not due.
- */
-export function autoPrune(db: Database, days: number, now: Date): PruneResult | undefined {
-  const last = db.exec("SELECT value FROM meta WHERE key = ?", [CHECKED])[0]?.values[0]?.[0];
-  const lastMs = typeof last === "string" ? Date.parse(last) : NaN;
-  // A time in the future (a clock that was wrong) does not stop retention for good.
-  if (Number.isFinite(lastMs) && now.getTime() - lastMs < RETENTION_INTERVAL_MS && lastMs <= now.getTime()) return undefined;
-  const cutoff = cutoffFor(days, now);
-  const counts = pruneRows(db, cutoff);
-  db.run("INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [CHECKED, now.toISOString()]);
-  return { cutoff, dryRun: false, ...counts };
-}
-
 export function prunedAnything(r: PruneCounts): boolean {
   return r.flowRuns + r.taskRuns + r.states + r.logs + r.artifacts > 0;
 }
+
+const ENDED = "('Completed', 'Failed', 'Crashed', 'Cancelled')";
+
+/** Flow runs to delete in a segment: ended roots older than the cut-off, with their subflow runs. */
+function prunableRuns(seg: Segment, cutoff: string): string[] {
+  const res = seg.db.exec(
+    `WITH RECURSIVE tree(id) AS (
+        SELECT f.id FROM flow_runs f
+        WHERE f.state_type IN ${ENDED} AND coalesce(f.end_time, f.created) < ?1
+          AND (f.parent_flow_run_id IS NULL OR NOT EXISTS (SELECT 1 FROM flow_runs p WHERE p.id = f.parent_flow_run_id))
+        UNION SELECT f.id FROM flow_runs f JOIN tree t ON f.parent_flow_run_id = t.id)
+      SELECT id FROM tree`,
+    [cutoff],
+  );
+  return (res[0]?.values ?? []).map((r) => String(r[0]));
+}
+
+export interface PruneVisit {
+  counts: PruneCounts;
+  /** Storage keys of results of the runs deleted (for `prune --results`). */
+  resultKeys: Set<string>;
+}
+
+/**
+ * Deletes (or, with dryRun, counts) what is older than `cutoff` in every segment, oldest first, writing
+ * each changed segment before the next is read. `wantResults` collects the deleted runs' result keys.
+ */
+export function pruneSegments(tx: WriteTx, cutoff: string, dryRun: boolean, wantResults: boolean): PruneVisit {
+  const counts: PruneCounts = { flowRuns: 0, taskRuns: 0, states: 0, logs: 0, artifacts: 0 };
+  const resultKeys = new Set<string>();
+  for (const info of tx.index.segments()) {
+    // Nothing in a segment changed before the cut-off: nothing in it can go.
+    if (info.minChanged !== undefined && info.minChanged >= cutoff) continue;
+    const seg = tx.segment(info.id);
+    const runs = prunableRuns(seg, cutoff);
+    const keys = new Set<string>();
+    for (const id of runs) {
+      const row = seg.flowRow(id);
+      if (!row) continue;
+      counts.flowRuns++;
+      counts.taskRuns += row.taskRuns;
+      counts.logs += row.logs;
+      counts.states += num(seg.p.value("SELECT count(*) FROM flow_states WHERE run_id = ?", [id]));
+      if (wantResults && row.resultKey) resultKeys.add(row.resultKey);
+      for (const c of seg.taskChunks(id)) {
+        const records = (c.doc !== undefined ? JSON.parse(c.doc) : c.ref ? seg.readJson(c.ref) : []) as TaskRecord[];
+        for (const r of records) {
+          counts.states += r.history.length;
+          if (wantResults && r.resultKey) resultKeys.add(r.resultKey);
+        }
+      }
+      if (!dryRun) {
+        seg.deleteFlowRow(id);
+        tx.index.deleteLocation(id);
+      }
+    }
+    // An artifact's age is its last change: a progress artifact still being updated stays.
+    for (const r of seg.p.all("SELECT DISTINCT key FROM artifacts WHERE updated < ? AND key IS NOT NULL", [cutoff], (x) => String(x[0]))) keys.add(r);
+    const doomed = num(seg.p.value("SELECT count(*) FROM artifacts WHERE updated < ?", [cutoff]));
+    counts.artifacts += doomed;
+    if (dryRun || (runs.length === 0 && doomed === 0)) {
+      tx.flushSegment(info.id);
+      continue;
+    }
+    seg.deleteArtifacts("updated < ?", [cutoff]);
+    for (const key of keys) refreshKey(tx, key, [info.id]);
+    const empty = num(seg.p.value("SELECT count(*) FROM flow_runs")) === 0 && num(seg.p.value("SELECT count(*) FROM artifacts")) === 0;
+    if (empty && tx.index.currentSegment !== info.id) tx.dropSegment(info.id);
+    else {
+      compactPayload(tx, seg);
+      tx.flushSegment(info.id);
+    }
+  }
+  return { counts, resultKeys };
+}
+
+/** When automatic retention last ran, and whether it is due again. */
+export function retentionDue(tx: WriteTx, now: Date): boolean {
+  const last = tx.index.meta(CHECKED);
+  const lastMs = last !== undefined ? Date.parse(last) : NaN;
+  // A time in the future (a clock that was wrong) does not stop retention for good.
+  return !(Number.isFinite(lastMs) && now.getTime() - lastMs < RETENTION_INTERVAL_MS && lastMs <= now.getTime());
+}
+
+export function markRetentionRan(tx: WriteTx, now: Date): void {
+  tx.index.setMeta(CHECKED, now.toISOString());
+}
+
+export type { LogLine };

@@ -1,20 +1,31 @@
 import type { Database } from "sql.js";
 
-// The database schema, versioned with PRAGMA user_version. Each migration takes the schema from version
-// i to i + 1; opening a database runs the ones it lacks. Never edit a released migration: add one.
+// The schemas of the store's two kinds of database, each versioned with PRAGMA user_version and migrated
+// forward on open. Never edit a released migration: add one.
+//
+// - A SEGMENT holds the rows of the flow runs homed in it: the runs, their state history, references to
+//   their task-run chunks and log chunks (payload file), and their artifacts.
+// - The INDEX holds what must be found without opening segments: the segments themselves, which segment
+//   each flow run lives in, each artifact key's latest version and which segments hold its versions, and
+//   how far each journal has been folded. Its versions start at 101 so that a Flowline 1.0 (schema 1–3)
+//   refuses it as "written by a newer Flowline" instead of misreading it.
 
 export type Migration = (db: Database) => void;
 
-/** In artifact_latest's upsert: the inserted version is newer than the key's latest (seq breaks ties). */
-const NEWER = "(excluded.created > artifact_latest.created OR (excluded.created = artifact_latest.created AND excluded.seq > artifact_latest.seq))";
-
-const MIGRATIONS: readonly Migration[] = [
-  // v1
+const SEGMENT_MIGRATIONS: readonly Migration[] = [
   (db) => {
-    // Bigger pages: a fold inserts many small rows across several indexes; 16 KiB pages made it ~1.5x faster.
-    // Only takes effect on a database without tables (a new one); harmless otherwise.
-    db.exec("PRAGMA page_size = 16384");
     db.exec(`
+      CREATE TABLE seg_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+      -- How far each journal homed here has been folded: the same facts as the index's journals table,
+      -- kept here too so that a damaged index can be rebuilt from its segments without folding twice.
+      CREATE TABLE seg_journals (
+        name TEXT PRIMARY KEY,
+        folded_bytes INTEGER NOT NULL,
+        closed INTEGER NOT NULL,
+        done INTEGER NOT NULL
+      );
+
       CREATE TABLE flow_runs (
         id TEXT PRIMARY KEY,
         name TEXT NOT NULL,
@@ -23,8 +34,8 @@ const MIGRATIONS: readonly Migration[] = [
         tags TEXT NOT NULL DEFAULT '[]',
         parent_flow_run_id TEXT,
         parent_task_run_id TEXT,
-        state_type TEXT NOT NULL DEFAULT 'Pending',
-        state_name TEXT NOT NULL DEFAULT 'Pending',
+        state_type TEXT NOT NULL,
+        state_name TEXT NOT NULL,
         state_message TEXT,
         run_count INTEGER NOT NULL DEFAULT 0,
         created TEXT NOT NULL,
@@ -35,153 +46,145 @@ const MIGRATIONS: readonly Migration[] = [
         result TEXT,
         file TEXT,
         pid INTEGER,
-        journal TEXT
+        journal TEXT,
+        -- Its task runs (counted by state type, JSON) and log lines, kept in chunks (tables below).
+        task_runs INTEGER NOT NULL DEFAULT 0,
+        task_states TEXT NOT NULL DEFAULT '{}',
+        logs INTEGER NOT NULL DEFAULT 0,
+        log_bytes INTEGER NOT NULL DEFAULT 0
       );
       CREATE INDEX flow_runs_created ON flow_runs (created);
       CREATE INDEX flow_runs_flow_name ON flow_runs (flow_name, created);
       CREATE INDEX flow_runs_parent ON flow_runs (parent_flow_run_id);
       CREATE INDEX flow_runs_journal ON flow_runs (journal);
 
-      CREATE TABLE task_runs (
-        id TEXT PRIMARY KEY,
-        flow_run_id TEXT NOT NULL,
-        name TEXT NOT NULL,
-        task_name TEXT NOT NULL,
-        parameters TEXT,
-        tags TEXT NOT NULL DEFAULT '[]',
-        cache_key TEXT,
-        state_type TEXT NOT NULL DEFAULT 'Pending',
-        state_name TEXT NOT NULL DEFAULT 'Pending',
-        state_message TEXT,
-        run_count INTEGER NOT NULL DEFAULT 0,
-        created TEXT NOT NULL,
-        start_time TEXT,
-        end_time TEXT,
-        result_key TEXT,
-        journal TEXT
-      );
-      -- No journal index: a task run shares its journal with its flow run (same process).
-      CREATE INDEX task_runs_flow_run ON task_runs (flow_run_id);
-
-      CREATE TABLE state_history (
+      CREATE TABLE flow_states (
         seq INTEGER PRIMARY KEY,
         run_id TEXT NOT NULL,
-        kind TEXT NOT NULL,
         type TEXT NOT NULL,
         name TEXT NOT NULL,
         message TEXT,
         ts TEXT NOT NULL
       );
-      CREATE INDEX state_history_run ON state_history (run_id, seq);
+      CREATE INDEX flow_states_run ON flow_states (run_id, seq);
 
-      CREATE TABLE logs (
-        seq INTEGER PRIMARY KEY,
-        flow_run_id TEXT,
-        task_run_id TEXT,
-        level TEXT NOT NULL,
-        message TEXT NOT NULL,
-        ts TEXT NOT NULL
-      );
-      -- Logs are always read per flow run (a task's lines are filtered from its flow run's).
-      CREATE INDEX logs_flow_run ON logs (flow_run_id, seq);
+      -- A flow run's task runs in creation order, up to 1,000 a chunk. The open (last) chunk is kept
+      -- inline in doc; a full chunk lives in the payload file at (off, len) and is checked with crc.
+      CREATE TABLE task_chunks (
+        flow_run_id TEXT NOT NULL,
+        chunk INTEGER NOT NULL,
+        count INTEGER NOT NULL,
+        states TEXT NOT NULL,
+        first_created TEXT,
+        doc TEXT,
+        off INTEGER,
+        len INTEGER,
+        crc INTEGER,
+        PRIMARY KEY (flow_run_id, chunk)
+      ) WITHOUT ROWID;
 
-      -- seq orders versions created in the same ms (v2 makes it AUTOINCREMENT: never reused after a delete).
+      CREATE TABLE log_chunks (
+        flow_run_id TEXT NOT NULL,
+        chunk INTEGER NOT NULL,
+        first_seq INTEGER NOT NULL,
+        count INTEGER NOT NULL,
+        bytes INTEGER NOT NULL,
+        doc TEXT,
+        off INTEGER,
+        len INTEGER,
+        crc INTEGER,
+        PRIMARY KEY (flow_run_id, chunk)
+      ) WITHOUT ROWID;
+
+      -- seq is store-wide insertion order (from the index): a key's latest version is its highest seq.
+      -- Data up to 512 bytes is inline; larger data is in the payload file.
       CREATE TABLE artifacts (
         seq INTEGER PRIMARY KEY,
         id TEXT NOT NULL UNIQUE,
         key TEXT,
         type TEXT NOT NULL,
         description TEXT,
-        data TEXT,
         flow_run_id TEXT,
         task_run_id TEXT,
         created TEXT NOT NULL,
-        updated TEXT NOT NULL
-      );
-      CREATE INDEX artifacts_key ON artifacts (key, created, seq);
-      CREATE INDEX artifacts_created ON artifacts (created, seq);
-      CREATE INDEX artifacts_flow_run ON artifacts (flow_run_id);
-
-      CREATE TABLE cache (
-        cache_key TEXT PRIMARY KEY,
-        storage_key TEXT NOT NULL,
-        task_run_id TEXT,
-        created TEXT NOT NULL,
-        expires_at TEXT
-      );
-
-      -- How far each journal file has been folded. Same database as the rows, so folding is exactly-once.
-      -- done = 1: fully folded and finished; the file is deleted after the database that says so is written.
-      CREATE TABLE journals (
-        name TEXT PRIMARY KEY,
-        folded_bytes INTEGER NOT NULL DEFAULT 0,
-        closed INTEGER NOT NULL DEFAULT 0,
-        done INTEGER NOT NULL DEFAULT 0
-      );
-    `);
-  },
-  // v2: artifact seq never reused (AUTOINCREMENT), and artifact_latest, the latest version of each key, kept
-  // up to date by artifacts.ts (refreshLatest) after every insert or delete, so listing the latest of every
-  // key is one index scan instead of a seek per key.
-  (db) => {
-    db.exec(`
-      CREATE TABLE artifacts_v2 (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
-        id TEXT NOT NULL UNIQUE,
-        key TEXT,
-        type TEXT NOT NULL,
-        description TEXT,
+        updated TEXT NOT NULL,
         data TEXT,
-        flow_run_id TEXT,
-        task_run_id TEXT,
-        created TEXT NOT NULL,
-        updated TEXT NOT NULL
+        off INTEGER,
+        len INTEGER,
+        crc INTEGER
       );
-      INSERT INTO artifacts_v2 SELECT seq, id, key, type, description, data, flow_run_id, task_run_id, created, updated
-        FROM artifacts ORDER BY seq;
-      DROP TABLE artifacts;
-      ALTER TABLE artifacts_v2 RENAME TO artifacts;
-      CREATE INDEX artifacts_key ON artifacts (key, created, seq);
-      CREATE INDEX artifacts_created ON artifacts (created, seq);
+      CREATE INDEX artifacts_key ON artifacts (key, seq);
       CREATE INDEX artifacts_flow_run ON artifacts (flow_run_id);
-
-      CREATE TABLE artifact_latest (
-        key TEXT PRIMARY KEY,
-        seq INTEGER NOT NULL,
-        created TEXT NOT NULL
-      );
-      CREATE INDEX artifact_latest_created ON artifact_latest (created, seq);
-      INSERT INTO artifact_latest (key, seq, created)
-        SELECT key, seq, created FROM artifacts a
-        WHERE key IS NOT NULL
-          AND seq = (SELECT seq FROM artifacts b WHERE b.key = a.key ORDER BY created DESC, seq DESC LIMIT 1);
-    `);
-  },
-  // v3: meta (small store-wide facts: when retention last ran); artifacts by task run (the runs tree lists a
-  // task run's artifacts); and artifact_latest kept by a trigger on insert, with each key's number of
-  // versions. Recomputing each touched key's latest after a fold cost ~150 µs a key at 100,000 artifacts;
-  // the trigger is one primary-key upsert. Deleting still calls refreshLatest (artifacts.ts).
-  (db) => {
-    db.exec(`
-      CREATE TABLE meta (
-        key TEXT PRIMARY KEY,
-        value TEXT NOT NULL
-      );
       CREATE INDEX artifacts_task_run ON artifacts (task_run_id);
-      ALTER TABLE artifact_latest ADD COLUMN versions INTEGER NOT NULL DEFAULT 0;
-      UPDATE artifact_latest SET versions = (SELECT count(*) FROM artifacts a WHERE a.key = artifact_latest.key);
-      CREATE TRIGGER artifacts_latest_on_insert AFTER INSERT ON artifacts WHEN NEW.key IS NOT NULL BEGIN
-        INSERT INTO artifact_latest (key, seq, created, versions) VALUES (NEW.key, NEW.seq, NEW.created, 1)
-          ON CONFLICT (key) DO UPDATE SET
-            versions = versions + 1,
-            seq = CASE WHEN ${NEWER} THEN excluded.seq ELSE seq END,
-            created = CASE WHEN ${NEWER} THEN excluded.created ELSE created END;
-      END;
     `);
   },
 ];
 
-export const SCHEMA_VERSION = MIGRATIONS.length;
+const INDEX_MIGRATIONS: readonly Migration[] = [
+  (db) => {
+    db.exec(`
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+      CREATE TABLE segments (
+        id INTEGER PRIMARY KEY,
+        db_file TEXT,
+        dat_file TEXT NOT NULL,
+        db_bytes INTEGER NOT NULL DEFAULT 0,
+        dat_bytes INTEGER NOT NULL DEFAULT 0,
+        flow_runs INTEGER NOT NULL DEFAULT 0,
+        live_runs INTEGER NOT NULL DEFAULT 0,
+        artifacts INTEGER NOT NULL DEFAULT 0,
+        min_created TEXT,
+        max_created TEXT,
+        max_seq INTEGER NOT NULL DEFAULT 0,
+        max_changed TEXT,
+        min_changed TEXT,
+        month TEXT NOT NULL
+      );
+
+      CREATE TABLE run_locator (id TEXT PRIMARY KEY, segment INTEGER NOT NULL) WITHOUT ROWID;
+      CREATE INDEX run_locator_segment ON run_locator (segment);
+
+      CREATE TABLE artifact_keys (
+        key TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL,
+        id TEXT NOT NULL,
+        type TEXT NOT NULL,
+        description TEXT,
+        flow_run_id TEXT,
+        task_run_id TEXT,
+        created TEXT NOT NULL,
+        updated TEXT NOT NULL,
+        segment INTEGER NOT NULL,
+        versions INTEGER NOT NULL
+      );
+      CREATE INDEX artifact_keys_seq ON artifact_keys (seq);
+
+      CREATE TABLE key_segments (
+        key TEXT NOT NULL,
+        segment INTEGER NOT NULL,
+        versions INTEGER NOT NULL,
+        max_seq INTEGER NOT NULL,
+        PRIMARY KEY (key, segment)
+      ) WITHOUT ROWID;
+      CREATE INDEX key_segments_segment ON key_segments (segment);
+
+      -- How far each journal has been folded, and the segment its runs are homed in. done = 1: fully
+      -- folded and finished; the file is deleted once an index that says so is written.
+      CREATE TABLE journals (
+        name TEXT PRIMARY KEY,
+        folded_bytes INTEGER NOT NULL DEFAULT 0,
+        closed INTEGER NOT NULL DEFAULT 0,
+        done INTEGER NOT NULL DEFAULT 0,
+        segment INTEGER
+      );
+    `);
+  },
+];
+
+const INDEX_BASE = 100;
+export const INDEX_SCHEMA_VERSION = INDEX_BASE + INDEX_MIGRATIONS.length;
+export const SEGMENT_SCHEMA_VERSION = SEGMENT_MIGRATIONS.length;
 
 export class NewerSchemaError extends Error {
   constructor(
@@ -190,33 +193,53 @@ export class NewerSchemaError extends Error {
   ) {
     super(
       `The database ${file} was written by a newer Flowline (schema version ${version}; this Flowline knows up to ` +
-        `${SCHEMA_VERSION}). Update Flowline (the extension and the CLI) to use it; it was left untouched.`,
+        `${version > INDEX_BASE ? INDEX_SCHEMA_VERSION : SEGMENT_SCHEMA_VERSION}). Update Flowline (the extension and ` +
+        `the CLI) to use it; it was left untouched.`,
     );
     this.name = "NewerSchemaError";
   }
 }
 
 export function schemaVersion(db: Database): number {
-  const rows = db.exec("PRAGMA user_version");
-  return Number(rows[0]?.values[0]?.[0] ?? 0);
+  return Number(db.exec("PRAGMA user_version")[0]?.values[0]?.[0] ?? 0);
 }
 
 /**
- * Brings `db` to SCHEMA_VERSION (or `target`, for tests of later migrations). Returns true when it changed
- * anything. Throws NewerSchemaError.
+ * Connection settings, lost whenever sql.js reopens a database (every load and every export()): the file
+ * already lives in memory, so keep the rollback journal there too, and give the page cache room.
  */
-export function migrate(db: Database, file: string, target = SCHEMA_VERSION): boolean {
-  const from = schemaVersion(db);
-  if (from > SCHEMA_VERSION) throw new NewerSchemaError(file, from);
-  if (from >= target) return false;
+export function tuneConnection(db: Database): void {
+  db.exec("PRAGMA journal_mode = MEMORY; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -16384");
+}
+
+function migrateWith(db: Database, file: string, migrations: readonly Migration[], base: number): boolean {
+  const current = schemaVersion(db);
+  const from = current === 0 ? 0 : current - base;
+  if (from > migrations.length || from < 0) throw new NewerSchemaError(file, current);
+  if (from === migrations.length) return false;
+  if (current === 0) db.exec("PRAGMA page_size = 8192");
   db.exec("BEGIN");
   try {
-    for (let v = from; v < target; v++) MIGRATIONS[v](db);
-    db.exec(`PRAGMA user_version = ${target}`);
+    for (let v = from; v < migrations.length; v++) migrations[v](db);
+    db.exec(`PRAGMA user_version = ${base + migrations.length}`);
     db.exec("COMMIT");
   } catch (err) {
     db.exec("ROLLBACK");
     throw err;
   }
   return true;
+}
+
+export function migrateSegment(db: Database, file: string): boolean {
+  return migrateWith(db, file, SEGMENT_MIGRATIONS, 0);
+}
+
+export function migrateIndex(db: Database, file: string): boolean {
+  return migrateWith(db, file, INDEX_MIGRATIONS, INDEX_BASE);
+}
+
+/** A 1.0 database (schema 1–3, everything in one file) rather than an index of segments. */
+export function isLayoutOne(db: Database): boolean {
+  const v = schemaVersion(db);
+  return v > 0 && v < INDEX_BASE;
 }

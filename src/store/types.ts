@@ -31,6 +31,8 @@ export interface FlowRun {
   result?: unknown;
   file?: string;
   pid?: number;
+  /** How many task runs it has, in all and by state type. */
+  taskRunCounts: { total: number; byState: Partial<Record<StateType, number>> };
 }
 
 export interface TaskRun {
@@ -51,7 +53,7 @@ export interface TaskRun {
 
 export interface FlowRunDetail {
   flowRun: FlowRun;
-  /** Its task runs, oldest first. */
+  /** Its first task runs, oldest first (flowRun.taskRunCounts says how many there are; listTaskRuns pages). */
   taskRuns: TaskRun[];
   /** Flow runs started from inside it (direct children), oldest first. */
   subflowRuns: FlowRun[];
@@ -98,8 +100,20 @@ export interface CacheEntry {
 }
 
 export interface ListFlowRunsOptions {
+  /** Default 50. */
   limit?: number;
+  offset?: number;
   flowName?: string;
+  /** Leave out subflow runs. */
+  topLevel?: boolean;
+}
+
+export interface ListTaskRunsOptions {
+  /** Default 100. */
+  limit?: number;
+  offset?: number;
+  /** Only task runs in this state type. */
+  state?: StateType;
 }
 
 export interface GetLogsOptions {
@@ -144,15 +158,19 @@ export interface ArtifactKeySummary {
 }
 
 export interface PruneOptions {
-  /** Deletes what is older than this many days (fractions allowed). */
-  olderThanDays: number;
+  /** Deletes what is older than this many days (fractions allowed; 0: everything that ended). */
+  olderThanDays?: number;
+  /** Everything that ended, whatever its age (as olderThanDays: 0). */
+  all?: boolean;
   /** Count what would be deleted, delete nothing. */
   dryRun?: boolean;
+  /** Also delete the result files of the deleted runs, unless a live cache entry points at them. */
+  results?: boolean;
   /** "Now", for the cut-off (default: the current time). */
   now?: Date;
 }
 
-/** What a prune deleted (or, with dryRun, would delete). Result files in storage/ are never deleted. */
+/** What a prune deleted (or, with dryRun, would delete). */
 export interface PruneResult {
   /** ISO time: runs that ended before it, and artifacts last changed before it, went. */
   cutoff: string;
@@ -162,6 +180,8 @@ export interface PruneResult {
   states: number;
   logs: number;
   artifacts: number;
+  /** Result files deleted (with `results`). */
+  resultFiles?: number;
 }
 
 export interface SyncResult {

@@ -1,0 +1,257 @@
+import type { ArtifactEvent, ArtifactUpdateEvent, EngineEvent, FlowRunCreatedEvent, StateType } from "../engine/events";
+import { isoTime } from "./events-parse";
+import type { KeySummary } from "./index-db";
+import { applyStateToFields, type StateUpdate } from "./records";
+import { RunWork, type TaskIndex, type TaskLocation } from "./runs-work";
+import type { ArtifactRow, FlowRow } from "./segment";
+import type { WriteTx } from "./write-tx";
+
+// Applies engine events to the store inside one write: flow runs to their rows, task runs and log lines to
+// their run's chunks, artifacts to rows with their data. The one place that says what an event does to
+// the store; folding journals and marking runs both come through here.
+
+/** Data up to this many bytes of JSON stays in the artifact's row; more goes to the payload file. */
+const INLINE_DATA = 512;
+
+export class EventError extends Error {}
+
+export interface JournalContext {
+  name: string;
+  /** The segment this journal's flow runs are homed in. */
+  segment: number;
+}
+
+export class Applier implements TaskIndex {
+  private readonly runs = new Map<string, RunWork>();
+  private readonly taskLocations = new Map<string, TaskLocation>();
+
+  constructor(private readonly tx: WriteTx) {}
+
+  // TaskIndex
+  set(id: string, loc: TaskLocation): void {
+    this.taskLocations.set(id, loc);
+  }
+  delete(id: string): void {
+    this.taskLocations.delete(id);
+  }
+
+  /** A flow run in memory, loaded from its segment on first use. */
+  run(id: string): RunWork | undefined {
+    let work = this.runs.get(id);
+    if (work) return work;
+    const segment = this.tx.index.locate(id);
+    if (segment === undefined) return undefined;
+    work = RunWork.load(this.tx.segment(segment), id, this);
+    if (work) this.runs.set(id, work);
+    return work;
+  }
+
+  apply(ev: EngineEvent, journal: JournalContext, lineBytes: number): void {
+    switch (ev.e) {
+      case "flow_run":
+        return this.flowRun(ev, journal);
+      case "task_run": {
+        if (this.taskLocations.has(ev.id)) return; // seen already (a journal folded twice must not duplicate)
+        const run = this.run(ev.flowRunId);
+        if (!run) throw new EventError(`task run ${ev.id} belongs to flow run ${ev.flowRunId}, which is not recorded`);
+        run.addTask({ ...ev, created: isoTime(ev.created) }, lineBytes);
+        return;
+      }
+      case "state": {
+        const s: StateUpdate = { type: ev.type, name: ev.name, message: ev.message ?? undefined, ts: isoTime(ev.ts), runCount: ev.runCount ?? undefined, resultKey: ev.resultKey ?? undefined };
+        if (ev.kind === "flow") return this.flowState(ev.id, s, "result" in ev ? ev.result : undefined);
+        const loc = this.findTask(ev.id, journal);
+        if (!loc) throw new EventError(`state ${ev.type} for task run ${ev.id}, which is not recorded`);
+        loc.run.taskState(loc, s);
+        return;
+      }
+      case "log": {
+        const task = ev.taskRunId ?? null;
+        const flowRunId = ev.flowRunId ?? (task ? this.findTask(task, journal)?.run.id : undefined);
+        const run = flowRunId !== undefined ? this.run(flowRunId) : undefined;
+        if (!run) throw new EventError("a log line of no recorded flow run");
+        run.addLog(task, ev.level, ev.message, isoTime(ev.ts));
+        return;
+      }
+      case "artifact":
+        return this.artifact(ev);
+      case "artifact_update":
+        return this.artifactUpdate(ev, journal);
+      case "cache":
+      case "close":
+        // Cache entries live in cache/keys/ (the engine writes them); a close is the fold's to note.
+        return;
+    }
+  }
+
+  private flowRun(ev: FlowRunCreatedEvent, journal: JournalContext): void {
+    if (this.runs.has(ev.id) || this.tx.index.locate(ev.id) !== undefined) return;
+    const created = isoTime(ev.created);
+    const row: FlowRow = {
+      id: ev.id,
+      name: ev.name,
+      flowName: ev.flowName,
+      parameters: ev.parameters,
+      tags: ev.tags ?? [],
+      parentFlowRunId: ev.parentFlowRunId ?? undefined,
+      parentTaskRunId: ev.parentTaskRunId ?? undefined,
+      type: "Pending",
+      stateName: "Pending",
+      runCount: 0,
+      created,
+      expectedStartTime: ev.expectedStartTime ? isoTime(ev.expectedStartTime) : undefined,
+      file: ev.file ?? undefined,
+      pid: ev.pid ?? undefined,
+      journal: journal.name,
+      taskRuns: 0,
+      taskStates: {},
+      logs: 0,
+      logBytes: 0,
+    };
+    const seg = this.tx.segment(journal.segment);
+    this.runs.set(ev.id, RunWork.create(seg, row, this));
+    this.tx.index.putLocation(ev.id, journal.segment);
+    seg.addFlowState(ev.id, "Pending", "Pending", undefined, created);
+  }
+
+  private flowState(id: string, s: StateUpdate, result: unknown): void {
+    const run = this.run(id);
+    if (!run) throw new EventError(`state ${s.type} for flow run ${id}, which is not recorded`);
+    if (applyStateToFields(run.row, s)) {
+      if (result !== undefined) run.row.resultJson = JSON.stringify(result);
+      run.rowDirty = true;
+    }
+    run.seg.addFlowState(id, s.type, s.name, s.message, s.ts);
+  }
+
+  /** Where a task run's record is: in memory, else in the chunks of the journal's runs not yet loaded. */
+  private findTask(id: string, journal: JournalContext): TaskLocation | undefined {
+    const known = this.taskLocations.get(id);
+    if (known) return known;
+    for (const runId of this.tx.segment(journal.segment).runsOfJournal(journal.name, false)) {
+      this.run(runId)?.loadAll();
+      const loc = this.taskLocations.get(id);
+      if (loc) return loc;
+    }
+    return undefined;
+  }
+
+  /** Adds an artifact with the sequence number and change time it already had (a conversion keeps them). */
+  importArtifact(ev: ArtifactEvent, seq: number, updated: string): void {
+    this.artifact(ev, seq, updated);
+  }
+
+  private artifact(ev: ArtifactEvent, seq?: number, updated?: string): void {
+    const segmentId = (ev.flowRunId ? this.tx.index.locate(ev.flowRunId) : undefined) ?? this.tx.currentSegment();
+    const seg = this.tx.segment(segmentId);
+    if (seg.artifact(ev.id, false)) return; // folded already
+    const created = isoTime(ev.created);
+    const row: ArtifactRow = {
+      seq: seq ?? this.tx.index.nextSeq(),
+      id: ev.id,
+      key: ev.key ?? undefined,
+      type: ev.type,
+      description: ev.description ?? undefined,
+      flowRunId: ev.flowRunId ?? undefined,
+      taskRunId: ev.taskRunId ?? undefined,
+      created,
+      updated: updated !== undefined ? isoTime(updated) : created,
+      ...this.dataColumns(seg, ev.data),
+    };
+    seg.insertArtifact(row);
+    if (row.key === undefined) return;
+    const index = this.tx.index;
+    const before = index.keySummary(row.key);
+    index.putKeySummary({ ...summaryOf(row, segmentId), versions: (before?.versions ?? 0) + 1 });
+    const ks = index.keySegments(row.key).find((k) => k.segment === segmentId);
+    index.putKeySegment({ key: row.key, segment: segmentId, versions: (ks?.versions ?? 0) + 1, maxSeq: row.seq });
+  }
+
+  private dataColumns(seg: { append(v: unknown): ArtifactRow["ref"] }, data: unknown): Pick<ArtifactRow, "data" | "ref"> {
+    if (data === undefined) return {};
+    const text = JSON.stringify(data);
+    return text.length <= INLINE_DATA ? { data: text } : { ref: seg.append(data) };
+  }
+
+  private artifactUpdate(ev: ArtifactUpdateEvent, journal: JournalContext): void {
+    const index = this.tx.index;
+    const candidates = [journal.segment, index.currentSegment ?? -1, ...index.segments().map((s) => s.id).reverse()];
+    for (const id of new Set(candidates)) {
+      if (id < 0 || !index.segment(id)) continue;
+      const seg = this.tx.segment(id);
+      const row = seg.artifact(ev.id, false);
+      if (!row) continue;
+      if (row.type !== "progress") return; // only progress artifacts change in place
+      const updated = isoTime(ev.ts);
+      seg.updateArtifact(ev.id, this.dataColumns(seg, ev.data), ev.description ?? undefined, updated);
+      const latest = row.key !== undefined ? index.keySummary(row.key) : undefined;
+      if (latest && latest.id === row.id) index.putKeySummary({ ...latest, updated, description: ev.description ?? latest.description });
+      return;
+    }
+    throw new EventError(`an update of artifact ${ev.id}, which is not recorded`);
+  }
+
+  /** Marks the unfinished runs a journal created (its writer died): returns how many changed. */
+  crashJournal(journal: JournalContext, message: string, ts: string): number {
+    let n = 0;
+    for (const id of this.tx.segment(journal.segment).runsOfJournal(journal.name, false)) n += this.markRun(id, "Crashed", message, ts);
+    return n;
+  }
+
+  /** Marks a flow run, its subflow runs at any depth and their task runs that are unfinished. */
+  markTree(flowRunId: string, type: Extract<StateType, "Crashed" | "Cancelled">, message: string, ts: string): number {
+    const run = this.run(flowRunId);
+    if (!run) return 0;
+    let n = this.markRun(flowRunId, type, message, ts);
+    for (const child of run.seg.subflowRows(flowRunId)) n += this.markTree(child.id, type, message, ts);
+    return n;
+  }
+
+  private markRun(id: string, type: StateType, message: string, ts: string): number {
+    const run = this.run(id);
+    if (!run) return 0;
+    const s: StateUpdate = { type, name: type, message, ts };
+    let n = 0;
+    for (const loc of run.openTasks()) {
+      run.taskState(loc, s);
+      n++;
+    }
+    if (run.row.type === "Pending" || run.row.type === "Running") {
+      this.flowState(id, s, undefined);
+      n++;
+    }
+    return n;
+  }
+
+  /** Writes every run in memory into its segment (before the write commits). */
+  flush(): void {
+    for (const run of this.runs.values()) run.flush();
+  }
+
+  /** Writes every run in memory and lets them go (long conversions keep memory bounded this way). */
+  release(): void {
+    this.flush();
+    this.runs.clear();
+    this.taskLocations.clear();
+  }
+
+  /** Where a task run's record is in memory, if it is (for conversions that set stored fields directly). */
+  taskLocation(id: string): TaskLocation | undefined {
+    return this.taskLocations.get(id);
+  }
+}
+
+function summaryOf(row: ArtifactRow, segment: number): Omit<KeySummary, "versions"> {
+  return {
+    key: row.key as string,
+    seq: row.seq,
+    id: row.id,
+    type: row.type,
+    description: row.description,
+    flowRunId: row.flowRunId,
+    taskRunId: row.taskRunId,
+    created: row.created,
+    updated: row.updated,
+    segment,
+  };
+}

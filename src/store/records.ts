@@ -1,0 +1,107 @@
+import { isTerminal, type StateType } from "../engine/events";
+
+// The documents the store keeps in payload files: a flow run's task runs, in chunks of records kept in
+// creation order, and its log lines, in chunks of lines. Both sides of the store (folding and reading) use
+// these shapes; `applyStateToRecord` is the one place that says how a state changes a run.
+
+/** One entry of a run's state history: [type, name, ISO time, message?]. */
+export type HistoryEntry = [StateType, string, string] | [StateType, string, string, string];
+
+export interface TaskRecord {
+  id: string;
+  name: string;
+  taskName: string;
+  parameters: unknown;
+  tags: string[];
+  cacheKey?: string;
+  type: StateType;
+  stateName: string;
+  message?: string;
+  runCount: number;
+  created: string;
+  start?: string;
+  end?: string;
+  resultKey?: string;
+  history: HistoryEntry[];
+}
+
+/** A log line in a chunk: [seq, taskRunId or null, level, message, ISO time]. */
+export type LogLine = [number, string | null, string, string, string];
+
+/** A chunk takes at most this many task runs, or about this many bytes of them. */
+export const TASK_CHUNK_RECORDS = 1000;
+export const TASK_CHUNK_BYTES = 256 * 1024;
+/** A log chunk takes at most this many lines, or about this many bytes of them. */
+export const LOG_CHUNK_LINES = 1000;
+export const LOG_CHUNK_BYTES = 256 * 1024;
+
+export interface StateUpdate {
+  type: StateType;
+  name: string;
+  message?: string;
+  ts: string;
+  runCount?: number;
+  resultKey?: string;
+}
+
+/** The fields of a run that a state changes (flow runs and task runs alike). */
+export interface StateFields {
+  type: StateType;
+  stateName: string;
+  message?: string;
+  runCount: number;
+  start?: string;
+  end?: string;
+  resultKey?: string;
+}
+
+/**
+ * Applies a state to a run in place: a terminal state is final (a later report goes only to the history),
+ * the start time is the first Running, the end time the terminal state's. Returns true when the run's
+ * state changed.
+ */
+export function applyStateToFields(run: StateFields, s: StateUpdate): boolean {
+  if (isTerminal(run.type)) return false;
+  run.type = s.type;
+  run.stateName = s.name;
+  run.message = s.message;
+  if (s.runCount !== undefined) run.runCount = s.runCount;
+  if (s.type === "Running" && run.start === undefined) run.start = s.ts;
+  if (isTerminal(s.type)) run.end = s.ts;
+  if (s.resultKey !== undefined) run.resultKey = s.resultKey;
+  return true;
+}
+
+export function historyEntry(s: StateUpdate): HistoryEntry {
+  return s.message === undefined ? [s.type, s.name, s.ts] : [s.type, s.name, s.ts, s.message];
+}
+
+/** Counts of a set of task runs by state type, as stored on chunks and flow runs. */
+export type StateCounts = Partial<Record<StateType, number>>;
+
+export function countStates(records: readonly TaskRecord[]): StateCounts {
+  const counts: StateCounts = {};
+  for (const r of records) counts[r.type] = (counts[r.type] ?? 0) + 1;
+  return counts;
+}
+
+/** Moves one run in `counts` from state type `from` to `to` (either may be absent). */
+export function moveCount(counts: StateCounts, from: StateType | undefined, to: StateType | undefined): void {
+  if (from !== undefined) counts[from] = (counts[from] ?? 0) - 1;
+  if (to !== undefined) counts[to] = (counts[to] ?? 0) + 1;
+}
+
+/** The counts as stored: types with no runs left out. */
+export function storedCounts(counts: StateCounts): StateCounts {
+  const out: StateCounts = {};
+  for (const type in counts) {
+    const n = counts[type as StateType];
+    if (n) out[type as StateType] = n;
+  }
+  return out;
+}
+
+/** True when no run in the counts can still change. */
+export function allEnded(counts: StateCounts): boolean {
+  return (counts.Pending ?? 0) === 0 && (counts.Running ?? 0) === 0;
+}

@@ -1,0 +1,103 @@
+import type { Database, SqlValue, Statement } from "sql.js";
+
+// Small helpers over a sql.js database: prepared statements kept per database (sql.js frees them all on
+// export(), so `free()` must run before one), and typed value conversions for rows read by position.
+
+export type Row = SqlValue[];
+
+export class Prepared {
+  private readonly cache = new Map<string, Statement>();
+  constructor(readonly db: Database) {}
+
+  private stmt(sql: string): Statement {
+    let s = this.cache.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.cache.set(sql, s);
+    }
+    return s;
+  }
+
+  run(sql: string, params: SqlValue[] = []): number {
+    this.stmt(sql).run(params);
+    return this.db.getRowsModified();
+  }
+
+  all<T>(sql: string, params: SqlValue[], map: (row: Row) => T): T[] {
+    const s = this.stmt(sql);
+    try {
+      s.bind(params);
+      const out: T[] = [];
+      while (s.step()) out.push(map(s.get()));
+      return out;
+    } finally {
+      s.reset();
+    }
+  }
+
+  one<T>(sql: string, params: SqlValue[], map: (row: Row) => T): T | undefined {
+    const s = this.stmt(sql);
+    try {
+      s.bind(params);
+      return s.step() ? map(s.get()) : undefined;
+    } finally {
+      s.reset();
+    }
+  }
+
+  value(sql: string, params: SqlValue[] = []): SqlValue {
+    return this.one(sql, params, (r) => r[0]) ?? null;
+  }
+
+  free(): void {
+    for (const s of this.cache.values()) s.free();
+    this.cache.clear();
+  }
+}
+
+export const str = (v: SqlValue): string => (v === null || v === undefined ? "" : String(v));
+export const optStr = (v: SqlValue): string | undefined => (v === null || v === undefined ? undefined : String(v));
+export const num = (v: SqlValue): number => (v === null || v === undefined ? 0 : Number(v));
+export const optNum = (v: SqlValue): number | undefined => (v === null || v === undefined ? undefined : Number(v));
+
+export function parseJson(v: SqlValue): unknown {
+  if (v === null || v === undefined) return undefined;
+  try {
+    return JSON.parse(String(v));
+  } catch {
+    return String(v);
+  }
+}
+
+export function json(value: unknown): string | null {
+  return value === undefined ? null : JSON.stringify(value);
+}
+
+export function strings(v: SqlValue): string[] {
+  const parsed = parseJson(v);
+  return Array.isArray(parsed) ? parsed.map(String) : [];
+}
+
+/** LIMIT/OFFSET for a query; integers only (never interpolate anything else into SQL). */
+export function limitClause(limit: number | undefined, offset: number | undefined): string {
+  const n = (v: number) => Math.max(0, Math.floor(v));
+  if (offset !== undefined && offset > 0) return `LIMIT ${limit !== undefined ? n(limit) : -1} OFFSET ${n(offset)}`;
+  return limit !== undefined ? `LIMIT ${n(limit)}` : "";
+}
+
+/** Runs `fn` in a transaction (rolled back if it throws). */
+export function transaction<T>(db: Database, fn: () => T): T {
+  db.exec("BEGIN");
+  try {
+    const out = fn();
+    db.exec("COMMIT");
+    return out;
+  } catch (err) {
+    db.exec("ROLLBACK");
+    throw err;
+  }
+}
+
+export function pragmaNumber(db: Database, pragma: string): number {
+  return Number(db.exec(`PRAGMA ${pragma}`)[0]?.values[0]?.[0] ?? 0);
+}

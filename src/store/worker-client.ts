@@ -1,0 +1,105 @@
+import { Worker } from "node:worker_threads";
+import { STORE_METHODS, type StoreApi, type StoreMethod } from "./api";
+import { StoreLookupError } from "./reads";
+import type { CallMessage, WorkerData, WorkerReply } from "./worker-protocol";
+
+// A store that lives in a worker thread: the same StoreApi, each call a message. Used by the extension so
+// that no store work (sql.js, folding, reading segments) runs on the extension host's main thread.
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(err: Error): void;
+}
+
+export interface StoreClientOptions extends Omit<WorkerData, "home"> {
+  /** The built worker entry (dist/store-worker.js). */
+  workerFile: string;
+  onWarning?: (message: string) => void;
+}
+
+export class StoreClient {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private closed = false;
+  /** Settles when the worker has opened the store (or failed to). */
+  readonly ready: Promise<void>;
+
+  constructor(
+    readonly home: string,
+    opts: StoreClientOptions,
+  ) {
+    const data: WorkerData = { home, wasmPath: opts.wasmPath, retentionDays: opts.retentionDays, cacheBytes: opts.cacheBytes };
+    this.worker = new Worker(opts.workerFile, { workerData: data });
+    this.worker.unref();
+    this.ready = new Promise((resolve, reject) => {
+      this.worker.on("message", (m: WorkerReply) => {
+        switch (m.type) {
+          case "ready":
+            return resolve();
+          case "failed":
+            return reject(new Error(m.message));
+          case "warning":
+            return opts.onWarning?.(m.message);
+          case "result":
+          case "error": {
+            const p = this.pending.get(m.id);
+            if (!p) return;
+            this.pending.delete(m.id);
+            if (m.type === "result") p.resolve(m.value);
+            else p.reject(errorOf(m));
+          }
+        }
+      });
+      this.worker.on("error", (err) => {
+        reject(err);
+        this.failAll(err);
+      });
+      this.worker.on("exit", () => this.failAll(new Error("The Flowline store worker stopped.")));
+    });
+    this.ready.catch(() => undefined);
+  }
+
+  private failAll(err: Error): void {
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+  }
+
+  call<M extends StoreMethod>(method: M, ...args: Parameters<StoreApi[M]>): ReturnType<StoreApi[M]> {
+    const promise = this.ready.then(
+      () =>
+        new Promise<unknown>((resolve, reject) => {
+          if (this.closed) return reject(new Error("This Flowline store is closed."));
+          const id = this.nextId++;
+          this.pending.set(id, { resolve, reject });
+          this.worker.postMessage({ id, method, args } satisfies CallMessage);
+        }),
+    );
+    return promise as ReturnType<StoreApi[M]>;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.worker.postMessage("close");
+    // A worker that does not stop by itself (a long fold) is ended; its write commits or not at all.
+    setTimeout(() => void this.worker.terminate(), 5000).unref();
+  }
+}
+
+function errorOf(m: { name: string; message: string; code?: string }): Error {
+  if (m.name === "StoreLookupError") return new StoreLookupError(m.message, (m.code ?? "not-found") as StoreLookupError["code"]);
+  const err = new Error(m.message);
+  err.name = m.name;
+  return err;
+}
+
+/** A StoreApi backed by a worker thread. */
+export function workerStore(home: string, opts: StoreClientOptions): StoreApi & { ready: Promise<void> } {
+  const client = new StoreClient(home, opts);
+  const api = { home, ready: client.ready, close: () => client.close() } as StoreApi & { ready: Promise<void> };
+  for (const method of STORE_METHODS) {
+    (api as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => (client.call as (m: string, ...a: unknown[]) => Promise<unknown>)(method, ...args);
+  }
+  return api;
+}
