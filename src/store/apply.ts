@@ -1,14 +1,16 @@
 import type { ArtifactEvent, ArtifactUpdateEvent, EngineEvent, FlowRunCreatedEvent, StateType } from "../engine/events";
+import { lineOf, type Line } from "./event-lines";
 import { isoTime } from "./events-parse";
 import type { KeySummary } from "./index-db";
 import { applyStateToFields, type StateUpdate } from "./records";
 import { RunWork, type TaskIndex, type TaskLocation } from "./runs-work";
-import type { ArtifactRow, FlowRow } from "./segment";
+import type { ArtifactRow, FlowRow, Segment } from "./segment";
 import type { WriteTx } from "./write-tx";
 
-// Applies engine events to the store inside one write: flow runs to their rows, task runs and log lines to
-// their run's chunks, artifacts to rows with their data. The one place that says what an event does to
-// the store; folding journals and marking runs both come through here.
+// Applies journal lines to the store inside one write: flow runs to their rows, task runs and log lines to
+// their run's chunks (as the lines they are), artifacts to rows with their data. The one place that says
+// what an event does to the store; folding journals, marking runs and converting a 1.0 database all come
+// through here.
 
 /** Data up to this many bytes of JSON stays in the artifact's row; more goes to the payload file. */
 const INLINE_DATA = 512;
@@ -28,6 +30,9 @@ export class Applier implements TaskIndex {
   constructor(private readonly tx: WriteTx) {}
 
   // TaskIndex
+  get(id: string): TaskLocation | undefined {
+    return this.taskLocations.get(id);
+  }
   set(id: string, loc: TaskLocation): void {
     this.taskLocations.set(id, loc);
   }
@@ -46,39 +51,51 @@ export class Applier implements TaskIndex {
     return work;
   }
 
-  apply(ev: EngineEvent, journal: JournalContext, lineBytes: number): void {
-    switch (ev.e) {
-      case "flow_run":
-        return this.flowRun(ev, journal);
+  /** Applies an event that did not come from a journal line (a mark, a conversion). */
+  applyEvent(ev: EngineEvent, journal: JournalContext): void {
+    this.apply(lineOf(ev), journal);
+  }
+
+  apply(line: Line, journal: JournalContext): void {
+    switch (line.kind) {
       case "task_run": {
-        if (this.taskLocations.has(ev.id)) return; // seen already (a journal folded twice must not duplicate)
-        const run = this.run(ev.flowRunId);
-        if (!run) throw new EventError(`task run ${ev.id} belongs to flow run ${ev.flowRunId}, which is not recorded`);
-        run.addTask({ ...ev, created: isoTime(ev.created) }, lineBytes);
+        if (this.taskLocations.has(line.id)) return; // seen already
+        const run = this.run(line.flowRunId);
+        if (!run) throw new EventError(`task run ${line.id} belongs to flow run ${line.flowRunId}, which is not recorded`);
+        run.addTask(line.id, isoTime(line.created), line.text);
         return;
       }
-      case "state": {
-        const s: StateUpdate = { type: ev.type, name: ev.name, message: ev.message ?? undefined, ts: isoTime(ev.ts), runCount: ev.runCount ?? undefined, resultKey: ev.resultKey ?? undefined };
-        if (ev.kind === "flow") return this.flowState(ev.id, s, "result" in ev ? ev.result : undefined);
-        const loc = this.findTask(ev.id, journal);
-        if (!loc) throw new EventError(`state ${ev.type} for task run ${ev.id}, which is not recorded`);
-        loc.run.taskState(loc, s);
+      case "task_state": {
+        const loc = this.findTask(line.id, journal);
+        if (!loc) throw new EventError(`state ${line.type} for task run ${line.id}, which is not recorded`);
+        loc.run.taskState(loc, line.type, line.text);
         return;
       }
       case "log": {
-        const task = ev.taskRunId ?? null;
-        const flowRunId = ev.flowRunId ?? (task ? this.findTask(task, journal)?.run.id : undefined);
+        const flowRunId = line.flowRunId ?? (line.taskRunId ? this.findTask(line.taskRunId, journal)?.run.id : undefined);
         const run = flowRunId !== undefined ? this.run(flowRunId) : undefined;
         if (!run) throw new EventError("a log line of no recorded flow run");
-        run.addLog(task, ev.level, ev.message, isoTime(ev.ts));
+        run.addLog(line.text);
         return;
+      }
+      case "event":
+        return this.event(line.event, journal);
+    }
+  }
+
+  private event(ev: EngineEvent, journal: JournalContext): void {
+    switch (ev.e) {
+      case "flow_run":
+        return this.flowRun(ev, journal);
+      case "state": {
+        const s: StateUpdate = { type: ev.type, name: ev.name, message: ev.message ?? undefined, ts: isoTime(ev.ts), runCount: ev.runCount ?? undefined, resultKey: ev.resultKey ?? undefined };
+        return this.flowState(ev.id, s, "result" in ev ? ev.result : undefined);
       }
       case "artifact":
         return this.artifact(ev);
       case "artifact_update":
         return this.artifactUpdate(ev, journal);
-      case "cache":
-      case "close":
+      default:
         // Cache entries live in cache/keys/ (the engine writes them); a close is the fold's to note.
         return;
     }
@@ -124,10 +141,11 @@ export class Applier implements TaskIndex {
     run.seg.addFlowState(id, s.type, s.name, s.message, s.ts);
   }
 
-  /** Where a task run's record is: in memory, else in the chunks of the journal's runs not yet loaded. */
+  /** Where a task run is: in memory, else in the chunks of the journal's runs not yet loaded. */
   private findTask(id: string, journal: JournalContext): TaskLocation | undefined {
     const known = this.taskLocations.get(id);
     if (known) return known;
+    if (!this.tx.index.segment(journal.segment)) return undefined;
     for (const runId of this.tx.segment(journal.segment).runsOfJournal(journal.name, false)) {
       this.run(runId)?.loadAll();
       const loc = this.taskLocations.get(id);
@@ -156,21 +174,16 @@ export class Applier implements TaskIndex {
       taskRunId: ev.taskRunId ?? undefined,
       created,
       updated: updated !== undefined ? isoTime(updated) : created,
-      ...this.dataColumns(seg, ev.data),
+      ...dataColumns(seg, ev.data),
     };
     seg.insertArtifact(row);
     if (row.key === undefined) return;
     const index = this.tx.index;
     const before = index.keySummary(row.key);
-    index.putKeySummary({ ...summaryOf(row, segmentId), versions: (before?.versions ?? 0) + 1 });
+    const newer = !before || before.seq < row.seq;
+    index.putKeySummary(newer ? { ...summaryOf(row, segmentId), versions: (before?.versions ?? 0) + 1 } : { ...before, versions: before.versions + 1 });
     const ks = index.keySegments(row.key).find((k) => k.segment === segmentId);
-    index.putKeySegment({ key: row.key, segment: segmentId, versions: (ks?.versions ?? 0) + 1, maxSeq: row.seq });
-  }
-
-  private dataColumns(seg: { append(v: unknown): ArtifactRow["ref"] }, data: unknown): Pick<ArtifactRow, "data" | "ref"> {
-    if (data === undefined) return {};
-    const text = JSON.stringify(data);
-    return text.length <= INLINE_DATA ? { data: text } : { ref: seg.append(data) };
+    index.putKeySegment({ key: row.key, segment: segmentId, versions: (ks?.versions ?? 0) + 1, maxSeq: Math.max(ks?.maxSeq ?? 0, row.seq) });
   }
 
   private artifactUpdate(ev: ArtifactUpdateEvent, journal: JournalContext): void {
@@ -183,7 +196,7 @@ export class Applier implements TaskIndex {
       if (!row) continue;
       if (row.type !== "progress") return; // only progress artifacts change in place
       const updated = isoTime(ev.ts);
-      seg.updateArtifact(ev.id, this.dataColumns(seg, ev.data), ev.description ?? undefined, updated);
+      seg.updateArtifact(ev.id, dataColumns(seg, ev.data), ev.description ?? undefined, updated);
       const latest = row.key !== undefined ? index.keySummary(row.key) : undefined;
       if (latest && latest.id === row.id) index.putKeySummary({ ...latest, updated, description: ev.description ?? latest.description });
       return;
@@ -193,8 +206,9 @@ export class Applier implements TaskIndex {
 
   /** Marks the unfinished runs a journal created (its writer died): returns how many changed. */
   crashJournal(journal: JournalContext, message: string, ts: string): number {
+    if (!this.tx.index.segment(journal.segment)) return 0;
     let n = 0;
-    for (const id of this.tx.segment(journal.segment).runsOfJournal(journal.name, false)) n += this.markRun(id, "Crashed", message, ts);
+    for (const id of this.tx.segment(journal.segment).runsOfJournal(journal.name, false)) n += this.markRun(id, "Crashed", message, ts, journal);
     return n;
   }
 
@@ -202,22 +216,22 @@ export class Applier implements TaskIndex {
   markTree(flowRunId: string, type: Extract<StateType, "Crashed" | "Cancelled">, message: string, ts: string): number {
     const run = this.run(flowRunId);
     if (!run) return 0;
-    let n = this.markRun(flowRunId, type, message, ts);
+    const ctx: JournalContext = { name: run.row.journal ?? "", segment: this.tx.index.locate(flowRunId) as number };
+    let n = this.markRun(flowRunId, type, message, ts, ctx);
     for (const child of run.seg.subflowRows(flowRunId)) n += this.markTree(child.id, type, message, ts);
     return n;
   }
 
-  private markRun(id: string, type: StateType, message: string, ts: string): number {
+  private markRun(id: string, type: StateType, message: string, ts: string, ctx: JournalContext): number {
     const run = this.run(id);
     if (!run) return 0;
-    const s: StateUpdate = { type, name: type, message, ts };
     let n = 0;
-    for (const loc of run.openTasks()) {
-      run.taskState(loc, s);
+    for (const [taskId] of run.openTasks()) {
+      this.applyEvent({ e: "state", kind: "task", id: taskId, type, name: type, message, ts }, ctx);
       n++;
     }
     if (run.row.type === "Pending" || run.row.type === "Running") {
-      this.flowState(id, s, undefined);
+      this.flowState(id, { type, name: type, message, ts }, undefined);
       n++;
     }
     return n;
@@ -234,11 +248,12 @@ export class Applier implements TaskIndex {
     this.runs.clear();
     this.taskLocations.clear();
   }
+}
 
-  /** Where a task run's record is in memory, if it is (for conversions that set stored fields directly). */
-  taskLocation(id: string): TaskLocation | undefined {
-    return this.taskLocations.get(id);
-  }
+function dataColumns(seg: Segment, data: unknown): Pick<ArtifactRow, "data" | "ref"> {
+  if (data === undefined) return {};
+  const text = JSON.stringify(data);
+  return text.length <= INLINE_DATA ? { data: text } : { ref: seg.append(Buffer.from(text)) };
 }
 
 function summaryOf(row: ArtifactRow, segment: number): Omit<KeySummary, "versions"> {

@@ -1,5 +1,4 @@
-import type { LogLevel } from "../engine/events";
-import { storedCounts, type LogLine, type TaskRecord } from "./records";
+import { storedCounts, type ReplayedLog, type TaskRecord } from "./records";
 import type { ArtifactRow, FlowRow, Segment } from "./segment";
 import { parseJson } from "./sql";
 import type { Artifact, FlowRun, LogEntry, TaskRun } from "./types";
@@ -48,8 +47,8 @@ export function taskRunOf(flowRunId: string, t: TaskRecord): TaskRun {
   };
 }
 
-export function logEntryOf(flowRunId: string, l: LogLine): LogEntry {
-  return { seq: l[0], flowRunId, taskRunId: l[1] ?? undefined, level: l[2] as LogLevel, message: l[3], timestamp: l[4] };
+export function logEntryOf(flowRunId: string, l: ReplayedLog): LogEntry {
+  return { seq: l.seq, flowRunId, taskRunId: l.taskRunId, level: l.level, message: l.message, timestamp: l.ts };
 }
 
 /** An artifact row as returned; its data is read from the payload file when `withData` and it is there. */

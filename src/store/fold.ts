@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { journalPid } from "../engine/home";
 import { Applier, type JournalContext } from "./apply";
-import { parseEventLine } from "./events-parse";
+import { classifyLine } from "./event-lines";
 import type { JournalRow } from "./index-db";
 import { isProcessAlive } from "./lock";
 import type { WriteTx } from "./write-tx";
@@ -150,10 +150,10 @@ function foldOne(
         start = end + 1;
         if (end === lineStart) continue;
         try {
-          const event = parseEventLine(bytes.toString("utf8", lineStart, end));
-          if (!event) continue;
-          applier.apply(event, ctx, end - lineStart);
-          if (event.e === "close") row.closed = true;
+          const line = classifyLine(bytes.toString("utf8", lineStart, end));
+          if (!line) continue;
+          applier.apply(line, ctx);
+          if (line.kind === "event" && line.event.e === "close") row.closed = true;
           out.eventsFolded++;
         } catch (err) {
           // A line that cannot be applied must not block every later line forever.

@@ -113,8 +113,8 @@ function replayRun(old: Database, applier: Applier, id: string, ctx: JournalCont
     file: optStr(f[9]),
     pid: f[10] === null ? 0 : num(f[10]),
   };
-  applier.apply(ev, ctx, 0);
-  replayHistory(old, applier, id, "flow", ctx);
+  applier.applyEvent(ev, ctx);
+  replayHistory(old, applier, id, "flow", ctx, undefined);
   const run = applier.run(id);
   if (run) {
     // The stored row is the truth (a mark may have set what the history alone would not).
@@ -132,42 +132,39 @@ function replayRun(old: Database, applier: Applier, id: string, ctx: JournalCont
   }
   each(
     old,
-    "SELECT id, name, task_name, parameters, tags, cache_key, created, state_type, state_name, state_message, run_count, start_time, end_time, result_key FROM task_runs WHERE flow_run_id = ? ORDER BY created, rowid",
+    "SELECT id, name, task_name, parameters, tags, cache_key, created, state_type, result_key FROM task_runs WHERE flow_run_id = ? ORDER BY created, rowid",
     [id],
     (t) => {
       const taskId = str(t[0]);
-      applier.apply({ e: "task_run", id: taskId, flowRunId: id, name: str(t[1]), taskName: str(t[2]), parameters: parseJson(t[3]) ?? {}, tags: strings(t[4]), cacheKey: optStr(t[5]), created: str(t[6]) }, ctx, 200);
-      replayHistory(old, applier, taskId, "task", ctx);
-      const loc = applier.taskLocation(taskId);
-      if (loc) {
-        Object.assign(loc.run.record(loc), {
-          type: str(t[7]) as StateType,
-          stateName: str(t[8]),
-          message: optStr(t[9]),
-          runCount: num(t[10]),
-          start: optStr(t[11]),
-          end: optStr(t[12]),
-          resultKey: optStr(t[13]),
-        });
-      }
+      applier.applyEvent({ e: "task_run", id: taskId, flowRunId: id, name: str(t[1]), taskName: str(t[2]), parameters: parseJson(t[3]) ?? {}, tags: strings(t[4]), cacheKey: optStr(t[5]), created: str(t[6]) }, ctx);
+      // The result key was on the event of the final state, not in the history: it goes back on that state.
+      replayHistory(old, applier, taskId, "task", ctx, { type: str(t[7]) as StateType, resultKey: optStr(t[8]) });
     },
   );
   each(old, "SELECT task_run_id, level, message, ts FROM logs WHERE flow_run_id = ? ORDER BY seq", [id], (l) => {
-    applier.apply({ e: "log", flowRunId: id, taskRunId: optStr(l[0]), level: str(l[1]) as LogLevel, message: str(l[2]), ts: str(l[3]) }, ctx, 0);
+    applier.applyEvent({ e: "log", flowRunId: id, taskRunId: optStr(l[0]), level: str(l[1]) as LogLevel, message: str(l[2]), ts: str(l[3]) }, ctx);
   });
   if (hasTable(old, "artifacts")) replayArtifacts(old, applier, "flow_run_id = ?", [id]);
 }
 
-function replayHistory(old: Database, applier: Applier, runId: string, kind: "flow" | "task", ctx: JournalContext): void {
-  let first = true;
-  each(old, "SELECT type, name, message, ts FROM state_history WHERE run_id = ? ORDER BY seq", [runId], (h) => {
-    // The creation already recorded the first Pending.
-    if (first && str(h[0]) === "Pending" && str(h[1]) === "Pending") {
-      first = false;
-      return;
-    }
-    first = false;
-    applier.apply({ e: "state", kind, id: runId, type: str(h[0]) as StateType, name: str(h[1]), message: optStr(h[2]), ts: str(h[3]) }, ctx, 0);
+function replayHistory(
+  old: Database,
+  applier: Applier,
+  runId: string,
+  kind: "flow" | "task",
+  ctx: JournalContext,
+  final: { type: StateType; resultKey?: string } | undefined,
+): void {
+  const rows: SqlValue[][] = [];
+  each(old, "SELECT type, name, message, ts FROM state_history WHERE run_id = ? ORDER BY seq", [runId], (h) => rows.push(h));
+  // The creation already recorded the first Pending.
+  if (rows.length && str(rows[0][0]) === "Pending" && str(rows[0][1]) === "Pending") rows.shift();
+  let last = -1;
+  if (final?.resultKey !== undefined) rows.forEach((h, i) => (str(h[0]) === final.type ? (last = i) : undefined));
+  rows.forEach((h, i) => {
+    const ev: EngineEvent = { e: "state", kind, id: runId, type: str(h[0]) as StateType, name: str(h[1]), message: optStr(h[2]), ts: str(h[3]) };
+    if (i === last && final?.resultKey !== undefined) ev.resultKey = final.resultKey;
+    applier.applyEvent(ev, ctx);
   });
 }
 

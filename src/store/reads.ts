@@ -1,7 +1,7 @@
 import type { ArtifactType, StateType } from "../engine/events";
 import { artifactOf, flowRunOf, logEntryOf, taskRunOf } from "./convert";
 import type { IndexDb, KeySummary, SegmentInfo } from "./index-db";
-import type { LogLine, TaskRecord } from "./records";
+import { replayLogs, replayTasks, type TaskRecord } from "./records";
 import { ARTIFACT_COLS, ARTIFACT_COLS_NO_DATA, artifactRow, type ArtifactRow, type ChunkRow, type Segment } from "./segment";
 import type { SqlValue } from "sql.js";
 import type {
@@ -89,9 +89,13 @@ export function locateRun(snap: Snapshot, idOrPrefix: string): { id: string; seg
   return found[0];
 }
 
+function chunkText(seg: Segment, c: { doc?: string; ref?: ChunkRow["ref"] }): string {
+  if (c.doc !== undefined) return c.doc;
+  return c.ref ? seg.read(c.ref).toString("utf8") : "";
+}
+
 function chunkRecords(seg: Segment, c: ChunkRow): TaskRecord[] {
-  if (c.doc !== undefined) return JSON.parse(c.doc) as TaskRecord[];
-  return c.ref ? seg.readJson<TaskRecord[]>(c.ref) : [];
+  return replayTasks(chunkText(seg, c));
 }
 
 function taskRunsOf(seg: Segment, flowRunId: string, offset: number, limit: number, state?: StateType): TaskRun[] {
@@ -161,9 +165,8 @@ export function getLogs(snap: Snapshot, opts: GetLogsOptions): LogEntry[] {
   // With a limit, read the chunks from the end and stop once enough lines are found.
   const order = opts.limit !== undefined ? [...chunks].reverse() : chunks;
   for (const c of order) {
-    const lines = (c.doc !== undefined ? JSON.parse(c.doc) : c.ref ? seg.readJson(c.ref) : []) as LogLine[];
-    const picked = lines
-      .filter((l) => (opts.afterSeq === undefined || l[0] > opts.afterSeq) && (opts.taskRunId === undefined || l[1] === opts.taskRunId))
+    const picked = replayLogs(chunkText(seg, c), c.firstSeq)
+      .filter((l) => (opts.afterSeq === undefined || l.seq > opts.afterSeq) && (opts.taskRunId === undefined || l.taskRunId === opts.taskRunId))
       .map((l) => logEntryOf(opts.flowRunId, l));
     if (opts.limit !== undefined) {
       out.unshift(...picked);

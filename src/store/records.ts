@@ -1,4 +1,5 @@
-import { isTerminal, type StateType } from "../engine/events";
+import { isTerminal, type LogLevel, type StateType } from "../engine/events";
+import { isoTime, parseEventLine } from "./events-parse";
 
 // The documents the store keeps in payload files: a flow run's task runs, in chunks of records kept in
 // creation order, and its log lines, in chunks of lines. Both sides of the store (folding and reading) use
@@ -104,4 +105,76 @@ export function storedCounts(counts: StateCounts): StateCounts {
 /** True when no run in the counts can still change. */
 export function allEnded(counts: StateCounts): boolean {
   return (counts.Pending ?? 0) === 0 && (counts.Running ?? 0) === 0;
+}
+
+/** Each line of a chunk that is an event, parsed; lines that are not are skipped (and counted). */
+function eachEvent(text: string, fn: (ev: ReturnType<typeof parseEventLine>) => void): number {
+  let skipped = 0;
+  for (let start = 0; start < text.length; ) {
+    let end = text.indexOf("\n", start);
+    if (end < 0) end = text.length;
+    if (end > start) {
+      try {
+        fn(parseEventLine(text.slice(start, end)));
+      } catch {
+        skipped++;
+      }
+    }
+    start = end + 1;
+  }
+  return skipped;
+}
+
+/** The task runs a chunk's lines describe: their creation replayed with every state after it, in order. */
+export function replayTasks(text: string): TaskRecord[] {
+  const out: TaskRecord[] = [];
+  const byId = new Map<string, TaskRecord>();
+  eachEvent(text, (ev) => {
+    if (!ev) return;
+    if (ev.e === "task_run") {
+      if (byId.has(ev.id)) return;
+      const created = isoTime(ev.created);
+      const r: TaskRecord = {
+        id: ev.id,
+        name: ev.name,
+        taskName: ev.taskName,
+        parameters: ev.parameters,
+        tags: ev.tags ?? [],
+        type: "Pending",
+        stateName: "Pending",
+        runCount: 0,
+        created,
+        history: [["Pending", "Pending", created]],
+      };
+      if (ev.cacheKey !== undefined && ev.cacheKey !== null) r.cacheKey = ev.cacheKey;
+      byId.set(ev.id, r);
+      out.push(r);
+    } else if (ev.e === "state" && ev.kind === "task") {
+      const r = byId.get(ev.id);
+      if (!r) return;
+      const s: StateUpdate = { type: ev.type, name: ev.name, message: ev.message ?? undefined, ts: isoTime(ev.ts), runCount: ev.runCount ?? undefined, resultKey: ev.resultKey ?? undefined };
+      applyStateToFields(r, s);
+      r.history.push(historyEntry(s));
+    }
+  });
+  return out;
+}
+
+export interface ReplayedLog {
+  seq: number;
+  taskRunId?: string;
+  level: LogLevel;
+  message: string;
+  ts: string;
+}
+
+/** The log lines of a chunk, numbered from `firstSeq`. */
+export function replayLogs(text: string, firstSeq: number): ReplayedLog[] {
+  const out: ReplayedLog[] = [];
+  let seq = firstSeq;
+  eachEvent(text, (ev) => {
+    if (!ev || ev.e !== "log") return;
+    out.push({ seq: seq++, taskRunId: ev.taskRunId ?? undefined, level: ev.level, message: ev.message, ts: isoTime(ev.ts) });
+  });
+  return out;
 }

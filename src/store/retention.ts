@@ -1,4 +1,4 @@
-import type { LogLine, TaskRecord } from "./records";
+import { replayTasks } from "./records";
 import { refreshKey } from "./artifact-writes";
 import { compactPayload } from "./compact";
 import type { Segment } from "./segment";
@@ -94,12 +94,11 @@ export function pruneSegments(tx: WriteTx, cutoff: string, dryRun: boolean, want
       counts.logs += row.logs;
       counts.states += num(seg.p.value("SELECT count(*) FROM flow_states WHERE run_id = ?", [id]));
       if (wantResults && row.resultKey) resultKeys.add(row.resultKey);
-      for (const c of seg.taskChunks(id)) {
-        const records = (c.doc !== undefined ? JSON.parse(c.doc) : c.ref ? seg.readJson(c.ref) : []) as TaskRecord[];
-        for (const r of records) {
-          counts.states += r.history.length;
-          if (wantResults && r.resultKey) resultKeys.add(r.resultKey);
-        }
+      for (const c of seg.taskChunks(id, wantResults)) {
+        counts.states += c.lines;
+        // Result keys are read only when asked for (prune --results): that reads every chunk of the run.
+        if (!wantResults) continue;
+        for (const r of replayTasks(c.doc ?? (c.ref ? seg.read(c.ref).toString("utf8") : ""))) if (r.resultKey) resultKeys.add(r.resultKey);
       }
       if (!dryRun) {
         seg.deleteFlowRow(id);
@@ -138,4 +137,3 @@ export function markRetentionRan(tx: WriteTx, now: Date): void {
   tx.index.setMeta(CHECKED, now.toISOString());
 }
 
-export type { LogLine };

@@ -1,47 +1,42 @@
-import type { TaskRunCreatedEvent } from "../engine/events";
-import {
-  allEnded,
-  applyStateToFields,
-  historyEntry,
-  moveCount,
-  LOG_CHUNK_BYTES,
-  LOG_CHUNK_LINES,
-  TASK_CHUNK_BYTES,
-  TASK_CHUNK_RECORDS,
-  type LogLine,
-  type StateUpdate,
-  type TaskRecord,
-} from "./records";
+import { isTerminal, type StateType } from "../engine/events";
+import { allEnded, LOG_CHUNK_BYTES, LOG_CHUNK_LINES, moveCount, replayTasks, TASK_CHUNK_BYTES, TASK_CHUNK_RECORDS } from "./records";
 import type { ChunkRow, FlowRow, LogChunkRow, Segment } from "./segment";
 
 // A flow run being written: its row, the chunks of its task runs that can still change, and its open log
-// chunk, held in memory while journals are folded into it. Chunks that are full and whose runs all ended
-// go to the payload file at once and leave memory, so a run of a million task runs is folded in the
-// memory of a few chunks.
+// chunk, held in memory while journals are folded into it. A chunk is the journal lines of its task runs
+// (their creation and every state), kept as they are and replayed when read, so folding a task run parses
+// almost nothing. Chunks that are full and whose runs all ended go to the payload file at once and leave
+// memory, so a run of a million task runs is folded in the memory of a few chunks.
 
 interface OpenChunk {
   row: ChunkRow;
-  records: TaskRecord[];
-  /** Approximate JSON size of the records (from the journal lines they came from). */
+  /** Its text as stored when it was loaded (inline or in the payload file), read only when it is written. */
+  stored: { doc?: string; ref?: ChunkRow["ref"] };
+  /** Lines added since. */
+  added: string[];
   bytes: number;
+  /** The task runs it holds, as far as this fold knows them (all of them once loaded). */
+  ids: string[];
   dirty: boolean;
 }
 
 interface LogTail {
   row: LogChunkRow;
-  lines: LogLine[];
+  stored?: string;
+  added: string[];
   dirty: boolean;
 }
 
-/** Where a task run's record is: its run and chunk. */
+/** Where a task run is, and its state type as of the lines folded so far. */
 export interface TaskLocation {
   run: RunWork;
   chunk: number;
-  index: number;
+  type: StateType;
 }
 
-/** The fold's map from task run id to where its record is in memory (only records in memory are in it). */
+/** The fold's map from task run id to where it is (only task runs whose chunk is in memory are in it). */
 export interface TaskIndex {
+  get(id: string): TaskLocation | undefined;
   set(id: string, loc: TaskLocation): void;
   delete(id: string): void;
 }
@@ -80,125 +75,122 @@ export class RunWork {
     return work;
   }
 
+  get id(): string {
+    return this.row.id;
+  }
+
   /** Loads every chunk not yet in memory (to find a task run whose chunk had ended). */
   loadAll(): void {
     for (const c of this.chunks) if (!this.open.has(c.chunk)) this.loadChunk(c.chunk);
   }
 
+  private storedText(c: OpenChunk): string {
+    if (c.stored.doc !== undefined) return c.stored.doc;
+    return c.stored.ref ? this.seg.read(c.stored.ref).toString("utf8") : "";
+  }
+
   private loadChunk(n: number): OpenChunk {
-    const c = this.chunks[n];
-    const text = this.seg.p.value("SELECT doc FROM task_chunks WHERE flow_run_id = ? AND chunk = ?", [this.row.id, n]);
-    const records = (text !== null ? JSON.parse(String(text)) : c.ref ? this.seg.readJson(c.ref) : []) as TaskRecord[];
-    const open: OpenChunk = { row: c, records, bytes: text !== null ? String(text).length : (c.ref?.len ?? 0), dirty: false };
-    this.open.set(n, open);
-    records.forEach((r, i) => this.tasks.set(r.id, { run: this, chunk: n, index: i }));
-    return open;
+    const row = this.chunks[n];
+    const doc = this.seg.p.value("SELECT doc FROM task_chunks WHERE flow_run_id = ? AND chunk = ?", [this.row.id, n]);
+    const chunk: OpenChunk = { row, stored: doc !== null ? { doc: String(doc) } : { ref: row.ref }, added: [], bytes: 0, ids: [], dirty: false };
+    const text = this.storedText(chunk);
+    chunk.bytes = text.length;
+    for (const r of replayTasks(text)) {
+      chunk.ids.push(r.id);
+      this.tasks.set(r.id, { run: this, chunk: n, type: r.type });
+    }
+    this.open.set(n, chunk);
+    return chunk;
   }
 
   private chunkAt(n: number): OpenChunk {
     return this.open.get(n) ?? this.loadChunk(n);
   }
 
-  get id(): string {
-    return this.row.id;
-  }
-
-  record(loc: TaskLocation): TaskRecord {
-    return this.chunkAt(loc.chunk).records[loc.index];
-  }
-
-  /** Appends a new task run (Pending) to the last chunk, starting a new chunk when that one is full. */
-  addTask(ev: TaskRunCreatedEvent, lineBytes: number): TaskLocation {
+  /** Adds a new task run (Pending) to the last chunk, starting a new chunk when that one is full. */
+  addTask(id: string, created: string, text: string): void {
     let tail = this.chunks.length ? this.open.get(this.chunks.length - 1) : undefined;
-    if (!tail || tail.records.length >= TASK_CHUNK_RECORDS || tail.bytes >= TASK_CHUNK_BYTES) {
+    if (!tail || tail.ids.length >= TASK_CHUNK_RECORDS || tail.bytes >= TASK_CHUNK_BYTES) {
       const full = tail;
-      const row: ChunkRow = { flowRunId: this.row.id, chunk: this.chunks.length, count: 0, states: {}, firstCreated: ev.created };
+      const row: ChunkRow = { flowRunId: this.row.id, chunk: this.chunks.length, count: 0, lines: 0, states: {}, firstCreated: created };
       this.chunks.push(row);
-      tail = { row, records: [], bytes: 0, dirty: true };
+      tail = { row, stored: {}, added: [], bytes: 0, ids: [], dirty: true };
       this.open.set(row.chunk, tail);
       if (full) this.settle(full); // no longer the last chunk: it can go once its runs have ended
     }
-    const record: TaskRecord = {
-      id: ev.id,
-      name: ev.name,
-      taskName: ev.taskName,
-      parameters: ev.parameters,
-      tags: ev.tags ?? [],
-      type: "Pending",
-      stateName: "Pending",
-      runCount: 0,
-      created: ev.created,
-      history: [["Pending", "Pending", ev.created]],
-    };
-    if (ev.cacheKey !== undefined) record.cacheKey = ev.cacheKey;
-    tail.records.push(record);
-    this.tasks.set(record.id, { run: this, chunk: tail.row.chunk, index: tail.records.length - 1 });
-    tail.bytes += lineBytes + 60;
+    tail.added.push(text);
+    tail.ids.push(id);
+    tail.bytes += text.length + 1;
     tail.row.count++;
+    tail.row.lines++;
     moveCount(tail.row.states, undefined, "Pending");
     tail.dirty = true;
     this.row.taskRuns++;
     moveCount(this.row.taskStates, undefined, "Pending");
     this.rowDirty = true;
-    return { run: this, chunk: tail.row.chunk, index: tail.records.length - 1 };
+    this.tasks.set(id, { run: this, chunk: tail.row.chunk, type: "Pending" });
   }
 
-  /** Applies a state to a task run; its history grows even when the run had already ended. */
-  taskState(loc: TaskLocation, s: StateUpdate): void {
+  /** Records a state line of a task run; a run that already ended keeps its state (the line is history). */
+  taskState(loc: TaskLocation, type: StateType, text: string): void {
     const chunk = this.chunkAt(loc.chunk);
-    const record = chunk.records[loc.index];
-    const before = record.type;
-    applyStateToFields(record, s);
-    record.history.push(historyEntry(s));
-    if (record.type !== before) {
-      moveCount(chunk.row.states, before, record.type);
-      moveCount(this.row.taskStates, before, record.type);
+    chunk.added.push(text);
+    chunk.bytes += text.length + 1;
+    chunk.row.lines++;
+    chunk.dirty = true;
+    if (!isTerminal(loc.type) && type !== loc.type) {
+      moveCount(chunk.row.states, loc.type, type);
+      moveCount(this.row.taskStates, loc.type, type);
+      loc.type = type;
       this.rowDirty = true;
     }
-    chunk.dirty = true;
     if (loc.chunk !== this.chunks.length - 1) this.settle(chunk);
   }
 
-  /** Task runs still Pending or Running, with where they are. */
-  openTasks(): TaskLocation[] {
-    const out: TaskLocation[] = [];
-    for (const [n, c] of this.open) {
+  /** Task runs still Pending or Running (their chunks are in memory: those are never settled). */
+  openTasks(): Array<[string, TaskLocation]> {
+    const out: Array<[string, TaskLocation]> = [];
+    for (const c of this.open.values()) {
       if (allEnded(c.row.states)) continue;
-      c.records.forEach((r, i) => {
-        if (r.type === "Pending" || r.type === "Running") out.push({ run: this, chunk: n, index: i });
-      });
+      for (const id of c.ids) {
+        const loc = this.tasks.get(id);
+        if (loc && !isTerminal(loc.type)) out.push([id, loc]);
+      }
     }
     return out;
   }
 
-  addLog(taskRunId: string | null, level: string, message: string, ts: string): void {
+  addLog(text: string): void {
     let tail = this.logTail;
     if (!tail) {
       const rows = this.seg.logChunks(this.row.id);
       const last = rows[rows.length - 1];
-      if (last && last.doc !== undefined) tail = { row: last, lines: JSON.parse(last.doc) as LogLine[], dirty: false };
-      else tail = this.newLogChunk(last ? last.chunk + 1 : 0);
+      tail = last && last.doc !== undefined ? { row: last, stored: last.doc, added: [], dirty: false } : this.newLogChunk(last ? last.chunk + 1 : 0);
       this.logTail = tail;
     }
     if (tail.row.count >= LOG_CHUNK_LINES || tail.row.bytes >= LOG_CHUNK_BYTES) {
       this.sealLogs(tail);
       tail = this.logTail = this.newLogChunk(tail.row.chunk + 1);
     }
-    const seq = ++this.row.logs;
-    this.row.logBytes += message.length;
-    tail.lines.push([seq, taskRunId, level, message, ts]);
+    this.row.logs++;
+    this.row.logBytes += text.length;
+    tail.added.push(text);
     tail.row.count++;
-    tail.row.bytes += message.length + 64;
+    tail.row.bytes += text.length + 1;
     tail.dirty = true;
     this.rowDirty = true;
   }
 
   private newLogChunk(chunk: number): LogTail {
-    return { row: { flowRunId: this.row.id, chunk, firstSeq: this.row.logs + 1, count: 0, bytes: 0 }, lines: [], dirty: true };
+    return { row: { flowRunId: this.row.id, chunk, firstSeq: this.row.logs + 1, count: 0, bytes: 0 }, added: [], dirty: true };
+  }
+
+  private logText(tail: LogTail): string {
+    return (tail.stored ?? "") + (tail.added.length ? tail.added.join("\n") + "\n" : "");
   }
 
   private sealLogs(tail: LogTail): void {
-    tail.row.ref = this.seg.append(tail.lines);
+    tail.row.ref = this.seg.append(Buffer.from(this.logText(tail)));
     tail.row.doc = undefined;
     this.seg.putLogChunk(tail.row);
   }
@@ -209,17 +201,21 @@ export class RunWork {
     if (!full || !allEnded(chunk.row.states)) return;
     if (chunk.dirty) this.writeChunk(chunk, true);
     this.open.delete(chunk.row.chunk);
-    for (const r of chunk.records) this.tasks.delete(r.id);
+    for (const id of chunk.ids) this.tasks.delete(id);
   }
 
   private writeChunk(chunk: OpenChunk, toPayload: boolean): void {
+    const text = this.storedText(chunk) + (chunk.added.length ? chunk.added.join("\n") + "\n" : "");
     if (toPayload) {
-      chunk.row.ref = this.seg.append(chunk.records);
+      chunk.row.ref = this.seg.append(Buffer.from(text));
       chunk.row.doc = undefined;
+      chunk.stored = { ref: chunk.row.ref };
     } else {
-      chunk.row.doc = JSON.stringify(chunk.records);
+      chunk.row.doc = text;
       chunk.row.ref = undefined;
+      chunk.stored = { doc: text };
     }
+    chunk.added = [];
     this.seg.putTaskChunk(chunk.row);
     chunk.dirty = false;
   }
@@ -227,13 +223,15 @@ export class RunWork {
   /** Writes what changed into the segment: the open chunks (the last one inline), the log tail, the row. */
   flush(): void {
     const last = this.chunks.length - 1;
-    for (const chunk of this.open.values()) {
+    for (const chunk of [...this.open.values()]) {
       if (chunk.dirty) this.writeChunk(chunk, chunk.row.chunk !== last);
+      this.settle(chunk);
     }
-    for (const chunk of [...this.open.values()]) this.settle(chunk);
     const tail = this.logTail;
     if (tail?.dirty) {
-      tail.row.doc = JSON.stringify(tail.lines);
+      tail.stored = this.logText(tail);
+      tail.added = [];
+      tail.row.doc = tail.stored;
       tail.row.ref = undefined;
       this.seg.putLogChunk(tail.row);
       tail.dirty = false;

@@ -68,12 +68,14 @@ const SEGMENT_MIGRATIONS: readonly Migration[] = [
       );
       CREATE INDEX flow_states_run ON flow_states (run_id, seq);
 
-      -- A flow run's task runs in creation order, up to 1,000 a chunk. The open (last) chunk is kept
+      -- A flow run's task runs in creation order, up to 1,000 a chunk: the journal lines that created them
+      -- and changed their state (lines counts them), replayed when read. The open (last) chunk is kept
       -- inline in doc; a full chunk lives in the payload file at (off, len) and is checked with crc.
       CREATE TABLE task_chunks (
         flow_run_id TEXT NOT NULL,
         chunk INTEGER NOT NULL,
         count INTEGER NOT NULL,
+        lines INTEGER NOT NULL,
         states TEXT NOT NULL,
         first_created TEXT,
         doc TEXT,

@@ -33,7 +33,10 @@ export interface FlowRow extends StateFields {
 export interface ChunkRow {
   flowRunId: string;
   chunk: number;
+  /** Task runs in it. */
   count: number;
+  /** Journal lines in it: one per state its runs went through (creation being Pending). */
+  lines: number;
   states: StateCounts;
   firstCreated?: string;
   /** The chunk's JSON text while it is open (inline); a full chunk has `ref` instead. */
@@ -239,25 +242,26 @@ export class Segment {
   taskChunks(flowRunId: string, withDoc = true): ChunkRow[] {
     const doc = withDoc ? "doc" : "NULL";
     return this.p.all(
-      `SELECT flow_run_id, chunk, count, states, first_created, ${doc}, off, len, crc FROM task_chunks WHERE flow_run_id = ? ORDER BY chunk`,
+      `SELECT flow_run_id, chunk, count, lines, states, first_created, ${doc}, off, len, crc FROM task_chunks WHERE flow_run_id = ? ORDER BY chunk`,
       [flowRunId],
       (r) => ({
         flowRunId: str(r[0]),
         chunk: num(r[1]),
         count: num(r[2]),
-        states: (parseJson(r[3]) ?? {}) as StateCounts,
-        firstCreated: optStr(r[4]),
-        doc: optStr(r[5]),
-        ref: ref(r[6], r[7], r[8]),
+        lines: num(r[3]),
+        states: (parseJson(r[4]) ?? {}) as StateCounts,
+        firstCreated: optStr(r[5]),
+        doc: optStr(r[6]),
+        ref: ref(r[7], r[8], r[9]),
       }),
     );
   }
 
   putTaskChunk(c: ChunkRow): void {
     this.p.run(
-      `INSERT OR REPLACE INTO task_chunks (flow_run_id, chunk, count, states, first_created, doc, off, len, crc)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [c.flowRunId, c.chunk, c.count, JSON.stringify(storedCounts(c.states)), c.firstCreated ?? null, c.doc ?? null, c.ref?.off ?? null, c.ref?.len ?? null, c.ref?.crc ?? null],
+      `INSERT OR REPLACE INTO task_chunks (flow_run_id, chunk, count, lines, states, first_created, doc, off, len, crc)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [c.flowRunId, c.chunk, c.count, c.lines, JSON.stringify(storedCounts(c.states)), c.firstCreated ?? null, c.doc ?? null, c.ref?.off ?? null, c.ref?.len ?? null, c.ref?.crc ?? null],
     );
     this.dirty = true;
   }
@@ -348,10 +352,14 @@ export class Segment {
 
   // ---- payload ----
 
-  /** Appends to this segment's payload file (durable at commit). */
-  append(value: unknown): PayloadRef {
+  /** Appends bytes to this segment's payload file (durable at commit). */
+  append(bytes: Buffer): PayloadRef {
     this.appender ??= new PayloadAppender(this.datFile);
-    return this.appender.appendJson(value);
+    return this.appender.append(bytes);
+  }
+
+  appendJson(value: unknown): PayloadRef {
+    return this.append(Buffer.from(JSON.stringify(value)));
   }
 
   read(r: PayloadRef): Buffer {
