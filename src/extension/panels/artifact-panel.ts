@@ -3,6 +3,7 @@ import type { Artifact, Store } from "../../store";
 import type { VSCode } from "../vscode-types";
 import { prepareArtifact, rowMessages, type PreparedArtifact } from "./artifact-content";
 import { panelHtml } from "./html";
+import { workspaceFolders } from "../safe-paths";
 import { resolveImage, resolveLink } from "./links";
 import type { HostMessage, RunLink, VersionInfo, WebviewMessage } from "./protocol";
 
@@ -296,10 +297,6 @@ function runLinks(store: Store, a: Artifact): { flowRun?: RunLink; taskRun?: Run
   }
   const taskRun = a.taskRunId ? { id: a.taskRunId, name: store.getTaskRun(a.taskRunId)?.name } : undefined;
   return { flowRun, taskRun };
-}
-
-export function workspaceFolders(vscode: VSCode): string[] {
-  return (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === "file").map((f) => f.uri.fsPath);
 }
 
 function message(err: unknown): string {
