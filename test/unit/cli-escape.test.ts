@@ -1,8 +1,10 @@
 import { strict as assert } from "node:assert";
 import { spawn } from "node:child_process";
+import * as fs from "node:fs";
 import * as path from "node:path";
+import { journalDir } from "../../src/engine/home";
 import { ensureBuilt } from "./helpers/build";
-import { ALL_ESC, ESC, hostileHome, IDS, type HostileHome } from "./helpers/hostile-home";
+import { ALL_ESC, ESC, hostileHome, IDS, T, type HostileHome } from "./helpers/hostile-home";
 
 // `flowline runs` / `artifacts` / `prune` over a journal an untrusted workspace shipped, every text field
 // full of terminal escape sequences (clear screen, window title, OSC 52 clipboard write, a C1 CSI, DEL,
@@ -49,17 +51,28 @@ describe("CLI listings escape control characters in stored data", function () {
   before(() => {
     ensureBuilt();
     h = hostileHome();
+    // A second run whose id starts like the first (so a short id is ambiguous, and the error names both),
+    // and a line the store cannot apply, whose warning quotes the state type it was given.
+    const twin = `${IDS.flowRun.slice(0, -1)}1`;
+    const more = [
+      { e: "flow_run", id: twin, name: `twin${ESC.title}`, flowName: "f", parameters: {}, tags: [], created: T, expectedStartTime: T, pid: 1 },
+      { e: "state", kind: "flow", id: twin, type: `Running${ESC.c1}`, name: "x", ts: T },
+      { e: "close", ts: T },
+    ];
+    fs.writeFileSync(path.join(journalDir(h.home), "1-twin.ndjson"), more.map((e) => JSON.stringify(e)).join("\n") + "\n");
   });
   after(() => h.cleanup());
 
   it("runs ls and runs inspect show names, states, parameters and log lines with C escapes", async () => {
     const ls = await cli(["runs", "ls"], h.home);
     assertInert(ls, "runs ls");
+    // The first command folds the journals; the store's warning about the bad line is escaped too.
+    assert.match(ls.stderr, /^flowline: warning: Skipped 1 malformed line.*unknown state type "Running\\u009b2J"/m, ls.stderr);
     // The whole name, quoted as git quotes a path: ESC as \033, BEL as \a, CR as \r, C1 CSI as \u009b.
     assert.ok(ls.stdout.includes(String.raw`"evil\033[2J\033[H\033]0;pwned\a\033]52;c;cHduZWQ=\a\u009b2J\177\rFAKErun"`), ls.stdout);
     assert.ok(ls.stdout.includes(String.raw`"Failed\033]0;pwned\a"`), ls.stdout);
 
-    const inspect = await cli(["runs", "inspect", IDS.flowRun.slice(0, 8)], h.home);
+    const inspect = await cli(["runs", "inspect", IDS.flowRun], h.home);
     assertInert(inspect, "runs inspect");
     const out = inspect.stdout;
     assert.match(out, /^Flow run {3}"evil\\033\[2J/m);
@@ -70,6 +83,13 @@ describe("CLI listings escape control characters in stored data", function () {
     // A log message keeps its own lines; the controls inside them are escaped.
     assert.ok(out.includes(`line one${String.raw`\033]0;pwned\a`}\nline two${String.raw`\u009b2J`}`), out);
     assert.ok(out.includes(String.raw`"INFO\033[2J\033[H"`), out);
+  });
+
+  it("a one-line error that names stored runs shows their control characters as escapes", async () => {
+    const ambiguous = await cli(["runs", "inspect", IDS.flowRun.slice(0, 8)], h.home);
+    assert.equal(ambiguous.code, 2, JSON.stringify(ambiguous));
+    assert.doesNotMatch(ambiguous.stderr, TERMINAL_CONTROL, ambiguous.stderr);
+    assert.match(ambiguous.stderr, /matches more than one flow run: .*\(twin\\033\]0;pwned\\a\)/, ambiguous.stderr);
   });
 
   it("artifacts ls, inspect and rm show keys, descriptions, data and table cells with C escapes", async () => {
@@ -102,8 +122,8 @@ describe("CLI listings escape control characters in stored data", function () {
       assertInert(r, args.join(" "));
       assert.doesNotThrow(() => JSON.parse(r.stdout), args.join(" "));
     }
-    const runs = JSON.parse((await cli(["runs", "ls", "--json"], h.home)).stdout) as { name: string }[];
-    assert.equal(runs[0].name, `evil${ALL_ESC}run`);
+    const runs = JSON.parse((await cli(["runs", "ls", "--json"], h.home)).stdout) as { id: string; name: string }[];
+    assert.equal(runs.find((r) => r.id === IDS.flowRun)?.name, `evil${ALL_ESC}run`);
     const detail = JSON.parse((await cli(["runs", "inspect", IDS.flowRun, "--json"], h.home)).stdout) as { logs: { message: string }[] };
     assert.equal(detail.logs[0].message, `line one${ESC.title}\nline two${ESC.c1}`);
     const [t] = JSON.parse((await cli(["artifacts", "inspect", "--id", IDS.table, "--json"], h.home)).stdout) as { data: { rows: string[][] } }[];

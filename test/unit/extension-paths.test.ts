@@ -42,11 +42,13 @@ describe("extension: paths from the database stay inside their folders", functio
     fs.mkdirSync(storageDir(h.home), { recursive: true });
     fs.symlinkSync(h.secret, path.join(storageDir(h.home), "leak.json"));
     fs.writeFileSync(path.join(storageDir(h.home), "good.json"), '{"data":1}');
-    const run = (id: string, resultKey: string) => [
-      { e: "flow_run", id, name: id, flowName: "f", parameters: {}, tags: [], created: T, expectedStartTime: T, pid: 1 },
+    // And a flow file inside the workspace that is a symlink to the one outside.
+    fs.symlinkSync(h.outsideFlow, path.join(h.workspace, "linked.ts"));
+    const run = (id: string, resultKey: string, file?: string) => [
+      { e: "flow_run", id, name: id, flowName: "f", parameters: {}, tags: [], created: T, expectedStartTime: T, pid: 1, file },
       { e: "state", kind: "flow", id, type: "Completed", name: "Completed", ts: T, resultKey },
     ];
-    const events = [...run("leak", "leak.json"), ...run("good", "good.json"), { e: "close", ts: T }];
+    const events = [...run("leak", "leak.json", path.join(h.workspace, "linked.ts")), ...run("good", "good.json"), { e: "close", ts: T }];
     fs.writeFileSync(path.join(journalDir(h.home), "1-more.ndjson"), events.map((e) => JSON.stringify(e)).join("\n") + "\n");
   });
   afterEach(() => {
@@ -75,14 +77,16 @@ describe("extension: paths from the database stay inside their folders", functio
     }
   });
 
-  it("Rerun refuses a stored run whose flow file is outside the project, and runs nothing", async () => {
+  it("Rerun refuses a stored run whose flow file is outside the project (or a symlink out of it), and runs nothing", async () => {
     await start({ trusted: true });
     await fake.commands.get("flowline.rerunLastFlowRun")?.(await flowRun(IDS.flowRun));
+    await fake.commands.get("flowline.rerunLastFlowRun")?.(await flowRun("leak"));
     assert.equal(extension.runs.active().length, 0, "no run started");
     const said = errors();
-    assert.equal(said.length, 1, said.join("\n"));
+    assert.equal(said.length, 2, said.join("\n"));
     assert.ok(said[0].startsWith("Flowline: cannot rerun 'flow"), said[0]);
     assert.ok(said[0].endsWith(`${h.outsideFlow} is outside this project (${h.workspace}); Flowline opens and runs only files inside it.`), said[0]);
+    assert.equal(said[1], `Flowline: cannot rerun 'f': The file of flow run 'leak' ${path.join(h.workspace, "linked.ts")} is outside this project (${h.workspace}); Flowline opens and runs only files inside it.`);
   });
 
   it("Go to error opens the flow's own line, and refuses a stack that names a file outside the project", async () => {

@@ -175,6 +175,10 @@ describe("artifact panel host", () => {
     panel.receive({ type: "ready" });
     await tick();
     assert.deepEqual((shows().at(-1) as unknown as { remoteImages: string[] }).remoteImages, ["https://images.test"]);
+    // Another panel, or this one brought back after a window reload, asks again.
+    const restored = f.vscode.window.createWebviewPanel("flowline.artifact", "report", -1) as unknown as FakePanel;
+    await panels.serializer().deserializeWebviewPanel(restored as never, { artifactId: "v2", key: "report", following: true });
+    assert.equal(/img-src ([^;]*);/.exec(restored.webview.html)?.[1], "https://csp.test data:");
   });
 
   it("brings a panel back after a reload from the state its webview saved", async () => {
