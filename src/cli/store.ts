@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as v8 from "node:v8";
 import { openStore, setSqlWasmPath, type Store } from "../store";
+import { escapeBlock } from "./format";
 
 let wasmFlagsSet = false;
 
@@ -21,5 +22,5 @@ export async function openCliStore(home: string): Promise<Store> {
   preferQuickWasm();
   const wasm = path.join(__dirname, "sql-wasm.wasm");
   if (fs.existsSync(wasm)) setSqlWasmPath(wasm);
-  return openStore(home, { onWarning: (message) => process.stderr.write(`flowline: warning: ${message}\n`) });
+  return openStore(home, { onWarning: (message) => process.stderr.write(`flowline: warning: ${escapeBlock(message)}\n`) });
 }
