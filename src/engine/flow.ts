@@ -277,7 +277,7 @@ async function runFlow(def: FlowDef, rawArgs: unknown[], parent: RunContext | un
 
     if (state.type === "Completed" && def.persist) {
       try {
-        resultKey = runContext.run(ctx, () => persistValue(config.home, value, options.resultStorageKey, parameters, options.resultSerializer ?? "json", "flow"));
+        resultKey = runContext.run(ctx, () => persistValue(config.home, value, options.resultStorageKey, parameters, options.resultSerializer ?? "json", { owner: "flow" }));
       } catch (err) {
         state = failureState(err, "Flow run");
         thrown = err;

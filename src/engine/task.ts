@@ -7,7 +7,8 @@ import { Future, isFuture, isUnmapped, type Unmapped } from "./future";
 import { isPlainJson, toJsonSafe } from "./json-safe";
 import { debugEnabled, emitLog, enableLogPrints } from "./logging";
 import { bindArguments, paramSpec } from "./params";
-import { loadValue, persistFailure, persistValue } from "./results";
+import { loadCachedValue, loadValue, persistFailure, persistValue } from "./results";
+import type { CachedRead } from "./result-document";
 import { retryDelaySeconds, sleep } from "./retries";
 import type { FlowRunRecord, TaskRunRecord } from "./run-records";
 import {
@@ -299,12 +300,14 @@ async function runTask(
         return undefined;
       });
       if (hit !== undefined) {
+        let read: CachedRead;
         try {
-          const value = loadValue(config.home, hit, options.resultSerializer);
-          return finishTask(def, ctx, onState, new State("Completed", "Cached", `Cached result from ${hit}`, value), { resultKey: hit });
+          read = loadCachedValue(config.home, hit, cacheKey, options.resultSerializer);
         } catch (err) {
-          emitLog(ctx, "WARNING", `The cached result at ${hit} could not be read (${describeError(err)}); running the task.`);
+          read = { hit: false, why: `The cached result at ${hit} could not be read (${describeError(err)})` };
         }
+        if (read.hit) return finishTask(def, ctx, onState, new State("Completed", "Cached", `Cached result from ${hit}`, read.value), { resultKey: hit });
+        emitLog(ctx, "WARNING", `${read.why}; not a cache hit, running the task.`);
       }
     }
   }
@@ -323,7 +326,7 @@ async function runTask(
       if (attempt !== flowRun.stopper) attempt.dispose();
       let resultKey: string | undefined;
       if (def.persist) {
-        resultKey = runContext.run(ctx, () => persistValue(config.home, value, options.resultStorageKey, parameters, options.resultSerializer ?? "json"));
+        resultKey = runContext.run(ctx, () => persistValue(config.home, value, options.resultStorageKey, parameters, options.resultSerializer ?? "json", { cacheKey }));
         if (cacheKey !== undefined) {
           const expiresAt = options.cacheExpirationSeconds !== undefined ? new Date(Date.now() + options.cacheExpirationSeconds * 1000) : undefined;
           rememberCacheEntry(cacheKey, resultKey, expiresAt);

@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { flow, task, taskInputHash } from "flowline";
 import { runFlowWithParameters } from "../../src/engine/flow";
-import { readResultDocument } from "../../src/engine/serializer";
+import { readResultDocument } from "../../src/engine/result-document";
 import { TestEngine } from "./helpers/engine";
 
 const REPO = path.resolve(__dirname, "..", "..");
