@@ -103,7 +103,7 @@ async function run(start: StartMessage, signal: AbortSignal): Promise<void> {
 
   let exports: Record<string, unknown>;
   try {
-    exports = await loadFlowFile(start.file, start.home);
+    exports = await loadFlowFile(start.file, true);
   } catch (err) {
     return fatal(err instanceof UserError ? "load" : "load", loadErrorText(err, start.file));
   }
