@@ -4,7 +4,7 @@ import { currentContext, runContext, type RunContext } from "./context";
 import { CancelledError, TimeoutError, UserError } from "./errors";
 import { toJsonSafe } from "./json-safe";
 import { Limiter } from "./limiter";
-import { emitLog, enableLogPrints } from "./logging";
+import { emitLog, enableLogPrints, LogBudget } from "./logging";
 import { argumentsFromParameters, bindArguments, paramSpec } from "./params";
 import { generateRunName } from "./names";
 import { persistFailure, persistValue } from "./results";
@@ -214,6 +214,7 @@ async function runFlow(def: FlowDef, rawArgs: unknown[], parent: RunContext | un
     childCount: 0,
     taskCounters: new Map(),
     limiter,
+    logBudget: parent?.flowRun.logBudget ?? new LogBudget(),
   };
   const ctx: RunContext = { flowRun: record };
 
