@@ -56,6 +56,7 @@ function answerCacheLookup(reply: CacheReplyMessage): void {
 
 export function childMain(enginePath: string): void {
   aliasFlowline(enginePath);
+  blockingOutput();
   // Started ahead of its run (WarmFlowProcess): start esbuild's service while waiting, so a changed flow
   // file compiles without that wait. The flow does not see the marker.
   if (process.env.FLOWLINE_WARM_CHILD) {
@@ -72,7 +73,7 @@ export function childMain(enginePath: string): void {
       started = true;
       run(message, controller.signal).catch(async (err: unknown) => {
         await send({ type: "fatal", kind: "internal", message: err instanceof Error ? err.stack ?? err.message : String(err) });
-        process.exit(70);
+        await exitWhenFlushed(70);
       });
     }
   });
@@ -139,12 +140,31 @@ async function run(start: StartMessage, signal: AbortSignal): Promise<void> {
     error,
   });
   sink.close();
-  process.exit(0);
+  await exitWhenFlushed(0);
 }
 
 async function fatal(kind: "usage" | "load", message: string): Promise<void> {
   await send({ type: "fatal", kind, message });
-  process.exit(2);
+  await exitWhenFlushed(2);
+}
+
+/**
+ * Exits once what the flow printed has reached the pipes: writes to a pipe are asynchronous in Node, and
+ * process.exit drops what is still queued (1 MB printed arrived as 96 KB, without its last line).
+ */
+async function exitWhenFlushed(code: number): Promise<never> {
+  const flushed = (stream: NodeJS.WriteStream) => new Promise<void>((resolve) => stream.write("", () => resolve()));
+  await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+  process.exit(code);
+}
+
+/** Makes writes to the output pipes synchronous, as they are to a terminal, so that a flow's own
+ * process.exit loses nothing it printed. `setBlocking` is libuv's; where a stream has none, nothing changes. */
+function blockingOutput(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    const handle = (stream as unknown as { _handle?: { setBlocking?: (blocking: boolean) => unknown } })._handle;
+    if (!stream.isTTY) handle?.setBlocking?.(true);
+  }
 }
 
 function loadErrorText(err: unknown, file: string): string {
