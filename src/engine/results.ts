@@ -4,7 +4,7 @@ import { storageDir } from "./home";
 import { writeFileAtomicSync } from "./atomic-write";
 import { resolveSerializer, type UserSerializer } from "./serializer";
 import { readCachedResultDocument, readResultDocument, resultDocument, type CachedRead } from "./result-document";
-import { renderStorageKey, resolveStoragePath } from "./storage-key";
+import { keyTooLongHere, renderStorageKey, resolveStoragePath } from "./storage-key";
 import { runtime } from "./runtime";
 
 export type SerializerOption = Parameters<typeof resolveSerializer>[0];
@@ -29,8 +29,13 @@ export function persistValue(
 ): string {
   const scope = { parameters, flowRun: runtime.flowRun, taskRun: runtime.taskRun, owner: how.owner ?? "task" };
   const key = template === undefined ? randomStorageKey() : renderStorageKey(template, scope);
-  const file = resolveStoragePath(storageDir(home), key, template);
-  writeFileAtomicSync(file, resultDocument(value, resolveSerializer(serializer), how.cacheKey));
+  const text = resultDocument(value, resolveSerializer(serializer), how.cacheKey);
+  try {
+    writeFileAtomicSync(resolveStoragePath(storageDir(home), key, template), text);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENAMETOOLONG") throw keyTooLongHere(key, template);
+    throw err;
+  }
   return key;
 }
 
