@@ -14,6 +14,8 @@ import type { FlowRunRecord, TaskRunRecord } from "./run-records";
 import {
   describeError,
   emitState,
+  errorStack,
+  isInstance,
   emitTransition,
   failureState,
   hookList,
@@ -279,7 +281,7 @@ async function runTask(
   // The task_run event itself stands for the first state, Pending: one event fewer a run.
 
   if (setupError !== undefined) {
-    const state = setupError instanceof UpstreamError
+    const state = isInstance(setupError, UpstreamError)
       ? new State("Failed", "NotReady", setupError.message, undefined, setupError)
       : failureState(setupError, "Task run");
     return finishTask(def, ctx, onState, state);
@@ -341,11 +343,11 @@ async function runTask(
     } catch (err) {
       if (attempt !== flowRun.stopper) attempt.dispose();
       const state = failureState(err, "Task run");
-      const retryable = state.type === "Failed" && !(err instanceof StorageKeyError) && record.runCount <= def.retries;
-      if (state.type === "Failed") emitLog(ctx, "ERROR", `Encountered exception during execution: ${errorDetail(err)}`);
+      const retryable = state.type === "Failed" && !isInstance(err, StorageKeyError) && record.runCount <= def.retries;
+      if (state.type === "Failed") emitLog(ctx, "ERROR", `Encountered exception during execution: ${errorStack(err)}`);
       if (!retryable) {
         // A key that cannot be rendered must leave nothing behind, not even the failure.
-        const resultKey = def.persist && state.type === "Failed" && !(err instanceof StorageKeyError) ? persistFailure(config.home, err, options.resultSerializer ?? "json") : undefined;
+        const resultKey = def.persist && state.type === "Failed" && !isInstance(err, StorageKeyError) ? persistFailure(config.home, err, options.resultSerializer ?? "json") : undefined;
         return finishTask(def, ctx, onState, state, resultKey !== undefined ? { resultKey } : undefined);
       }
       const delay = retryDelaySeconds(options.retryDelaySeconds, record.runCount, options.retryJitterFactor);
@@ -393,10 +395,6 @@ class LazyResultState extends State {
 
 function round(seconds: number): number {
   return Math.round(seconds * 1000) / 1000;
-}
-
-function errorDetail(err: unknown): string {
-  return err instanceof Error && err.stack ? err.stack : describeError(err);
 }
 
 function info(record: TaskRunRecord): TaskRunInfoForHooks {

@@ -5,7 +5,8 @@ import { isTerminal, type EngineEvent } from "../engine/events";
 import { adoptExportNames, flowRegistry, isFlow, runFlowWithParameters, type Flow } from "../engine/flow";
 import { toJsonSafe } from "../engine/json-safe";
 import { aliasFlowline, loadFlowFile } from "./load-flow-file";
-import type { CacheReplyMessage, ChildMessage, FlowSummary, ParentMessage, StartMessage } from "./protocol";
+import { describeError, errorStack, isInstance } from "../engine/run-common";
+import type { CacheReplyMessage, ChildMessage, DoneMessage, FlowSummary, ParentMessage, StartMessage } from "./protocol";
 
 // The child process that runs a user's flow. It is started by the runner with an IPC channel, gets a
 // `start` message, runs the flow, reports events as they happen and how the run ended, then exits.
@@ -129,7 +130,7 @@ async function run(start: StartMessage, signal: AbortSignal): Promise<void> {
   }
   finished = true;
   const { state } = outcome;
-  const error = state.error instanceof Error ? { name: state.error.name, message: state.error.message, stack: state.error.stack } : undefined;
+  const error = errorReport(state.error);
   sink.flushSync();
   await send({
     type: "done",
@@ -141,6 +142,16 @@ async function run(start: StartMessage, signal: AbortSignal): Promise<void> {
   });
   sink.close();
   await exitWhenFlushed(0);
+}
+
+/** The error of a failed run for the parent, read with care: it is user data (a Proxy, throwing getters). */
+function errorReport(err: unknown): DoneMessage["error"] {
+  if (!isInstance(err, Error)) return undefined;
+  try {
+    return { name: String(err.name), message: String(err.message), stack: errorStack(err) };
+  } catch {
+    return { name: "Error", message: describeError(err) };
+  }
 }
 
 async function fatal(kind: "usage" | "load", message: string): Promise<void> {
