@@ -5,7 +5,8 @@ import { isTerminal, type EngineEvent } from "../engine/events";
 import { adoptExportNames, flowRegistry, isFlow, runFlowWithParameters, type Flow } from "../engine/flow";
 import { toJsonSafe } from "../engine/json-safe";
 import { aliasFlowline, loadFlowFile } from "./load-flow-file";
-import type { CacheReplyMessage, ChildMessage, FlowSummary, ParentMessage, StartMessage } from "./protocol";
+import { describeError, errorStack, isInstance } from "../engine/run-common";
+import type { CacheReplyMessage, ChildMessage, DoneMessage, FlowSummary, ParentMessage, StartMessage } from "./protocol";
 
 // The child process that runs a user's flow. It is started by the runner with an IPC channel, gets a
 // `start` message, runs the flow, reports events as they happen and how the run ended, then exits.
@@ -56,6 +57,7 @@ function answerCacheLookup(reply: CacheReplyMessage): void {
 
 export function childMain(enginePath: string): void {
   aliasFlowline(enginePath);
+  blockingOutput();
   // Started ahead of its run (WarmFlowProcess): start esbuild's service while waiting, so a changed flow
   // file compiles without that wait. The flow does not see the marker.
   if (process.env.FLOWLINE_WARM_CHILD) {
@@ -72,7 +74,7 @@ export function childMain(enginePath: string): void {
       started = true;
       run(message, controller.signal).catch(async (err: unknown) => {
         await send({ type: "fatal", kind: "internal", message: err instanceof Error ? err.stack ?? err.message : String(err) });
-        process.exit(70);
+        await exitWhenFlushed(70);
       });
     }
   });
@@ -103,7 +105,7 @@ async function run(start: StartMessage, signal: AbortSignal): Promise<void> {
 
   let exports: Record<string, unknown>;
   try {
-    exports = await loadFlowFile(start.file, start.home);
+    exports = await loadFlowFile(start.file, true);
   } catch (err) {
     return fatal(err instanceof UserError ? "load" : "load", loadErrorText(err, start.file));
   }
@@ -128,7 +130,7 @@ async function run(start: StartMessage, signal: AbortSignal): Promise<void> {
   }
   finished = true;
   const { state } = outcome;
-  const error = state.error instanceof Error ? { name: state.error.name, message: state.error.message, stack: state.error.stack } : undefined;
+  const error = errorReport(state.error);
   sink.flushSync();
   await send({
     type: "done",
@@ -139,12 +141,41 @@ async function run(start: StartMessage, signal: AbortSignal): Promise<void> {
     error,
   });
   sink.close();
-  process.exit(0);
+  await exitWhenFlushed(0);
+}
+
+/** The error of a failed run for the parent, read with care: it is user data (a Proxy, throwing getters). */
+function errorReport(err: unknown): DoneMessage["error"] {
+  if (!isInstance(err, Error)) return undefined;
+  try {
+    return { name: String(err.name), message: String(err.message), stack: errorStack(err) };
+  } catch {
+    return { name: "Error", message: describeError(err) };
+  }
 }
 
 async function fatal(kind: "usage" | "load", message: string): Promise<void> {
   await send({ type: "fatal", kind, message });
-  process.exit(2);
+  await exitWhenFlushed(2);
+}
+
+/**
+ * Exits once what the flow printed has reached the pipes: writes to a pipe are asynchronous in Node, and
+ * process.exit drops what is still queued (1 MB printed arrived as 96 KB, without its last line).
+ */
+async function exitWhenFlushed(code: number): Promise<never> {
+  const flushed = (stream: NodeJS.WriteStream) => new Promise<void>((resolve) => stream.write("", () => resolve()));
+  await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+  process.exit(code);
+}
+
+/** Makes writes to the output pipes synchronous, as they are to a terminal, so that a flow's own
+ * process.exit loses nothing it printed. `setBlocking` is libuv's; where a stream has none, nothing changes. */
+function blockingOutput(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    const handle = (stream as unknown as { _handle?: { setBlocking?: (blocking: boolean) => unknown } })._handle;
+    if (!stream.isTTY) handle?.setBlocking?.(true);
+  }
 }
 
 function loadErrorText(err: unknown, file: string): string {
