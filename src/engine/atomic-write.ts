@@ -31,22 +31,26 @@ export interface AtomicWriteOptions {
 export function writeFileAtomicSync(file: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): void {
   const now = options.fsync === true || options.durability === "fsync";
   const deferred = !now && options.durability === "run";
-  const dir = path.dirname(file);
+  // The folders whose entries this write changes: the target's, and any it had to create with their parents.
+  const folders = new Set([path.dirname(file)]);
   try {
-    writeVia(options.tempDir ? tempPathIn(options.tempDir, file) : tempPath(file), file, data, now || (deferred && fs.existsSync(file)));
+    writeVia(options.tempDir ? tempPathIn(options.tempDir, file) : tempPath(file), file, data, now || (deferred && fs.existsSync(file)), folders);
   } catch (err) {
     // A temp folder on another file system than the target (a mount inside storage/): write beside it.
     if (!options.tempDir || (err as NodeJS.ErrnoException).code !== "EXDEV") throw err;
-    writeVia(tempPath(file), file, data, now || deferred);
+    writeVia(tempPath(file), file, data, now || deferred, folders);
   }
-  if (now) fsyncFolder(dir);
-  else if (deferred) deferredFiles.add(file);
+  if (now) for (const dir of folders) fsyncFolder(dir);
+  else if (deferred) {
+    deferredFiles.add(file);
+    for (const dir of folders) deferredFolders.add(dir);
+  }
 }
 
-function writeVia(tmp: string, file: string, data: string | Uint8Array, syncFirst: boolean): void {
+function writeVia(tmp: string, file: string, data: string | Uint8Array, syncFirst: boolean, folders: Set<string>): void {
   let fd: number | undefined;
   try {
-    fd = openCreatingFolder(tmp, path.dirname(tmp));
+    fd = openCreatingFolder(tmp, path.dirname(tmp), path.dirname(tmp) === path.dirname(file) ? folders : new Set());
     fs.writeFileSync(fd, data);
     if (syncFirst) fs.fsyncSync(fd);
     fs.closeSync(fd);
@@ -56,7 +60,7 @@ function writeVia(tmp: string, file: string, data: string | Uint8Array, syncFirs
     } catch (err) {
       // The temp file lives in another folder: the target's may not exist yet (checked only now, as it is rare).
       if ((err as NodeJS.ErrnoException).code !== "ENOENT" || path.dirname(tmp) === path.dirname(file)) throw err;
-      fs.mkdirSync(path.dirname(file), { recursive: true });
+      makeFolder(path.dirname(file), folders);
       renameWithRetry(tmp, file);
     }
   } catch (err) {
@@ -71,20 +75,28 @@ function writeVia(tmp: string, file: string, data: string | Uint8Array, syncFirs
 }
 
 const deferredFiles = new Set<string>();
+const deferredFolders = new Set<string>();
 
 /**
  * Flushes every file written with `durability: "run"` since the last call, then their folders (which hold
- * the renames). Call before reporting that the run that wrote them has finished.
+ * the renames, and the folders made for them). Call before reporting that the run that wrote them finished.
  */
 export function syncDeferredWrites(): void {
-  if (deferredFiles.size === 0) return;
-  const dirs = new Set<string>();
-  for (const file of deferredFiles) {
-    fsyncPath(file);
-    dirs.add(path.dirname(file));
-  }
+  for (const file of deferredFiles) fsyncPath(file);
   deferredFiles.clear();
-  for (const dir of dirs) fsyncFolder(dir);
+  for (const dir of deferredFolders) fsyncFolder(dir);
+  deferredFolders.clear();
+}
+
+/**
+ * mkdir -p that records in `changed` every folder whose entries it changed: each folder it made, and the
+ * parent of the first (a new folder survives power loss only once its parent's entry is on disk).
+ */
+export function makeFolder(dir: string, changed: Set<string>): void {
+  const first = fs.mkdirSync(dir, { recursive: true });
+  if (first === undefined) return;
+  changed.add(path.dirname(first));
+  for (let d = dir; d.length >= first.length && d !== path.dirname(d); d = path.dirname(d)) changed.add(d);
 }
 
 const TMP_RANDOM = randomBytes(4).toString("hex");
@@ -110,12 +122,12 @@ function tempPathIn(dir: string, file: string): string {
 }
 
 /** Opens a new file, making its folder only when it is missing (the common case needs no mkdir). */
-function openCreatingFolder(file: string, dir: string): number {
+function openCreatingFolder(file: string, dir: string, folders: Set<string>): number {
   try {
     return fs.openSync(file, "wx");
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
-    fs.mkdirSync(dir, { recursive: true });
+    makeFolder(dir, folders);
     return fs.openSync(file, "wx");
   }
 }

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { randomBytes } from "node:crypto";
-import { fsyncFolder, syncDeferredWrites, type Durability } from "./atomic-write";
+import { fsyncFolder, makeFolder, syncDeferredWrites, type Durability } from "./atomic-write";
 import type { EngineEvent } from "./events";
 import { journalDir, journalFileName } from "./home";
 
@@ -35,9 +35,11 @@ export class JournalWriter {
   private buffer: string[] = [];
   private scheduled = false;
   private closed = false;
-  /** Lines written since the last flush to the disk (and whether the file's folder entry is on disk yet). */
+  /** Lines written since the last flush to the disk; one of them is not a log line (durability "fsync"). */
   private unsynced = false;
-  private folderSynced = false;
+  private mustSync = false;
+  /** Folders whose entries changed when the file (and maybe its folder) was made: on disk with the first sync. */
+  private readonly newFolders = new Set<string>();
   private readonly maxBuffered = 512;
 
   /**
@@ -56,7 +58,11 @@ export class JournalWriter {
   append(event: EngineEvent): void {
     if (this.closed) return;
     this.buffer.push(encodeEvent(event));
-    if (this.durability === "fsync" && event.e !== "log") this.flushSync();
+    // Logs and the closing line promise nothing: they reach the disk with the next event that does.
+    if (this.durability === "fsync" && event.e !== "log" && event.e !== "close") {
+      this.mustSync = true;
+      this.flushSync();
+    }
     else if (this.buffer.length >= this.maxBuffered) this.flushSync();
     else if (!this.scheduled) {
       this.scheduled = true;
@@ -70,13 +76,14 @@ export class JournalWriter {
     const text = this.buffer.join("\n") + "\n";
     this.buffer = [];
     if (this.fd === undefined) {
-      fs.mkdirSync(path.dirname(this.file), { recursive: true });
+      makeFolder(path.dirname(this.file), this.newFolders);
       this.fd = fs.openSync(this.file, "a");
+      this.newFolders.add(path.dirname(this.file));
     }
     const bytes = Buffer.from(text);
     for (let done = 0; done < bytes.length; ) done += fs.writeSync(this.fd, bytes, done);
     this.unsynced = true;
-    if (this.durability === "fsync") this.syncFile();
+    if (this.mustSync) this.syncFile();
     this.onFlush?.(text);
   }
 
@@ -91,16 +98,13 @@ export class JournalWriter {
   }
 
   private syncFile(): void {
+    this.mustSync = false;
     if (this.fd === undefined || !this.unsynced) return;
     fs.fdatasyncSync(this.fd);
     this.unsynced = false;
-    if (!this.folderSynced) {
-      // A new file is reachable after power loss only once its folder's entry is on disk (and the folder's).
-      const dir = path.dirname(this.file);
-      fsyncFolder(dir);
-      fsyncFolder(path.dirname(dir));
-      this.folderSynced = true;
-    }
+    // A new file is reachable after power loss only once its folder's entry is on disk.
+    for (const dir of this.newFolders) fsyncFolder(dir);
+    this.newFolders.clear();
   }
 
   /** Writes what is buffered and a closing line, so readers know this journal ended cleanly. */

@@ -1,7 +1,8 @@
 import * as fs from "node:fs";
 import { randomUUID } from "node:crypto";
-import { storageDir } from "./home";
+import { storageDir, storageTempDir } from "./home";
 import { writeFileAtomicSync } from "./atomic-write";
+import { engineConfig } from "./config";
 import { readResultDocument, resolveSerializer, resultDocument } from "./serializer";
 import { renderStorageKey, resolveStoragePath } from "./storage-key";
 import { runtime } from "./runtime";
@@ -28,7 +29,8 @@ export function persistValue(
 ): string {
   const key = template === undefined ? randomStorageKey() : renderStorageKey(template, { parameters, flowRun: runtime.flowRun, taskRun: runtime.taskRun, owner });
   const file = resolveStoragePath(storageDir(home), key, template);
-  writeFileAtomicSync(file, resultDocument(value, resolveSerializer(serializer)));
+  // Temp files in one folder, which the store empties of killed writers' leftovers; flushed per FLOWLINE_DURABILITY.
+  writeFileAtomicSync(file, resultDocument(value, resolveSerializer(serializer)), { durability: engineConfig().durability, tempDir: storageTempDir(home) });
   return key;
 }
 
