@@ -44,8 +44,12 @@ export function writeFileAtomicSync(file: string, data: string | Uint8Array, opt
   else if (deferred) {
     deferredFiles.add(file);
     for (const dir of folders) deferredFolders.add(dir);
+    // A process that runs flows in itself for long (no runner to end its runs) must not keep paths forever.
+    if (deferredFiles.size >= MAX_DEFERRED) syncDeferredWrites();
   }
 }
+
+const MAX_DEFERRED = 4096;
 
 function writeVia(tmp: string, file: string, data: string | Uint8Array, syncFirst: boolean, folders: Set<string>): void {
   let fd: number | undefined;

@@ -197,7 +197,7 @@ function isStale(holder: Holder): boolean {
  * that what we moved is what we judged stale, and put it back if it is not.
  */
 function breakLock(file: string, staleRaw: string): void {
-  const aside = `${file}.stale-${process.pid}-${randomBytes(4).toString("hex")}`;
+  const aside = tempPath(file); // named like a temp file of this process: cleaned up if we die right here
   try {
     fs.renameSync(file, aside);
   } catch (err) {
