@@ -3,15 +3,15 @@ import * as path from "node:path";
 import type { Database, SqlJsStatic } from "sql.js";
 import { tempFilePrefix } from "../engine/atomic-write";
 import { dbPath, journalDir, storageDir, storageTempDir } from "../engine/home";
-import { MISSING, fileSignature, readFileWithSignature, removeDeadWritersTemps, writeFileAtomic, writeTarget, type FileSignature } from "./atomic-file";
-import { compactIfSparse, CorruptDatabaseError, keepAside, loadDatabase, tuneConnection } from "./db-file";
+import { fileSignature, removeDeadWritersTemps } from "./atomic-file";
+import { DatabaseCopy, mb } from "./copy";
+import { compactIfSparse, CorruptDatabaseError } from "./db-file";
 import { foldJournals, pendingJournalBytes, type FoldOutcome } from "./fold";
-import { acquireLock, describeHolder, tryLock, type HeldLock, type LockOptions, type LockRequest } from "./lock";
+import { acquireLock, describeHolder, StoreConflictError, tryLock, type HeldLock, type LockOptions, type LockRequest } from "./lock";
 import { markRunTree } from "./marks";
 import { autoPrune, checkDays, countPrunable, cutoffFor, pruneRows, prunedAnything, retentionSetting } from "./retention";
 import * as artifacts from "./artifacts";
 import { StoreReads } from "./reads";
-import { salvageDatabase, salvageMessage } from "./salvage";
 import { loadSqlJs } from "./sqljs";
 import type { Statements } from "./statements";
 import type { PruneOptions, PruneResult, SyncOptions, SyncResult } from "./types";
@@ -40,6 +40,7 @@ export type * from "./types";
 export { StoreLookupError } from "./queries";
 export { NewerSchemaError, SCHEMA_VERSION } from "./schema";
 export { CorruptDatabaseError } from "./db-file";
+export { StoreBusyError, StoreConflictError } from "./lock";
 export { setSqlWasmPath } from "./sqljs";
 
 export interface OpenStoreOptions {
@@ -92,14 +93,10 @@ interface Change<T> {
 }
 
 const NO_CHANGE: Op<undefined> = () => ({ value: undefined, changed: false });
-/** Stands for a copy salvaged without the lock: no file has it, so the next write salvages the file itself. */
-const UNSAVED_SALVAGE: FileSignature = "salvaged in memory";
-/** Tell those who wait what the holder does only when it takes a while: folding or writing this much. */
+/** Tell those who wait for the lock what the holder does only when it takes a while: folding this much. */
 const STATUS_MIN_BYTES = 1 << 20;
 /** How often a write folds again because the file changed under its lock before it gives up. */
 const MAX_REFOLDS = 5;
-
-const mb = (bytes: number): string => (bytes / 2 ** 20).toFixed(bytes < 10 * 2 ** 20 ? 1 : 0);
 
 export class Store extends StoreReads {
   readonly home: string;
@@ -109,47 +106,36 @@ export class Store extends StoreReads {
   /** Every warning so far, oldest first. */
   readonly warnings: string[] = [];
 
-  /** The file writes replace: flowline.db, or the end of its symbolic links (written through, not replaced). */
-  private readonly target: string;
-  private db: Database | undefined;
-  private signature: FileSignature = MISSING;
-  /** The in-memory copy has changes the file lacks (new, migrated, folded while another process wrote). */
-  private dirty = false;
-  private corruptSeen: FileSignature | undefined;
-  /** Run SQLite's quick_check on the next load under the lock (it reads every page: once per open). */
-  private verifyNextLoad = true;
+  private readonly copy: DatabaseCopy;
   /** Serialises this instance's writes; other processes are kept out by the lock file. */
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
 
   /** Use openStore(). */
   constructor(
-    private readonly SQL: SqlJsStatic,
+    SQL: SqlJsStatic,
     home: string,
     private readonly opts: OpenStoreOptions = {},
   ) {
     super();
     this.home = home;
     this.dbFile = dbPath(home);
-    this.target = writeTarget(this.dbFile);
-    // Beside the file itself: two homes whose flowline.db links to one file share one lock.
-    this.lockFile = `${this.target}.lock`;
     this.journalDir = journalDir(home);
+    this.copy = new DatabaseCopy(SQL, this.dbFile, (m) => this.warn(m));
+    // Beside the file itself: two homes whose flowline.db links to one file share one lock.
+    this.lockFile = `${this.copy.target}.lock`;
   }
 
   /** Loads the file; writes it only when it must be created, migrated or salvaged, and the lock is free. */
   async init(): Promise<void> {
     try {
-      const loaded = loadDatabase(this.SQL, this.dbFile, true);
-      this.replace(loaded.db, loaded.signature, loaded.dirty);
-      this.verifyNextLoad = false;
-      if (!loaded.dirty) return;
+      if (!this.copy.open()) return;
     } catch (err) {
       if (!(err instanceof CorruptDatabaseError)) throw err;
     }
     // Opening is a read: with the lock taken, keep this copy (the next write stores it) rather than wait.
     await this.lockedIfFree("opening the database", undefined);
-    if (!this.db) this.reload();
+    if (!this.copy.loaded) this.copy.reload();
   }
 
   // ---- writes (under the lock) ----
@@ -232,40 +218,20 @@ export class Store extends StoreReads {
    */
   reload(): boolean {
     this.assertOpen();
-    const sig = fileSignature(this.dbFile);
-    if (this.db && (sig === this.signature || sig === this.corruptSeen)) return false;
-    try {
-      const loaded = loadDatabase(this.SQL, this.dbFile, false);
-      this.replace(loaded.db, loaded.signature, loaded.dirty);
-      this.corruptSeen = undefined;
-      return true;
-    } catch (err) {
-      if (!(err instanceof CorruptDatabaseError)) throw err;
-      this.corruptSeen = sig;
-      if (this.db) {
-        this.warn(`${err.message} Showing the last good copy; it will be salvaged at the next write.`);
-        return false;
-      }
-      const read = readFileWithSignature(this.dbFile);
-      const { db, report } = salvageDatabase(this.SQL, read?.bytes ?? new Uint8Array(), this.dbFile);
-      this.replace(db, UNSAVED_SALVAGE, false);
-      this.warn(`${err.message} Showing the ${report.recovered} rows that could be read; the next write salvages it into a new file and keeps the original.`);
-      return true;
-    }
+    return this.copy.reload();
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.db?.close();
-    this.db = undefined;
+    this.copy.close();
   }
 
   // ---- internals ----
 
   protected current(): Database {
     this.reload();
-    return this.db as Database;
+    return this.copy.database;
   }
 
   private assertOpen(): void {
@@ -284,44 +250,8 @@ export class Store extends StoreReads {
     return days;
   }
 
-  private replace(db: Database, signature: FileSignature, dirty: boolean): void {
-    this.db?.close();
-    this.db = db;
-    this.signature = signature;
-    this.dirty = dirty;
-  }
-
   private lockRequest(doing: string): LockRequest {
     return { ...this.opts.lock, label: this.opts.label, doing, onWait: this.opts.onWait ?? this.opts.onWarning };
-  }
-
-  /** Under the lock, reloads the file if it changed (salvaging a damaged one). */
-  private reloadLocked(): Database {
-    if (fileSignature(this.dbFile) === this.signature && this.db) return this.db;
-    try {
-      const loaded = loadDatabase(this.SQL, this.dbFile, this.verifyNextLoad);
-      this.replace(loaded.db, loaded.signature, loaded.dirty);
-      this.verifyNextLoad = false;
-      this.corruptSeen = undefined;
-    } catch (err) {
-      if (!(err instanceof CorruptDatabaseError)) throw err;
-      this.salvageLocked(err);
-    }
-    return this.db as Database;
-  }
-
-  /**
-   * Recovers every readable row of the damaged file into a new database, which the write that follows puts
-   * in its place; the damaged original is kept beside it.
-   */
-  private salvageLocked(err: CorruptDatabaseError): void {
-    const read = readFileWithSignature(this.dbFile);
-    const { db, report } = salvageDatabase(this.SQL, read?.bytes ?? new Uint8Array(), this.dbFile);
-    const aside = keepAside(this.target);
-    this.warn(salvageMessage(err, report, this.dbFile, aside));
-    // The damaged file's signature after the link: the check before the rename must find it unchanged.
-    this.replace(db, fileSignature(this.dbFile), true);
-    this.corruptSeen = undefined;
   }
 
   /**
@@ -344,13 +274,13 @@ export class Store extends StoreReads {
       });
     };
     try {
-      const outcome = fold(this.reloadLocked());
+      const outcome = fold(this.copy.reloadLocked());
       return { outcome, value };
     } catch (err) {
       const damaged = err instanceof Error && /database disk image is malformed|file is not a database/i.test(err.message);
-      if (!damaged || this.signature === MISSING || fileSignature(this.dbFile) !== this.signature) throw err;
-      this.salvageLocked(new CorruptDatabaseError(this.dbFile, (err as Error).message));
-      const outcome = fold(this.db as Database);
+      if (!damaged || !this.copy.fromFile() || this.copy.changedOnDisk()) throw err;
+      this.copy.salvage(new CorruptDatabaseError(this.dbFile, (err as Error).message));
+      const outcome = fold(this.copy.database);
       return { outcome, value };
     }
   }
@@ -363,7 +293,7 @@ export class Store extends StoreReads {
     for (let attempt = 0; attempt < 3; attempt++) {
       const before = fileSignature(this.dbFile);
       outcome = foldJournals(this.current(), this.journalDir, { warn: (m) => this.warn(m) });
-      if (outcome.changed) this.dirty = true;
+      if (outcome.changed) this.copy.dirty = true;
       if (fileSignature(this.dbFile) === before) break;
     }
     return outcome;
@@ -414,30 +344,20 @@ export class Store extends StoreReads {
     for (let attempt = 1; ; attempt++) {
       const { outcome, value } = this.foldChecked(op, lock);
       const sync: SyncResult = { ...counts(outcome), journalsRemoved: 0, wrote: false };
-      if (outcome.changed) this.dirty = true;
+      if (outcome.changed) this.copy.dirty = true;
       // Writers killed mid-write leave temp files (of the database, of this lock, of results): the lock's
       // holder removes them.
-      removeDeadWritersTemps(path.dirname(this.target), [tempFilePrefix(this.target), tempFilePrefix(this.lockFile)]);
+      removeDeadWritersTemps(path.dirname(this.copy.target), [tempFilePrefix(this.copy.target), tempFilePrefix(this.lockFile)]);
       removeDeadWritersTemps(storageTempDir(this.home), [""]);
-      if (this.dirty) {
+      if (this.copy.dirty) {
         // Only a process that ignored the lock (Flowline 1.0 broke locks older than 30 s; someone deleted
         // the lock file) can have replaced the file: writing now would drop what it wrote. Fold again on it.
-        if (fileSignature(this.dbFile) !== this.signature) {
-          if (attempt >= MAX_REFOLDS) {
-            throw new Error(
-              `The Flowline database ${this.dbFile} was replaced ${MAX_REFOLDS} times by another process while this one held ` +
-                `its lock ${this.lockFile}; nothing was written. Is an older Flowline (1.0) using this folder? Update it, then try again.`,
-            );
-          }
+        if (this.copy.changedOnDisk()) {
+          if (attempt >= MAX_REFOLDS) throw new StoreConflictError(this.dbFile, this.lockFile, MAX_REFOLDS);
           continue;
         }
-        const db = this.db as Database;
-        if (outcome.changed) compactIfSparse(db); // after deletions: do not write free pages forever
-        const bytes = db.export();
-        if (bytes.length >= STATUS_MIN_BYTES * 8) lock.status(`writing the database (${mb(bytes.length)} MB)`);
-        this.signature = writeFileAtomic(this.dbFile, bytes);
-        tuneConnection(db); // export() reopened the connection
-        this.dirty = false;
+        if (outcome.changed) compactIfSparse(this.copy.database); // after deletions: do not write free pages forever
+        this.copy.write(lock);
         sync.wrote = true;
       }
       // Only now that the file says these journals are finished may they go.

@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { randomBytes } from "node:crypto";
 import { tempPath } from "../engine/atomic-write";
+import { UserError } from "../engine/errors";
 import { isAlive, ownIdentity, validStart } from "../engine/process-identity";
 
 // A cross-process lock: a file that appears whole (written aside, then hard-linked into place, which fails
@@ -50,13 +51,24 @@ interface LockContent {
 }
 
 /** The lock is held by a live process, and the caller asked not to wait long enough. */
-export class StoreBusyError extends Error {
+export class StoreBusyError extends UserError {
+  override name = "StoreBusyError";
   constructor(
     readonly file: string,
     readonly holder: LockHolder,
   ) {
     super(`The Flowline database is busy: ${describeHolder(holder)} (lock ${file}). Try again when it has finished.`);
-    this.name = "StoreBusyError";
+  }
+}
+
+/** Another process kept replacing the database file while this one held the lock (it ignores the lock). */
+export class StoreConflictError extends UserError {
+  override name = "StoreConflictError";
+  constructor(file: string, lockFile: string, times: number) {
+    super(
+      `The Flowline database ${file} was replaced ${times} times by another process while this one held its lock ` +
+        `${lockFile}; nothing was written. Is an older Flowline (1.0) using this folder? Update it, then try again.`,
+    );
   }
 }
 

@@ -147,13 +147,17 @@ describe("faults: durability (what is flushed to disk, and when)", function () {
     const { calls, done, journal } = child(run.calls);
     const lines = calls.map((c, i) => ({ c, i })).filter(({ c, i }) => c.name === "write" && fdPath(c) === journal && i < done);
     let promised = 0;
+    const kinds = new Set<string>();
     for (const { c, i } of lines) {
-      if (!/"e":"(artifact|state|flow_run|task_run|cache)"/.test(text(c))) continue; // a batch of log lines only
+      const events = [...text(c).matchAll(/"e":"(artifact|artifact_update|state|flow_run|task_run|cache)"/g)].map((m) => m[1]);
+      if (events.length === 0) continue; // a batch of log lines only
+      for (const e of events) kinds.add(e);
       promised++;
       const next = calls.findIndex((d, j) => j > i && ((d.name === "write" && fdPath(d) === journal) || (isFlush(d) && fdPath(d) === journal)));
       assert.ok(next > 0 && isFlush(calls[next]), `flushed before the next journal line: ${text(c).slice(0, 120)}`);
     }
     assert.ok(promised >= 5 * 4 + 3, `every create and state change (${promised})`);
+    assert.deepEqual([...kinds].sort(), ["artifact", "artifact_update", "flow_run", "state", "task_run"]);
     checked += promised;
     for (const [at, c] of calls.entries()) {
       const to = renameTo(c);

@@ -68,6 +68,7 @@ describe("store salvage", function () {
     assert.equal(recovered + lost, total);
     assert.ok(lost > 0, "the bad page held rows");
     assert.ok(recovered >= total * 0.9, `most rows survive: ${recovered} of ${total}`);
+    console.log(`      page ${page + 1} of ${pages} damaged: ${recovered} of ${total} rows recovered, ${lost} lost`);
     assert.equal(m[4], dbPath(home));
     assert.deepEqual(fs.readFileSync(m[5]), damaged, "the damaged original is kept byte for byte");
 
