@@ -1,10 +1,13 @@
 import type { Database, SqlJsStatic, SqlValue } from "sql.js";
 import { freshDatabase } from "./db-file";
+import { rowsOnLeafPages, type ColumnShape } from "./pages";
 
 // Salvaging a damaged database (SQLite's `.recover` idea, within what sql.js offers): every readable row is
 // copied, table by table, into a fresh database. A table whose full scan fails is read by rowid ranges,
 // split in halves around the ranges that fail down to single rows. Which rowids exist is learnt from the
 // table's indexes, which are separate b-trees holding every rowid, so the rows lost can be counted exactly.
+// Rows still missing then are looked for on the file's table leaf pages themselves (pages.ts): a damaged
+// page that lists other pages hides intact leaves from SQL, not from a reader of the file format.
 
 export interface SalvageReport {
   recovered: number;
@@ -47,7 +50,7 @@ export function salvageDatabase(SQL: SqlJsStatic, bytes: Uint8Array, file: strin
       if (DERIVED.has(table)) continue;
       db.exec("BEGIN");
       try {
-        copyTable(damaged, db, table, report);
+        copyTable(damaged, db, table, report, bytes);
         db.exec("COMMIT");
       } catch (err) {
         db.exec("ROLLBACK");
@@ -89,8 +92,9 @@ function names(db: Database, sql: string, params: SqlValue[] = []): string[] {
 
 const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
-function copyTable(from: Database, to: Database, table: string, report: SalvageReport): void {
-  const wanted = from.exec(`PRAGMA table_info(${quote(table)})`)[0]?.values.map((r) => String(r[1])) ?? [];
+function copyTable(from: Database, to: Database, table: string, report: SalvageReport, file: Uint8Array): void {
+  const damagedInfo = from.exec(`PRAGMA table_info(${quote(table)})`)[0]?.values ?? [];
+  const wanted = damagedInfo.map((r) => String(r[1]));
   const info = to.exec(`PRAGMA table_info(${quote(table)})`)[0]?.values ?? [];
   const cols = info.map((r) => String(r[1])).filter((c) => wanted.includes(c));
   if (cols.length === 0) return; // not in the damaged file (an older schema)
@@ -100,6 +104,13 @@ function copyTable(from: Database, to: Database, table: string, report: SalvageR
   const select = `SELECT rowid, ${cols.map(quote).join(", ")} FROM ${quote(table)}`;
   const insert = to.prepare(`INSERT OR IGNORE INTO ${quote(table)} (${targetCols.map(quote).join(", ")}) VALUES (${targetCols.map(() => "?").join(", ")})`);
   let recovered = 0;
+  const got = new Set<number>();
+  const put = (row: SqlValue[]): void => {
+    insert.run(alias ? row.slice(1) : row);
+    if (to.getRowsModified() === 0) return;
+    recovered++;
+    got.add(Number(row[0]));
+  };
   const take = (where: string, params: SqlValue[]): void => {
     const stmt = from.prepare(`${select} ${where}`);
     const rows: SqlValue[][] = [];
@@ -110,10 +121,7 @@ function copyTable(from: Database, to: Database, table: string, report: SalvageR
       stmt.free();
     }
     // Read the whole range before inserting any of it: a range that fails half-way is split and read again.
-    for (const row of rows) {
-      insert.run(alias ? row.slice(1) : row);
-      recovered += to.getRowsModified();
-    }
+    for (const row of rows) put(row);
   };
   try {
     try {
@@ -129,6 +137,17 @@ function copyTable(from: Database, to: Database, table: string, report: SalvageR
       // The indexes are readable and list no row: the table was empty (its own damaged page held nothing).
     } else if (known) {
       lost = readList(known, take);
+      if (lost > 0) {
+        // Look for the rows still missing on the leaf pages themselves, in the damaged file's column order.
+        const missing = new Set(known.filter((id) => !got.has(id)));
+        const shapes: ColumnShape[] = damagedInfo.map((r) => ({ type: String(r[2]), rowidAlias: Number(r[5]) === 1 && String(r[2]).toUpperCase() === "INTEGER" }));
+        for (const [rowid, values] of rowsOnLeafPages(file, missing, shapes)) {
+          const byName = new Map(wanted.map((name, i) => [name, values[i]]));
+          const before = recovered;
+          put([rowid, ...cols.map((c) => byName.get(c) ?? null)]);
+          if (recovered > before) lost--;
+        }
+      }
       // Rows outside what the indexes know, at either end (an index page may be damaged as well).
       for (const [where, p] of [["WHERE rowid < ?", known[0]], ["WHERE rowid > ?", known[known.length - 1]]] as const) {
         try {
