@@ -37,7 +37,7 @@ export interface LockHolder {
   pid: number;
   label?: string;
   doing?: string;
-  /** Since when (ms since the epoch, the holder's clock): shown, never used to decide anything. */
+  /** Since when (ms since the epoch, the holder's clock): shown. Its age decides nothing. */
   since?: number;
 }
 
