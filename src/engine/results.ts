@@ -1,7 +1,8 @@
 import * as fs from "node:fs";
 import { randomUUID } from "node:crypto";
-import { storageDir } from "./home";
+import { storageDir, storageTempDir } from "./home";
 import { writeFileAtomicSync } from "./atomic-write";
+import { engineConfig } from "./config";
 import { resolveSerializer, type UserSerializer } from "./serializer";
 import { readCachedResultDocument, readResultDocument, resultDocument, type CachedRead } from "./result-document";
 import { keyTooLongHere, renderStorageKey, resolveStoragePath } from "./storage-key";
@@ -31,7 +32,8 @@ export function persistValue(
   const key = template === undefined ? randomStorageKey() : renderStorageKey(template, scope);
   const text = resultDocument(value, resolveSerializer(serializer), how.cacheKey);
   try {
-    writeFileAtomicSync(resolveStoragePath(storageDir(home), key, template), text);
+    // Temp files in one folder, which the store empties of killed writers' leftovers; flushed per FLOWLINE_DURABILITY.
+    writeFileAtomicSync(resolveStoragePath(storageDir(home), key, template), text, { durability: engineConfig().durability, tempDir: storageTempDir(home) });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENAMETOOLONG") throw keyTooLongHere(key, template);
     throw err;

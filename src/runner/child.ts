@@ -25,6 +25,7 @@ class TrackingSink implements EngineSink {
     this.inner.emit(event);
   }
   flushSync(): void { this.inner.flushSync(); }
+  syncToDisk(): void { this.inner.syncToDisk(); }
   close(): void { this.inner.close(); }
 }
 
@@ -87,7 +88,13 @@ export function childMain(enginePath: string): void {
 }
 
 async function run(start: StartMessage, signal: AbortSignal): Promise<void> {
-  const sink = new TrackingSink(new JournalSink(start.home, (lines) => void send({ type: "events", lines })));
+  let journal: JournalSink;
+  try {
+    journal = new JournalSink(start.home, (lines) => void send({ type: "events", lines }));
+  } catch (err) {
+    return fatal("usage", (err as Error).message); // FLOWLINE_DURABILITY names no known mode
+  }
+  const sink = new TrackingSink(journal);
   configureEngine({ home: start.home, sink, consoleLogs: false, ...(start.parentCache ? { cacheIndex: askParentCache } : {}) });
   let finished = false;
   process.on("exit", (code) => {
@@ -131,7 +138,8 @@ async function run(start: StartMessage, signal: AbortSignal): Promise<void> {
   finished = true;
   const { state } = outcome;
   const error = errorReport(state.error);
-  sink.flushSync();
+  // Reported finished = on disk (its journal and result files), whatever FLOWLINE_DURABILITY says.
+  sink.syncToDisk();
   await send({
     type: "done",
     flowRunId: outcome.flowRunId,

@@ -4,12 +4,12 @@ import type { Database } from "sql.js";
 // by themselves (a trigger, schema v3); whatever removes artifact rows calls refreshLatest for the keys it
 // touched, in the same transaction, so that the next newest version becomes the latest.
 
-/** Recomputes the latest version and the count of each key (removing the entry of a key with no versions left). */
+/** Recomputes the latest version (stored last) and the count of each key (removing a key with no versions left). */
 export function refreshLatest(db: Database, keys: Iterable<string>): void {
   const drop = db.prepare("DELETE FROM artifact_latest WHERE key = ?1");
   const pick = db.prepare(`INSERT INTO artifact_latest (key, seq, created, versions)
     SELECT key, seq, created, (SELECT count(*) FROM artifacts WHERE key = ?1) FROM artifacts WHERE key = ?1
-    ORDER BY created DESC, seq DESC LIMIT 1`);
+    ORDER BY seq DESC LIMIT 1`);
   try {
     for (const key of keys) {
       drop.run([key]);

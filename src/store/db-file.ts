@@ -4,7 +4,7 @@ import { MISSING, readFileWithSignature, type FileSignature } from "./atomic-fil
 import { migrate, NewerSchemaError, schemaVersion, SCHEMA_VERSION } from "./schema";
 
 // Turning the database file into an in-memory sql.js database: checks it is SQLite and intact, refuses a
-// newer schema, migrates an older one. Moving a corrupt file aside is left to callers holding the lock.
+// newer schema, migrates an older one. Salvaging a corrupt file is left to callers holding the lock.
 
 export class CorruptDatabaseError extends Error {
   constructor(
@@ -106,11 +106,28 @@ export function loadDatabase(SQL: SqlJsStatic, file: string, check: boolean): Lo
   }
 }
 
-/** Renames a damaged database to `<file>.corrupt-<timestamp>` and returns the new path. */
-export function moveAside(file: string): string {
+/**
+ * Keeps a damaged database as `<file>.corrupt-<timestamp>` (a hard link, else a copy) and returns that path.
+ * The damaged file itself stays in place until the salvaged database is renamed over it, so no reader
+ * ever finds no database at all.
+ */
+export function keepAside(file: string): string {
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
-  let target = `${file}.corrupt-${stamp}`;
-  for (let i = 1; fs.existsSync(target); i++) target = `${file}.corrupt-${stamp}-${i}`;
-  fs.renameSync(file, target);
-  return target;
+  for (let i = 0; ; i++) {
+    const target = i === 0 ? `${file}.corrupt-${stamp}` : `${file}.corrupt-${stamp}-${i}`;
+    try {
+      fs.linkSync(file, target);
+      return target;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "EEXIST") continue;
+      if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EOPNOTSUPP" && code !== "ENOSYS" && code !== "EXDEV") throw err;
+    }
+    try {
+      fs.copyFileSync(file, target, fs.constants.COPYFILE_EXCL); // a file system without hard links
+      return target;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    }
+  }
 }

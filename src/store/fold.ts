@@ -2,8 +2,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Database, SqlValue } from "sql.js";
 import type { EngineEvent } from "../engine/events";
-import { journalPid } from "../engine/home";
-import { isProcessAlive } from "./lock";
+import { journalWriter } from "../engine/home";
+import { isAlive, type ProcessIdentity } from "../engine/process-identity";
 import { isoTime, parseEventLine } from "./events-parse";
 import { RunBuffer } from "./run-buffer";
 import { Statements } from "./statements";
@@ -40,7 +40,7 @@ interface JournalRow {
 
 interface Pending {
   name: string;
-  pid: number;
+  writer: ProcessIdentity;
   alive: boolean;
   row: JournalRow;
 }
@@ -64,16 +64,17 @@ export function foldJournals(db: Database, dir: string, options: FoldOptions): F
         out.finishedFiles.push(path.join(dir, name)); // recorded as finished, deletion did not happen yet
         continue;
       }
-      const pid = journalPid(name) as number;
-      // Liveness before reading: a writer found dead cannot append after our read.
-      const alive = isProcessAlive(pid);
+      const writer = journalWriter(name) as ProcessIdentity;
+      // Liveness before reading: a writer found dead cannot append after our read. Its start time tells
+      // it from a later process that got the same pid.
+      const alive = writerAlive(path.join(dir, name), writer);
       const before = row.foldedBytes;
-      foldOne(st, path.join(dir, name), name, pid, alive, row, out, options.warn);
+      foldOne(st, path.join(dir, name), name, writer.pid, alive, row, out, options.warn);
       if (row.foldedBytes !== before) {
         st.run("journal", [name, row.foldedBytes, row.closed ? 1 : 0, 0]);
         out.changed = true;
       }
-      pending.push({ name, pid, alive, row });
+      pending.push({ name, writer, alive, row });
     }
 
     // artifact_latest follows inserted artifacts by itself (a trigger, schema v3).
@@ -83,7 +84,7 @@ export function foldJournals(db: Database, dir: string, options: FoldOptions): F
     for (const p of pending) {
       if (p.alive && !p.row.closed) continue;
       if (!p.alive && !p.row.closed) {
-        const message = `The process running this flow (pid ${p.pid}) ended before the run finished.`;
+        const message = `The process running this flow (pid ${p.writer.pid}) ended before the run finished.`;
         out.runsCrashed += crashJournalRuns(db, st, p.name, message, ts);
       }
       st.run("journal", [p.name, p.row.foldedBytes, p.row.closed ? 1 : 0, 1]);
@@ -100,6 +101,32 @@ export function foldJournals(db: Database, dir: string, options: FoldOptions): F
   return out;
 }
 
+/** A journal named in Flowline 1.0's way carries no start time: its last write dates its writer instead. */
+function writerAlive(file: string, writer: ProcessIdentity): boolean {
+  if (writer.start !== undefined) return isAlive(writer);
+  try {
+    return isAlive(writer, fs.statSync(file).mtimeMs);
+  } catch {
+    return isAlive(writer);
+  }
+}
+
+/** Bytes of journal not folded yet into `db` (what a fold is about to read). */
+export function pendingJournalBytes(db: Database, dir: string): number {
+  const rows = readJournalRows(db);
+  let total = 0;
+  for (const name of listJournals(dir)) {
+    const row = rows.get(name);
+    if (row?.done) continue;
+    try {
+      total += Math.max(0, fs.statSync(path.join(dir, name)).size - (row?.foldedBytes ?? 0));
+    } catch {
+      // deleted meanwhile
+    }
+  }
+  return total;
+}
+
 function readJournalRows(db: Database): Map<string, JournalRow> {
   const rows = new Map<string, JournalRow>();
   const res = db.exec("SELECT name, folded_bytes, closed, done FROM journals");
@@ -114,7 +141,7 @@ function listJournals(dir: string): string[] {
   try {
     return fs
       .readdirSync(dir)
-      .filter((n) => journalPid(n) !== undefined)
+      .filter((n) => journalWriter(n) !== undefined)
       .sort();
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];

@@ -1,23 +1,27 @@
 import * as fs from "node:fs";
+import * as path from "node:path";
 import type { Database, SqlJsStatic } from "sql.js";
-import { dbPath, journalDir, storageDir } from "../engine/home";
-import { MISSING, fileSignature, removeDeadWritersTempFiles, writeFileAtomic, type FileSignature } from "./atomic-file";
-import { compactIfSparse, CorruptDatabaseError, freshDatabase, loadDatabase, moveAside, tuneConnection } from "./db-file";
-import { foldJournals, type FoldOutcome } from "./fold";
-import { acquireLock, type LockOptions } from "./lock";
+import { tempFilePrefix } from "../engine/atomic-write";
+import { dbPath, journalDir, storageDir, storageTempDir } from "../engine/home";
+import { fileSignature, removeDeadWritersTemps } from "./atomic-file";
+import { DatabaseCopy, mb } from "./copy";
+import { compactIfSparse, CorruptDatabaseError } from "./db-file";
+import { foldJournals, pendingJournalBytes, type FoldOutcome } from "./fold";
+import { acquireLock, describeHolder, StoreConflictError, tryLock, type HeldLock, type LockOptions, type LockRequest } from "./lock";
 import { markRunTree } from "./marks";
 import { autoPrune, checkDays, countPrunable, cutoffFor, pruneRows, prunedAnything, retentionSetting } from "./retention";
 import * as artifacts from "./artifacts";
 import { StoreReads } from "./reads";
 import { loadSqlJs } from "./sqljs";
 import type { Statements } from "./statements";
-import type { PruneOptions, PruneResult, SyncResult } from "./types";
+import type { PruneOptions, PruneResult, SyncOptions, SyncResult } from "./types";
 
 // The Flowline store: one sql.js database file (<home>/flowline.db) shared by several processes.
 //
 //   openStore(home, opts?)              Promise<Store>   creates folders; creates/migrates the file if needed
-//   store.sync()                        Promise<SyncResult>   folds every journal, crash-marks dead writers' runs,
-//                                                        and applies retention (at most hourly) when configured
+//   store.sync({ wait? })               Promise<SyncResult>   folds every journal, crash-marks dead writers' runs,
+//                                                        and applies retention (at most hourly) when configured;
+//                                                        never waits for another process's lock unless asked
 //   store.markRuns(flowRunId, type, msg) Promise<number>  Crashed/Cancelled for a run tree (runner, after a kill)
 //   store.deleteArtifact(id)            Promise<boolean>
 //   store.deleteArtifactKey(key)        Promise<number>
@@ -27,23 +31,30 @@ import type { PruneOptions, PruneResult, SyncResult } from "./types";
 //   listArtifacts, listArtifactKeys, getArtifactVersions, getArtifact, findArtifact
 //   store.reload() boolean, store.warnings string[], store.close()
 //
-// Engines never write the database: they append to journals, and every write here happens under the lock
-// file <db>.lock, on a freshly reloaded copy, and ends with an atomic rename of the whole file.
+// Engines never write the database: they append to journals. Every write here happens under the lock
+// file <db>.lock, on a freshly reloaded copy, checks that the file is still the one it loaded, and ends
+// with an atomic rename of the whole file. Writes wait for the lock as long as its holder lives (saying
+// who it is); reads never wait: with the lock taken they fold the journals into their own copy only.
 
 export type * from "./types";
 export { StoreLookupError } from "./queries";
 export { NewerSchemaError, SCHEMA_VERSION } from "./schema";
 export { CorruptDatabaseError } from "./db-file";
+export { StoreBusyError, StoreConflictError } from "./lock";
 export { setSqlWasmPath } from "./sqljs";
 
 export interface OpenStoreOptions {
   /** sql-wasm.wasm location (the bundle ships it next to itself). Only the first open in a process uses it. */
   wasmPath?: string;
-  /** Called for each warning (damaged database moved aside, malformed journal lines, …). */
+  /** Called for each warning (damaged database salvaged, malformed journal lines, …). */
   onWarning?: (message: string) => void;
   /** Fold journals once while opening (as `sync()` does). Default false. */
   sync?: boolean;
   lock?: LockOptions;
+  /** Who this process is, told to a process that waits for the lock: "flowline artifacts rm", "VS Code". */
+  label?: string;
+  /** Told while a write waits for another process's lock: who holds it, for how long. Default: onWarning. */
+  onWait?: (message: string) => void;
   /**
    * Automatic retention: sync() deletes runs and artifacts older than this many days, at most once an hour
    * (across processes). 0 turns it off. Default: $FLOWLINE_RETENTION_DAYS, else off.
@@ -66,6 +77,7 @@ export async function openStore(home: string, opts: OpenStoreOptions = {}): Prom
 }
 
 type RunMark = "Crashed" | "Cancelled";
+type Op<T> = (db: Database, st: Statements) => Change<T>;
 
 const NOTHING_FOLDED: FoldOutcome = {
   eventsFolded: 0,
@@ -80,6 +92,12 @@ interface Change<T> {
   changed: boolean;
 }
 
+const NO_CHANGE: Op<undefined> = () => ({ value: undefined, changed: false });
+/** Tell those who wait for the lock what the holder does only when it takes a while: folding this much. */
+const STATUS_MIN_BYTES = 1 << 20;
+/** How often a write folds again because the file changed under its lock before it gives up. */
+const MAX_REFOLDS = 5;
+
 export class Store extends StoreReads {
   readonly home: string;
   readonly dbFile: string;
@@ -88,41 +106,36 @@ export class Store extends StoreReads {
   /** Every warning so far, oldest first. */
   readonly warnings: string[] = [];
 
-  private db: Database | undefined;
-  private signature: FileSignature = MISSING;
-  /** The in-memory copy has changes the file lacks (new or migrated database): write at the next lock. */
-  private dirty = false;
-  private corruptSeen: FileSignature | undefined;
-  /** Run SQLite's quick_check on the next load under the lock (it reads every page: once per open). */
-  private verifyNextLoad = true;
-  /** Serialises this instance's locked sections; other processes are kept out by the lock file. */
+  private readonly copy: DatabaseCopy;
+  /** Serialises this instance's writes; other processes are kept out by the lock file. */
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
 
   /** Use openStore(). */
   constructor(
-    private readonly SQL: SqlJsStatic,
+    SQL: SqlJsStatic,
     home: string,
     private readonly opts: OpenStoreOptions = {},
   ) {
     super();
     this.home = home;
     this.dbFile = dbPath(home);
-    this.lockFile = `${this.dbFile}.lock`;
     this.journalDir = journalDir(home);
+    this.copy = new DatabaseCopy(SQL, this.dbFile, (m) => this.warn(m));
+    // Beside the file itself: two homes whose flowline.db links to one file share one lock.
+    this.lockFile = `${this.copy.target}.lock`;
   }
 
-  /** Loads the file; takes the lock only when the file must be created, migrated or moved aside. */
+  /** Loads the file; writes it only when it must be created, migrated or salvaged, and the lock is free. */
   async init(): Promise<void> {
     try {
-      const loaded = loadDatabase(this.SQL, this.dbFile, true);
-      this.replace(loaded.db, loaded.signature, loaded.dirty);
-      this.verifyNextLoad = false;
-      if (!loaded.dirty) return;
+      if (!this.copy.open()) return;
     } catch (err) {
       if (!(err instanceof CorruptDatabaseError)) throw err;
     }
-    await this.locked(undefined);
+    // Opening is a read: with the lock taken, keep this copy (the next write stores it) rather than wait.
+    await this.lockedIfFree("opening the database", undefined);
+    if (!this.copy.loaded) this.copy.reload();
   }
 
   // ---- writes (under the lock) ----
@@ -130,14 +143,20 @@ export class Store extends StoreReads {
   /**
    * Folds all journals into the database and crash-marks the runs of writers that died. With retention on,
    * also prunes old runs and artifacts when no process has in the last hour (`pruned` says what went).
+   * When another live process holds the lock, it does not wait (unless `wait`): it folds the journals into
+   * this copy only, so every read shows every acknowledged write, and says who holds the lock (`busy`).
    */
-  async sync(): Promise<SyncResult> {
+  async sync(options: SyncOptions = {}): Promise<SyncResult> {
     const days = this.retentionDays();
-    if (days === undefined) return (await this.locked(() => ({ value: undefined, changed: false }))).sync;
-    const { value, sync } = await this.locked((db) => {
-      const pruned = autoPrune(db, days, new Date());
-      return { value: pruned, changed: pruned !== undefined };
-    });
+    const op: Op<PruneResult | undefined> =
+      days === undefined
+        ? NO_CHANGE
+        : (db) => {
+            const pruned = autoPrune(db, days, new Date());
+            return { value: pruned, changed: pruned !== undefined };
+          };
+    const doing = "folding journals";
+    const { value, sync } = options.wait ? await this.locked(doing, op) : await this.lockedIfFree(doing, op);
     if (value) sync.pruned = value;
     return sync;
   }
@@ -150,10 +169,10 @@ export class Store extends StoreReads {
     const cutoff = cutoffFor(checkDays(opts.olderThanDays, "olderThanDays"), opts.now ?? new Date());
     if (opts.dryRun) {
       // Fold first so the count is of everything recorded, but without automatic retention: a dry run deletes nothing.
-      await this.locked(() => ({ value: undefined, changed: false }));
+      await this.lockedIfFree("folding journals", NO_CHANGE);
       return { cutoff, dryRun: true, ...countPrunable(this.current(), cutoff) };
     }
-    const { value } = await this.locked((db) => {
+    const { value } = await this.locked("pruning old runs", (db) => {
       const counts = pruneRows(db, cutoff);
       return { value: counts, changed: prunedAnything(counts) };
     });
@@ -167,7 +186,7 @@ export class Store extends StoreReads {
    * Returns the number of runs marked.
    */
   async markRuns(flowRunId: string, type: RunMark, message: string): Promise<number> {
-    const { value } = await this.locked((db, st) => {
+    const { value } = await this.locked(`recording a run as ${type}`, (db, st) => {
       const n = markRunTree(db, st, flowRunId, type, message, new Date().toISOString());
       return { value: n, changed: n > 0 };
     });
@@ -176,7 +195,7 @@ export class Store extends StoreReads {
 
   /** Deletes one artifact version. Returns false when there is no artifact with that id. */
   async deleteArtifact(id: string): Promise<boolean> {
-    const { value } = await this.locked((db) => {
+    const { value } = await this.locked("deleting an artifact", (db) => {
       const deleted = artifacts.deleteArtifact(db, id);
       return { value: deleted, changed: deleted };
     });
@@ -185,7 +204,7 @@ export class Store extends StoreReads {
 
   /** Deletes every version of a key. Returns how many were deleted. */
   async deleteArtifactKey(key: string): Promise<number> {
-    const { value } = await this.locked((db) => {
+    const { value } = await this.locked("deleting artifacts", (db) => {
       const n = artifacts.deleteArtifactKey(db, key);
       return { value: n, changed: n > 0 };
     });
@@ -194,39 +213,25 @@ export class Store extends StoreReads {
 
   /**
    * Reloads the file if another process changed it since it was loaded; returns true when it did. A file
-   * that is damaged is not moved aside here (that needs the lock): the last good copy stays in use.
+   * that is damaged is not salvaged to disk here (that needs the lock): the last good copy stays in use,
+   * or, with none, what can be read of the damaged one.
    */
   reload(): boolean {
     this.assertOpen();
-    if (fileSignature(this.dbFile) === this.signature && this.db) return false;
-    try {
-      const loaded = loadDatabase(this.SQL, this.dbFile, false);
-      this.replace(loaded.db, loaded.signature, loaded.dirty);
-      return true;
-    } catch (err) {
-      if (!(err instanceof CorruptDatabaseError)) throw err;
-      const sig = fileSignature(this.dbFile);
-      if (this.corruptSeen !== sig) {
-        this.corruptSeen = sig;
-        this.warn(`${err.message} Showing the last good copy; it will be moved aside at the next write.`);
-      }
-      if (!this.db) this.replace(freshDatabase(this.SQL, this.dbFile), MISSING, true);
-      return false;
-    }
+    return this.copy.reload();
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.db?.close();
-    this.db = undefined;
+    this.copy.close();
   }
 
   // ---- internals ----
 
   protected current(): Database {
     this.reload();
-    return this.db as Database;
+    return this.copy.database;
   }
 
   private assertOpen(): void {
@@ -245,111 +250,63 @@ export class Store extends StoreReads {
     return days;
   }
 
-  private replace(db: Database, signature: FileSignature, dirty: boolean): void {
-    this.db?.close();
-    this.db = db;
-    this.signature = signature;
-    this.dirty = dirty;
-  }
-
-  /** Under the lock, reloads the file if it changed (moving a damaged one aside). */
-  private reloadLocked(): Database {
-    if (fileSignature(this.dbFile) === this.signature && this.db) return this.db;
-    try {
-      const loaded = loadDatabase(this.SQL, this.dbFile, this.verifyNextLoad);
-      this.replace(loaded.db, loaded.signature, loaded.dirty);
-      this.verifyNextLoad = false;
-    } catch (err) {
-      if (!(err instanceof CorruptDatabaseError)) throw err;
-      this.startAfresh(err);
-    }
-    return this.db as Database;
-  }
-
-  private startAfresh(err: CorruptDatabaseError): void {
-    const aside = moveAside(this.dbFile);
-    this.warn(
-      `${err.message} It was moved to ${aside} and a new, empty database was started at ${this.dbFile}. ` +
-        `Runs still in journals will be folded into it; older history is in the moved file.`,
-    );
-    this.replace(freshDatabase(this.SQL, this.dbFile), MISSING, true);
+  private lockRequest(doing: string): LockRequest {
+    return { ...this.opts.lock, label: this.opts.label, doing, onWait: this.opts.onWait ?? this.opts.onWarning };
   }
 
   /**
    * Folds (running `op`). Damage that the cheap load checks missed shows up here as SQLite errors: if the
-   * file we loaded is still the one on disk, it is moved aside and the fold is redone on a new database.
+   * file we loaded is still the one on disk, it is salvaged and the fold is redone on the salvaged copy.
    */
-  private foldChecked<T>(op: ((db: Database, st: Statements) => Change<T>) | undefined): {
-    outcome: FoldOutcome;
-    value: T | undefined;
-  } {
+  private foldChecked<T>(op: Op<T> | undefined, lock: HeldLock): { outcome: FoldOutcome; value: T | undefined } {
     let value: T | undefined;
-    const fold = (db: Database): FoldOutcome =>
-      op
-        ? foldJournals(db, this.journalDir, {
-            warn: (m) => this.warn(m),
-            beforeFinish: (d, st) => {
-              const change = op(d, st);
-              value = change.value;
-              return change.changed;
-            },
-          })
-        : NOTHING_FOLDED; // opening: only create/migrate/repair the file; folding is sync()'s job
+    const fold = (db: Database): FoldOutcome => {
+      if (!op) return NOTHING_FOLDED; // opening: only create/migrate/repair the file; folding is sync()'s job
+      const pending = pendingJournalBytes(db, this.journalDir);
+      if (pending >= STATUS_MIN_BYTES) lock.status(`folding ${mb(pending)} MB of journals`);
+      return foldJournals(db, this.journalDir, {
+        warn: (m) => this.warn(m),
+        beforeFinish: (d, st) => {
+          const change = op(d, st);
+          value = change.value;
+          return change.changed;
+        },
+      });
+    };
     try {
-      const outcome = fold(this.reloadLocked());
+      const outcome = fold(this.copy.reloadLocked());
       return { outcome, value };
     } catch (err) {
-      const damaged =
-        err instanceof Error && /database disk image is malformed|file is not a database/i.test(err.message);
-      if (!damaged || this.signature === MISSING || fileSignature(this.dbFile) !== this.signature) throw err;
-      this.startAfresh(new CorruptDatabaseError(this.dbFile, (err as Error).message));
-      const outcome = fold(this.db as Database);
+      const damaged = err instanceof Error && /database disk image is malformed|file is not a database/i.test(err.message);
+      if (!damaged || !this.copy.fromFile() || this.copy.changedOnDisk()) throw err;
+      this.copy.salvage(new CorruptDatabaseError(this.dbFile, (err as Error).message));
+      const outcome = fold(this.copy.database);
       return { outcome, value };
     }
   }
 
-  /**
-   * The one write path: lock, reload if changed, fold journals, run `op` in the fold's transaction,
-   * write the file if anything changed, delete finished journals, unlock.
-   */
-  private locked<T>(
-    op: ((db: Database, st: Statements) => Change<T>) | undefined,
-  ): Promise<{ value: T; sync: SyncResult }> {
+  /** Folds the journals into this copy only (another process holds the lock): nothing is written or deleted. */
+  private foldInMemory(): FoldOutcome {
+    let outcome = NOTHING_FOLDED;
+    // A writer that renamed a new file and deleted the journals it folded between our load and our fold
+    // would leave our copy short of them: load again and fold again when the file changed meanwhile.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const before = fileSignature(this.dbFile);
+      outcome = foldJournals(this.current(), this.journalDir, { warn: (m) => this.warn(m) });
+      if (outcome.changed) this.copy.dirty = true;
+      if (fileSignature(this.dbFile) === before) break;
+    }
+    return outcome;
+  }
+
+  /** The write path for writers: wait for the lock (as long as its holder lives), then write. */
+  private locked<T>(doing: string, op: Op<T>): Promise<{ value: T; sync: SyncResult }> {
     this.assertOpen();
     const run = async () => {
       this.assertOpen();
-      const lock = await acquireLock(this.lockFile, this.opts.lock);
+      const lock = await acquireLock(this.lockFile, this.lockRequest(doing));
       try {
-        this.assertOpen(); // closed while we waited for the lock
-        const { outcome, value } = this.foldChecked(op);
-        const sync: SyncResult = {
-          eventsFolded: outcome.eventsFolded,
-          journalsRemoved: 0,
-          runsCrashed: outcome.runsCrashed,
-          malformedLines: outcome.malformedLines,
-          wrote: false,
-        };
-        if (outcome.changed) this.dirty = true;
-        // A writer killed mid-write leaves its temp file: whoever holds the lock next removes it.
-        removeDeadWritersTempFiles(this.dbFile);
-        if (this.dirty) {
-          const db = this.db as Database;
-          if (outcome.changed) compactIfSparse(db); // after deletions: do not write free pages forever
-          this.signature = writeFileAtomic(this.dbFile, db.export());
-          tuneConnection(db); // export() reopened the connection
-          this.dirty = false;
-          sync.wrote = true;
-        }
-        // Only now that the file says these journals are finished may they go.
-        for (const file of outcome.finishedFiles) {
-          try {
-            fs.unlinkSync(file);
-            sync.journalsRemoved++;
-          } catch (err) {
-            if ((err as NodeJS.ErrnoException).code !== "ENOENT") this.warn(`Cannot delete journal ${file}: ${err}`);
-          }
-        }
-        return { value: value as T, sync };
+        return this.underLock(lock, op);
       } finally {
         lock.release();
       }
@@ -358,4 +315,65 @@ export class Store extends StoreReads {
     this.queue = result.catch(() => undefined);
     return result;
   }
+
+  /**
+   * The path for reads that fold: write under the lock when it is free; else fold into this copy only and
+   * return at once (never behind this instance's own waiting writes either: the locked work is synchronous).
+   */
+  private async lockedIfFree<T>(doing: string, op: Op<T> | undefined): Promise<{ value: T | undefined; sync: SyncResult }> {
+    this.assertOpen();
+    const lock = tryLock(this.lockFile, this.lockRequest(doing));
+    if ("release" in lock) {
+      try {
+        return this.underLock(lock, op);
+      } finally {
+        lock.release();
+      }
+    }
+    const outcome = op ? this.foldInMemory() : NOTHING_FOLDED;
+    return { value: undefined, sync: { ...counts(outcome), journalsRemoved: 0, wrote: false, busy: describeHolder(lock) } };
+  }
+
+  /**
+   * The one write: reload if changed, fold journals, run `op` in the fold's transaction, check the file is
+   * still the one loaded (else fold again on top of the new one), write it if anything changed, delete
+   * finished journals. Synchronous: nothing else in this process runs while the lock is held.
+   */
+  private underLock<T>(lock: HeldLock, op: Op<T> | undefined): { value: T; sync: SyncResult } {
+    this.assertOpen(); // closed while we waited for the lock
+    for (let attempt = 1; ; attempt++) {
+      const { outcome, value } = this.foldChecked(op, lock);
+      const sync: SyncResult = { ...counts(outcome), journalsRemoved: 0, wrote: false };
+      if (outcome.changed) this.copy.dirty = true;
+      // Writers killed mid-write leave temp files (of the database, of this lock, of results): the lock's
+      // holder removes them.
+      removeDeadWritersTemps(path.dirname(this.copy.target), [tempFilePrefix(this.copy.target), tempFilePrefix(this.lockFile)]);
+      removeDeadWritersTemps(storageTempDir(this.home), [""]);
+      if (this.copy.dirty) {
+        // Only a process that ignored the lock (Flowline 1.0 broke locks older than 30 s; someone deleted
+        // the lock file) can have replaced the file: writing now would drop what it wrote. Fold again on it.
+        if (this.copy.changedOnDisk()) {
+          if (attempt >= MAX_REFOLDS) throw new StoreConflictError(this.dbFile, this.lockFile, MAX_REFOLDS);
+          continue;
+        }
+        if (outcome.changed) compactIfSparse(this.copy.database); // after deletions: do not write free pages forever
+        this.copy.write(lock);
+        sync.wrote = true;
+      }
+      // Only now that the file says these journals are finished may they go.
+      for (const file of outcome.finishedFiles) {
+        try {
+          fs.unlinkSync(file);
+          sync.journalsRemoved++;
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== "ENOENT") this.warn(`Cannot delete journal ${file}: ${err}`);
+        }
+      }
+      return { value: value as T, sync };
+    }
+  }
+}
+
+function counts(outcome: FoldOutcome): Omit<SyncResult, "journalsRemoved" | "wrote"> {
+  return { eventsFolded: outcome.eventsFolded, runsCrashed: outcome.runsCrashed, malformedLines: outcome.malformedLines };
 }

@@ -251,7 +251,8 @@ function artifact(r: Row): Artifact {
   };
 }
 
-const NEWEST_FIRST = "ORDER BY a.created DESC, a.seq DESC";
+/** Newest = stored last (seq), as a key's latest is: never the wall clock, which can step back. */
+const NEWEST_FIRST = "ORDER BY a.seq DESC";
 
 function limitClause(limit: number | undefined, offset: number | undefined): string {
   const n = (v: number) => Math.max(0, Math.floor(v));
@@ -287,7 +288,7 @@ export function listArtifacts(db: Database, opts: ListArtifactsOptions = {}): Ar
   return all(
     db,
     `SELECT ${cols} FROM artifact_latest l JOIN artifacts a ON a.seq = l.seq ${where}
-      ORDER BY l.created DESC, l.seq DESC ${limit}`,
+      ORDER BY l.seq DESC ${limit}`,
     params,
     artifact,
   );
@@ -326,13 +327,13 @@ export function findArtifact(db: Database, idOrPrefix: string): Artifact {
   );
 }
 
-/** Every key with its number of versions and its latest version, most recently changed key first. */
+/** Every key with its number of versions and its latest version, the key stored to most recently first. */
 export function listArtifactKeys(db: Database, opts: { type?: ArtifactType; includeData?: boolean } = {}): ArtifactKeySummary[] {
   const where = opts.type !== undefined ? "WHERE a.type = ?" : "";
   return all(
     db,
     `SELECT ${artifactCols(opts.includeData ?? false, "a")}, l.versions
-      FROM artifact_latest l JOIN artifacts a ON a.seq = l.seq ${where} ORDER BY l.created DESC, l.seq DESC`,
+      FROM artifact_latest l JOIN artifacts a ON a.seq = l.seq ${where} ORDER BY l.seq DESC`,
     opts.type !== undefined ? [opts.type] : [],
     (r) => ({ key: str(r[1]), versions: Number(r[10]), latest: artifact(r) }),
   );

@@ -179,6 +179,27 @@ const MIGRATIONS: readonly Migration[] = [
       END;
     `);
   },
+  // v4: a key's latest is the version stored last (highest seq), not the one with the latest `created`: a
+  // clock stepped back made an older version the latest. Versions are listed in the same order, so the
+  // newest shown is always the latest; the indexes follow (an index on key holds seq, the rowid, in order).
+  (db) => {
+    db.exec(`
+      DROP TRIGGER artifacts_latest_on_insert;
+      CREATE TRIGGER artifacts_latest_on_insert AFTER INSERT ON artifacts WHEN NEW.key IS NOT NULL BEGIN
+        INSERT INTO artifact_latest (key, seq, created, versions) VALUES (NEW.key, NEW.seq, NEW.created, 1)
+          ON CONFLICT (key) DO UPDATE SET
+            versions = versions + 1,
+            seq = CASE WHEN excluded.seq > seq THEN excluded.seq ELSE seq END,
+            created = CASE WHEN excluded.seq > seq THEN excluded.created ELSE created END;
+      END;
+      UPDATE artifact_latest SET seq = (SELECT max(a.seq) FROM artifacts a WHERE a.key = artifact_latest.key);
+      UPDATE artifact_latest SET created = (SELECT a.created FROM artifacts a WHERE a.seq = artifact_latest.seq);
+      DROP INDEX artifact_latest_created;
+      CREATE INDEX artifact_latest_seq ON artifact_latest (seq);
+      DROP INDEX artifacts_key;
+      CREATE INDEX artifacts_key ON artifacts (key);
+    `);
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
