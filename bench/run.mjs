@@ -58,6 +58,13 @@ row("Database size on disk per artifact (small markdown, 5 indexes)", `${fmt(al.
 row("One artifact's fold (marginal, 2,000 a sync) with 100,000 stored", `${fmt(al.fullMarginalUs)} µs`, `${fmt(al.emptyMarginalUs)} µs into an empty store`, `${fmt(al.fullMarginalUs / al.emptyMarginalUs)}×`, "≤ 200 µs", al.fullMarginalUs <= 200);
 row("Fixed cost of a sync that writes (export, fsync, rename) with 100,000 stored", `${fmt(al.fullWriteMs, 0)} ms`, `${fmt(al.emptyWriteMs, 0)} ms with an empty store`, `${fmt(al.fullWriteMs / al.emptyWriteMs, 0)}×; once a sync, not an artifact`, "", true);
 
+process.stderr.write("durability modes…\n");
+const du = await runNodeJson(path.join(here, "durability.mjs"), ["200", "5"]);
+row("Create an artifact in a flow run by `flowline run`, FLOWLINE_DURABILITY=fsync, per call", `${fmt(du.fsyncCreateUs)} µs`, `${fmt(du.runCreateUs)} µs default mode (flushed at the run's end)`, `${fmt(du.fsyncCreateUs / du.runCreateUs)}×`, "", true);
+row("Task run persisting its result, fsync mode, per run", `${fmt(du.fsyncTaskUs)} µs`, `${fmt(du.runTaskUs)} µs default mode`, `${fmt(du.fsyncTaskUs / du.runTaskUs)}×`, "", true);
+row("`flowline run` of 200 such tasks and 200 artifacts, whole command, fsync mode", `${fmt(du.fsyncWallMs, 0)} ms`, `${fmt(du.runWallMs, 0)} ms default mode`, `${fmt(du.fsyncWallMs / du.runWallMs)}×`, "", true);
+row("… an fsync-mode create against one bare flush (fdatasync of a 200-byte append, same disk)", `${fmt(du.fsyncCreateUs)} µs`, `${fmt(du.rawFlushUs)} µs`, `${fmt(du.fsyncCreateUs / du.rawFlushUs)}×`, "", true);
+
 let comparison = "";
 process.stderr.write("artifact panel in Chromium, Artifacts tree…\n");
 const wv = await runNodeJson(path.join(here, "webview.mjs"));

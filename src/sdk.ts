@@ -1,26 +1,8 @@
-// The `flowline` module as flow files see it (dist/flowline.js): the engine's SDK, a cache index backed
-// by the store (loaded only when a cached task first looks something up), and the runner's child entry.
-import * as fs from "node:fs";
-import * as path from "node:path";
-import { setDefaultCacheIndex, type CacheHit } from "./engine/config";
+// The `flowline` module as flow files see it (dist/flowline.js): the engine's SDK and the runner's child
+// entry. Nothing here loads the store: cache lookups read the home's cache index files (engine/cache-index).
 import { childMain } from "./runner/child";
-import type { Store } from "./store";
 
 export * from "./engine/index";
-
-let store: { home: string; promise: Promise<Store> } | undefined;
-
-setDefaultCacheIndex(async (home: string, cacheKey: string, now: Date): Promise<CacheHit | undefined> => {
-  // Loaded on first use only: most flows never look a cache key up, and sql.js costs start-up time.
-  const { openStore, setSqlWasmPath } = require("./store/index") as typeof import("./store/index");
-  const wasm = path.join(__dirname, "sql-wasm.wasm");
-  if (fs.existsSync(wasm)) setSqlWasmPath(wasm);
-  if (!store || store.home !== home) store = { home, promise: openStore(home) };
-  const opened = await store.promise;
-  await opened.sync();
-  const hit = opened.lookupCache(cacheKey, now);
-  return hit ? { storageKey: hit.storageKey } : undefined;
-});
 
 /** @internal The runner's child process entry (dist/child.js calls it). */
 export const __flowlineChildMain = childMain;

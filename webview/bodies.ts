@@ -1,6 +1,7 @@
 import type { ArtifactBody } from "../src/extension/panels/protocol";
 import { el } from "./dom";
 import { renderMarkdown } from "./markdown";
+import { remoteImageAllowed, remoteImagePlaceholder } from "./remote-images";
 
 // Rendered bodies of the small types: markdown, link, progress, image, and data that fits no type.
 // Tables have their own view (table-view.ts).
@@ -8,7 +9,7 @@ import { renderMarkdown } from "./markdown";
 /** Schemes a link may be opened with (the host checks again; a relative path is a workspace file). */
 const OPENABLE = /^(https?:|mailto:)/i;
 const HAS_SCHEME = /^[a-z][a-z0-9+.-]*:/i;
-/** https, or an image data: URL. Workspace files arrive as https webview URIs made by the host. */
+/** https, or an image data: URL. Workspace files arrive as https webview URIs made by the host (`local`). */
 const SAFE_IMAGE = /^(https:|data:image\/(png|jpeg|gif|webp);)/i;
 
 export function isOpenable(href: string): boolean {
@@ -65,7 +66,10 @@ export class ProgressView {
 
 export function imageBody(body: Extract<ArtifactBody, { type: "image" }>): HTMLElement {
   if (body.src && SAFE_IMAGE.test(body.src)) {
-    return el("figure", { class: "image-body" }, el("img", { src: body.src, alt: body.source }), el("figcaption", {}, body.source));
+    // Any https src the host did not mark as the webview's own resource is remote: it waits for a click.
+    const waits = !body.local && /^https:/i.test(body.src) && !remoteImageAllowed(body.src);
+    const image = waits ? remoteImagePlaceholder(body.src, "") : el("img", { src: body.src, alt: body.source });
+    return el("figure", { class: "image-body" }, image, el("figcaption", {}, body.source));
   }
   const why = body.error ?? "Images are https URLs, data:image URLs (png, jpeg, gif, webp) or files in the workspace.";
   return el("div", { class: "image-body" }, el("p", { class: "notice" }, why), el("code", {}, body.source));

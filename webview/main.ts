@@ -6,7 +6,8 @@ import { el } from "./dom";
 import { HeaderView } from "./header";
 import { RawView } from "./raw-view";
 import { TableView } from "./table-view";
-import { loadState, post, saveState } from "./vscode-api";
+import { allowRemoteImages, waitingOrigins } from "./remote-images";
+import { flushState, loadState, post, saveState } from "./vscode-api";
 
 // The artifact panel's browser side. It shows what the host sends (a `show`, then for tables the rows in
 // chunks) and keeps its own UI state (mode, search, sort, scroll) with setState, so a reload or a hidden
@@ -145,6 +146,7 @@ function show(m: ShowMessage): void {
     scrollRow: same ? prev.scrollRow : 0,
   };
   saveState(state);
+  allowRemoteImages(m.remoteImages ?? []);
   screen?.dispose();
   screen = new Screen(m);
   document.title = a.key ?? `Unkeyed ${a.type}`;
@@ -175,6 +177,13 @@ window.addEventListener("message", (event: MessageEvent) => {
 
 /** Links never navigate the webview: they are posted to the host, which validates and opens them. */
 function activate(target: EventTarget | null, event: Event): void {
+  if (target instanceof Element && target.closest("[data-load-remote-images]")) {
+    // The host answers by reloading the page with these hosts allowed; the UI state must survive that.
+    event.preventDefault();
+    flushState();
+    post({ type: "loadRemoteImages", origins: waitingOrigins() });
+    return;
+  }
   const a = target instanceof Element ? target.closest("a") : null;
   if (!a) return;
   event.preventDefault();

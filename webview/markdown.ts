@@ -1,11 +1,13 @@
 import MarkdownIt from "markdown-it";
+import { remoteImageAllowed, remoteImagePlaceholder } from "./remote-images";
 
 // Markdown for descriptions, markdown artifacts and table cells. Safe by construction:
 // - `html: false`: raw HTML in the source is escaped, never parsed (`<script>`, `<img onerror>`, `<svg>`).
 // - markdown-it's validateLink drops `javascript:`, `vbscript:`, `file:` and non-image `data:` URLs.
 // - Links keep their target in `data-href`, not `href`: nothing navigates by itself (not the webview, not
 //   VS Code's own link handler); a click posts `openLink` and the host validates it before opening.
-// - Images load only from https: or an image data: URL (the CSP says the same; this keeps the DOM clean).
+// - Images load only from https: or an image data: URL (the CSP says the same; this keeps the DOM clean),
+//   and an https image only once its host is allowed (remote-images.ts); until then, a placeholder.
 
 const md = new MarkdownIt({ html: false, linkify: true, typographer: false });
 
@@ -28,10 +30,13 @@ const defaultImage = md.renderer.rules.image;
 md.renderer.rules.image = (tokens, idx, options, env, self) => {
   const token = tokens[idx];
   const src = String(token.attrGet("src") ?? "");
+  const alt = self.renderInlineAsText(token.children ?? [], options, env);
   if (!SAFE_IMAGE.test(src)) {
     // Shown as its alt text in brackets, so the reader still sees that an image was meant.
-    return `[${md.utils.escapeHtml(self.renderInlineAsText(token.children ?? [], options, env))}]`;
+    return `[${md.utils.escapeHtml(alt)}]`;
   }
+  // Built as elements (text nodes, attributes set one by one), then serialised: no string is spliced.
+  if (/^https:/i.test(src) && !remoteImageAllowed(src)) return remoteImagePlaceholder(src, alt).outerHTML;
   return defaultImage ? defaultImage(tokens, idx, options, env, self) : self.renderToken(tokens, idx, options);
 };
 

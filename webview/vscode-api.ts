@@ -25,14 +25,18 @@ export function loadState(): PanelState {
   return typeof s === "object" && s !== null ? (s as PanelState) : {};
 }
 
+/** Saves what is batched now: before something that reloads the page (the host may answer with a reload). */
+export function flushState(): void {
+  if (pending === undefined) return;
+  api.setState(pending);
+  pending = undefined;
+}
+
 /** Merges into the saved state. Writes are batched (scrolling calls this many times a second). */
 export function saveState(patch: PanelState): void {
   const first = pending === undefined;
   pending = { ...loadState(), ...patch };
   if (first) {
-    setTimeout(() => {
-      api.setState(pending);
-      pending = undefined;
-    }, 50);
+    setTimeout(flushState, 50);
   }
 }

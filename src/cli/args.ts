@@ -20,6 +20,8 @@ export function parseParam(text: string): [string, unknown] {
   const eq = text.indexOf("=");
   if (eq <= 0) throw new UserError(`--param ${JSON.stringify(text)} is not key=value; write it as --param name=value.`);
   const key = text.slice(0, eq).trim();
+  // Assigned with `parameters[key] = value`, this name would replace the object's prototype instead.
+  if (key === "__proto__") throw new UserError(`--param ${key}=… is refused: "__proto__" cannot be a parameter name.`);
   const raw = text.slice(eq + 1);
   try {
     return [key, JSON.parse(raw)];

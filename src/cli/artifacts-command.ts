@@ -4,7 +4,7 @@ import type { ArtifactType } from "../engine/events";
 import { resolveHome } from "../engine/home";
 import type { Artifact, Store } from "../store";
 import { parse } from "./args";
-import { artifactJson, formatTime, printJson, table } from "./format";
+import { artifactJson, escapeBlock, formatTime, printJson, quote, table } from "./format";
 import { openCliStore } from "./store";
 
 export const ARTIFACTS_USAGE = [
@@ -64,8 +64,8 @@ function render(a: Artifact): string {
     const filled = Math.round(a.data / 5);
     return `[${"#".repeat(filled)}${"-".repeat(20 - filled)}] ${a.data}%`;
   }
-  if (a.type === "markdown" && typeof a.data === "string") return a.data;
-  return preview(a);
+  if (a.type === "markdown" && typeof a.data === "string") return escapeBlock(a.data);
+  return quote(preview(a));
 }
 
 function indent(text: string): string {
@@ -121,13 +121,15 @@ async function artifactsInspect(args: string[]): Promise<number> {
     printJson(versions.map(artifactJson));
     return 0;
   }
+  // Every value is data: quote() and escapeBlock() show its control characters as escapes (format.ts).
+  const q = quote;
   const out = versions.map((a, i) => {
-    const title = id !== undefined ? `Artifact ${a.id}${a.key ? ` (key ${a.key})` : ""}` : `Version ${versions.length - i} of ${versions.length}${i === 0 ? " (latest)" : ""}  ${a.id}`;
+    const title = id !== undefined ? `Artifact ${q(a.id)}${a.key ? ` (key ${q(a.key)})` : ""}` : `Version ${versions.length - i} of ${versions.length}${i === 0 ? " (latest)" : ""}  ${q(a.id)}`;
     return [
       title,
-      `  type ${a.type}  created ${formatTime(a.created)}${a.updated !== a.created ? `  updated ${formatTime(a.updated)}` : ""}`,
-      `  flow run ${a.flowRunId ?? "-"}  task run ${a.taskRunId ?? "-"}`,
-      ...(a.description ? [`  description:`, indent(a.description)] : []),
+      `  type ${q(a.type)}  created ${q(formatTime(a.created))}${a.updated !== a.created ? `  updated ${q(formatTime(a.updated))}` : ""}`,
+      `  flow run ${q(a.flowRunId ?? "-")}  task run ${q(a.taskRunId ?? "-")}`,
+      ...(a.description ? [`  description:`, indent(escapeBlock(a.description))] : []),
       `  data:`,
       indent(render(a)),
     ].join("\n");
@@ -147,14 +149,14 @@ async function artifactsRm(args: string[]): Promise<number> {
       const key = positionals[0];
       const n = await store.deleteArtifactKey(key);
       if (n === 0) throw new UserError(`No artifact has the key '${key}'. List keys with: flowline artifacts ls`);
-      return `Deleted ${n} version${n === 1 ? "" : "s"} of '${key}'.`;
+      return `Deleted ${n} version${n === 1 ? "" : "s"} of '${quote(key)}'.`;
     }
     const found = store.findArtifact(id);
     if (!(await store.deleteArtifact(found.id))) throw new UserError(`No artifact has the id '${id}'.`);
-    if (found.key === undefined) return `Deleted artifact ${found.id}.`;
+    if (found.key === undefined) return `Deleted artifact ${quote(found.id)}.`;
     const latest = store.getArtifactVersions(found.key, { limit: 1, includeData: false })[0];
-    const now = latest ? `its latest is now ${latest.id} (created ${formatTime(latest.created)})` : "it has no versions left";
-    return `Deleted artifact ${found.id} of '${found.key}'; ${now}.`;
+    const now = latest ? `its latest is now ${quote(latest.id)} (created ${quote(formatTime(latest.created))})` : "it has no versions left";
+    return `Deleted artifact ${quote(found.id)} of '${quote(found.key)}'; ${now}.`;
   });
   process.stdout.write(`${message}\n`);
   return 0;

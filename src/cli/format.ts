@@ -1,6 +1,36 @@
 import type { Artifact, FlowRun, TaskRun } from "../store";
 
 // How the CLI shows runs and artifacts: the JSON shapes of SPEC §6 and plain-text tables.
+//
+// Everything a listing prints comes from the database, and a journal can hold any text: a run name with
+// ESC sequences would clear the screen, set the window title or write the clipboard (OSC 52) when shown.
+// So data goes to the terminal only through quote() (one field) or escapeBlock() (free text), which show
+// control characters (C0, DEL and C1) as C escapes, as git shows paths; --json escapes them as \u.
+
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f]/g;
+const CONTROLS_BUT_LINES = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+const NAMED: Record<string, string> = { "\u0007": "\\a", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\v": "\\v", "\f": "\\f", "\r": "\\r" };
+
+/** `\n`, `\033` (as git and C write them), or `\u009b` for a C1 control. */
+function cEscape(c: string): string {
+  const code = c.charCodeAt(0);
+  return NAMED[c] ?? (code < 0x80 ? `\\${code.toString(8).padStart(3, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`);
+}
+
+/**
+ * One field (a name, key, id, message) for a terminal: unchanged when it holds no control character,
+ * else in double quotes with C escapes (backslashes and quotes escaped too), so the quoted form is exact.
+ */
+export function quote(text: string): string {
+  if (!CONTROL.test(text)) return text;
+  return `"${text.replace(/[\\"]/g, "\\$&").replace(CONTROLS, cEscape)}"`;
+}
+
+/** Free text (markdown, a description, a log message): its lines and tabs kept, other controls escaped. */
+export function escapeBlock(text: string): string {
+  return text.replace(CONTROLS_BUT_LINES, cEscape);
+}
 
 export function flowRunJson(run: FlowRun): Record<string, unknown> {
   return {
@@ -77,13 +107,20 @@ export function formatTime(iso?: string): string {
   return iso.replace("T", " ").slice(0, 19);
 }
 
-/** A plain text table with a header row; columns padded to their widest cell. */
+/** A plain text table with a header row; columns padded to their widest cell; every cell quote()d. */
 export function table(header: string[], rows: string[][]): string {
+  header = header.map(quote);
+  rows = rows.map((r) => r.map(quote));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join("  ");
   return [line(header), ...rows.map(line)].join("\n");
 }
 
+/**
+ * JSON escapes C0 controls in strings but passes DEL and C1 (U+0080..U+009F) through, and some terminals
+ * act on a C1 CSI; as \u escapes they are the same JSON value.
+ */
 export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  const text = JSON.stringify(value, null, 2).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  process.stdout.write(`${text}\n`);
 }

@@ -1,6 +1,7 @@
 import { UserError } from "../engine/errors";
 import { FLOWLINE_VERSION } from "../engine/serializer";
 import { ARTIFACTS_USAGE, artifactsCommand } from "./artifacts-command";
+import { escapeBlock } from "./format";
 import { PRUNE_USAGE, pruneCommand } from "./prune-command";
 import { RUN_USAGE, runCommand } from "./run-command";
 import { runsCommand } from "./runs-command";
@@ -83,7 +84,8 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`flowline: ${io}\n`);
       process.exitCode = 1;
     } else if (err instanceof UserError || (err instanceof Error && err.name === "StoreLookupError")) {
-      process.stderr.write(`flowline: ${err.message}\n`);
+      // A lookup error can quote stored names and ids: their control characters are shown, not sent.
+      process.stderr.write(`flowline: ${escapeBlock(err.message)}\n`);
       process.exitCode = 2;
     } else {
       process.stderr.write(`flowline: internal error: ${err instanceof Error ? err.stack : String(err)}\nPlease report this.\n`);

@@ -3,7 +3,7 @@ import { UserError } from "../engine/errors";
 import { resolveHome, storageDir } from "../engine/home";
 import type { PruneResult } from "../store";
 import { parse } from "./args";
-import { formatTime, printJson } from "./format";
+import { formatTime, printJson, quote } from "./format";
 import { openCliStore } from "./store";
 
 export const PRUNE_USAGE = "flowline prune --older-than <days> [--dry-run] [--json]";
@@ -59,7 +59,7 @@ export async function pruneCommand(args: string[]): Promise<number> {
     printJson(result);
     return 0;
   }
-  const storage = path.relative(process.cwd(), storageDir(home)) || storageDir(home);
+  const storage = quote(path.relative(process.cwd(), storageDir(home)) || storageDir(home));
   process.stdout.write(
     dryRun
       ? `Would delete ${describePrune(result)}. Nothing was deleted (--dry-run).\n`

@@ -49,12 +49,7 @@ export async function runCommand(args: string[]): Promise<number> {
     }
     return storePromise;
   };
-  const cacheLookup = async (cacheKey: string, now: Date) => {
-    const store = await openStoreOnce();
-    await store.sync();
-    return store.lookupCache(cacheKey, now)?.storageKey;
-  };
-  const proc = startFlowProcess({ file: absolute, flow, parameters, home, cwd: process.cwd(), cacheLookup });
+  const proc = startFlowProcess({ file: absolute, flow, parameters, home, cwd: process.cwd() });
   // Only --json and a run that did not report its end need the database at the end: start loading it now.
   if (json) proc.once("loaded", () => void openStoreOnce());
 

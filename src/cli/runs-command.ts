@@ -1,7 +1,7 @@
 import { UserError } from "../engine/errors";
 import { resolveHome } from "../engine/home";
 import { parse } from "./args";
-import { flowRunJson, formatDuration, formatTime, printJson, table, taskRunJson } from "./format";
+import { escapeBlock, flowRunJson, formatDuration, formatTime, printJson, quote, table, taskRunJson } from "./format";
 import { openCliStore } from "./store";
 
 const USAGE = "flowline runs ls [--limit N] [--flow NAME] [--json] | flowline runs inspect <flow-run-id> [--json]";
@@ -61,15 +61,17 @@ async function runsInspect(args: string[]): Promise<number> {
     });
     return 0;
   }
+  // Every value is data: quote() shows its control characters as escapes (see format.ts).
+  const q = quote;
   const out: string[] = [
-    `Flow run   ${flowRun.name} (${flowRun.id})`,
-    `Flow       ${flowRun.flowName}`,
-    `State      ${flowRun.state.name}${flowRun.state.message ? ` — ${flowRun.state.message}` : ""}`,
-    `Started    ${formatTime(flowRun.startTime)}   Duration ${formatDuration(flowRun.startTime, flowRun.endTime)}   Run count ${flowRun.runCount}`,
-    `Parameters ${JSON.stringify(flowRun.parameters)}`,
+    `Flow run   ${q(flowRun.name)} (${q(flowRun.id)})`,
+    `Flow       ${q(flowRun.flowName)}`,
+    `State      ${q(flowRun.state.name)}${flowRun.state.message ? ` — ${q(flowRun.state.message)}` : ""}`,
+    `Started    ${q(formatTime(flowRun.startTime))}   Duration ${q(formatDuration(flowRun.startTime, flowRun.endTime))}   Run count ${flowRun.runCount}`,
+    `Parameters ${q(JSON.stringify(flowRun.parameters) ?? "")}`,
   ];
-  if (flowRun.parentFlowRunId) out.push(`Parent     ${flowRun.parentFlowRunId}`);
-  if (flowRun.resultKey) out.push(`Result     ${flowRun.resultKey}`);
+  if (flowRun.parentFlowRunId) out.push(`Parent     ${q(flowRun.parentFlowRunId)}`);
+  if (flowRun.resultKey) out.push(`Result     ${q(flowRun.resultKey)}`);
   out.push("", `Task runs (${taskRuns.length})`);
   if (taskRuns.length) {
     out.push(table(["NAME", "STATE", "DURATION", "RESULT"], taskRuns.map((t) => [t.name, t.state.name, formatDuration(t.startTime, t.endTime), t.resultKey ?? ""])));
@@ -80,7 +82,7 @@ async function runsInspect(args: string[]): Promise<number> {
   }
   if (logs.length) {
     out.push("", "Logs");
-    for (const l of logs) out.push(`${l.timestamp.slice(11, 23)} | ${l.level.padEnd(7)} | ${l.message}`);
+    for (const l of logs) out.push(`${q(l.timestamp.slice(11, 23))} | ${q(l.level).padEnd(7)} | ${escapeBlock(l.message)}`);
   }
   process.stdout.write(`${out.join("\n")}\n`);
   return 0;

@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as v8 from "node:v8";
 import { openStore, setSqlWasmPath, type Store } from "../store";
+import { escapeBlock } from "./format";
 
 let wasmFlagsSet = false;
 
@@ -16,10 +17,24 @@ function preferQuickWasm(): void {
   v8.setFlagsFromString("--liftoff-only");
 }
 
-/** Opens the store for a CLI command; its warnings (a damaged database moved aside, ...) go to stderr. */
+/** "flowline artifacts rm": how this command is named to another process that waits for its lock. */
+function commandLabel(argv: string[] = process.argv.slice(2)): string {
+  const [command, sub] = argv;
+  const words = command === "runs" || command === "artifacts" ? [command, sub] : [command];
+  return ["flowline", ...words.filter((w) => w !== undefined && /^[a-z][a-z-]*$/.test(w))].join(" ");
+}
+
+/**
+ * Opens the store for a CLI command; its warnings (a damaged database salvaged, ...) go to stderr, and so
+ * does who holds the lock while a write of this command waits for it.
+ */
 export async function openCliStore(home: string): Promise<Store> {
   preferQuickWasm();
   const wasm = path.join(__dirname, "sql-wasm.wasm");
   if (fs.existsSync(wasm)) setSqlWasmPath(wasm);
-  return openStore(home, { onWarning: (message) => process.stderr.write(`flowline: warning: ${message}\n`) });
+  return openStore(home, {
+    label: commandLabel(),
+    onWarning: (message) => process.stderr.write(`flowline: warning: ${escapeBlock(message)}\n`),
+    onWait: (message) => process.stderr.write(`flowline: ${escapeBlock(message)}\n`),
+  });
 }

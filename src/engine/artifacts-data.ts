@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { UserError } from "./errors";
+import { quoteCut, UserError } from "./errors";
 import type { ArtifactType } from "./events";
 
 // What each kind of artifact stores as its `data` (the store keeps it as JSON; the CLI's --json prints it
@@ -51,6 +51,8 @@ export class ArtifactError extends UserError {
 }
 
 const KEY = /^[a-z0-9-]+$/;
+/** Longer keys are refused: a key is a name shown in trees and lists, and stored with every version. */
+export const MAX_KEY_LENGTH = 255;
 
 /** A suggestion for a key that was refused: "My Report (v2)" → "my-report-v2". */
 function keyLike(key: string): string {
@@ -66,6 +68,9 @@ function keyLike(key: string): string {
 export function checkKey(key: unknown): string | undefined {
   if (key === undefined || key === null) return undefined;
   if (typeof key !== "string") throw new ArtifactError(`Artifact key must be a string, not ${describe(key)}.`);
+  if (key.length > MAX_KEY_LENGTH) {
+    throw new ArtifactError(`Artifact key ${quoteCut(key, 20)} is ${key.length} characters long; a key holds at most ${MAX_KEY_LENGTH}. Use a shorter key.`);
+  }
   if (!KEY.test(key)) {
     throw new ArtifactError(
       `Artifact key ${JSON.stringify(key)} is not valid. Artifact key must only contain lowercase letters, numbers, ` +

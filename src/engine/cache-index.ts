@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { writeFileAtomicSync } from "./atomic-write";
+import { writeFileAtomicSync, type Durability } from "./atomic-write";
 
 // The cache index of a Flowline home: one small JSON file per cache key under <home>/cache/keys/, written
 // when a task persists a cached result and read by any later run in any process. A lookup reads one file:
@@ -24,8 +24,8 @@ function entryFile(home: string, cacheKey: string): string {
   return path.join(cacheKeysDir(home), `${createHash("sha256").update(cacheKey).digest("hex").slice(0, 40)}.json`);
 }
 
-export function writeCacheEntry(home: string, entry: CacheIndexEntry): void {
-  writeFileAtomicSync(entryFile(home, entry.cacheKey), JSON.stringify(entry));
+export function writeCacheEntry(home: string, entry: CacheIndexEntry, durability?: Durability): void {
+  writeFileAtomicSync(entryFile(home, entry.cacheKey), JSON.stringify(entry), { durability });
 }
 
 function parseEntry(text: string): CacheIndexEntry | undefined {

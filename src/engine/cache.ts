@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { readCacheEntry, writeCacheEntry } from "./cache-index";
 import { engineConfig } from "./config";
 
 export interface TaskCacheContext {
@@ -51,11 +52,19 @@ interface LocalEntry {
   expiresAt: number | undefined;
 }
 
-// Entries this process wrote: found at once, before any store has folded them in.
+// Entries this process wrote: found without reading a file.
 const local = new Map<string, LocalEntry>();
 
-export function rememberCacheEntry(cacheKey: string, storageKey: string, expiresAt: Date | undefined): void {
+/**
+ * Records that `storageKey` holds the result for `cacheKey`: in this process, and in the home's cache
+ * index (cache-index.ts), where any later run in any process finds it.
+ */
+export function rememberCacheEntry(cacheKey: string, storageKey: string, expiresAt: Date | undefined, taskRunId?: string): void {
   local.set(cacheKey, { storageKey, expiresAt: expiresAt?.getTime() });
+  const config = engineConfig();
+  const entry = { cacheKey, storageKey, taskRunId, created: new Date().toISOString(), expiresAt: expiresAt?.toISOString() };
+  if (config.cacheIndex) void config.cacheIndex.remember(entry).catch(() => undefined);
+  else writeCacheEntry(config.home, entry, config.durability);
 }
 
 /** The storage key of an unexpired result for `cacheKey`, from this process or any earlier run. */
@@ -63,11 +72,6 @@ export async function findCachedResult(cacheKey: string, now: Date): Promise<str
   const mine = local.get(cacheKey);
   if (mine && (mine.expiresAt === undefined || mine.expiresAt > now.getTime())) return mine.storageKey;
   const config = engineConfig();
-  if (!config.cacheIndex) return undefined;
-  const hit = await config.cacheIndex(config.home, cacheKey, now);
-  return hit?.storageKey;
-}
-
-export function forgetCacheEntry(cacheKey: string): void {
-  local.delete(cacheKey);
+  if (config.cacheIndex) return (await config.cacheIndex.lookup(cacheKey, now))?.storageKey;
+  return readCacheEntry(config.home, cacheKey, now)?.storageKey;
 }

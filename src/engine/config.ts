@@ -1,31 +1,57 @@
+import type { Durability } from "./atomic-write";
+import { UserError } from "./errors";
 import type { EngineEvent, LogLevel } from "./events";
 import { resolveHome } from "./home";
 import { JournalWriter } from "./journal";
+import type { CacheIndexEntry } from "./cache-index";
+
+export type { Durability } from "./atomic-write";
 
 /** Where the engine's events go. */
 export interface EngineSink {
   emit(event: EngineEvent): void;
   /** Makes every event emitted so far durable (survives a kill of this process) before returning. */
   flushSync(): void;
+  /** Makes every event emitted so far, and the result files written so far, survive power loss (fsync). */
+  syncToDisk(): void;
   close(): void;
+}
+
+/**
+ * FLOWLINE_DURABILITY: "run" (the default; a run is on disk once it is reported finished) or "fsync" (every
+ * artifact, state change and result on disk before the call returns). Anything else is a UserError.
+ */
+export function durabilityFromEnv(env: NodeJS.ProcessEnv = process.env): Durability {
+  const text = (env.FLOWLINE_DURABILITY ?? "").trim().toLowerCase();
+  if (text === "" || text === "run") return "run";
+  if (text === "fsync") return "fsync";
+  throw new UserError(
+    `FLOWLINE_DURABILITY is ${JSON.stringify(env.FLOWLINE_DURABILITY)}; use "run" (the default: a run is on disk once it is ` +
+      `reported finished) or "fsync" (every artifact and state change is on disk before it returns), or unset it.`,
+  );
 }
 
 export class JournalSink implements EngineSink {
   private readonly writer: JournalWriter;
-  constructor(home: string, onFlush?: (lines: string) => void) {
-    this.writer = new JournalWriter(home, onFlush);
+  /** Throws a UserError when FLOWLINE_DURABILITY is not a known mode. */
+  constructor(home: string, onFlush?: (lines: string) => void, durability: Durability = durabilityFromEnv()) {
+    this.writer = new JournalWriter(home, onFlush, durability);
   }
+  get durability(): Durability { return this.writer.durability; }
   emit(event: EngineEvent): void { this.writer.append(event); }
   flushSync(): void { this.writer.flushSync(); }
+  syncToDisk(): void { this.writer.syncToDisk(); }
   close(): void { this.writer.close(); }
 }
 
-export interface CacheHit {
-  storageKey: string;
+/**
+ * Where cache entries are kept when not in the home's cache/keys/ folder (cache-index.ts): a shared store
+ * (team mode) provides one.
+ */
+export interface CacheIndex {
+  lookup(cacheKey: string, now: Date): Promise<{ storageKey: string } | undefined>;
+  remember(entry: CacheIndexEntry): Promise<void>;
 }
-
-/** Looks a cache key up among results stored by earlier runs, in any process. */
-export type CacheIndex = (home: string, cacheKey: string, now: Date) => Promise<CacheHit | undefined>;
 
 export interface EngineConfig {
   home: string;
@@ -34,6 +60,8 @@ export interface EngineConfig {
   consoleLogs: boolean;
   logLevel: LogLevel;
   cacheIndex: CacheIndex | undefined;
+  /** How far results are flushed to disk when written (the journal's own flushing is the sink's). */
+  durability: Durability;
 }
 
 const LEVELS: Record<LogLevel, number> = { DEBUG: 10, INFO: 20, WARNING: 30, ERROR: 40 };
@@ -50,13 +78,6 @@ export function parseLogLevel(text: string | undefined): LogLevel {
 
 let current: EngineConfig | undefined;
 let exitHooked = false;
-let defaultCacheIndex: CacheIndex | undefined;
-
-/** The cache index used unless one is configured (the SDK entry sets one backed by the store). */
-export function setDefaultCacheIndex(index: CacheIndex): void {
-  defaultCacheIndex = index;
-  if (current && current.cacheIndex === undefined) current.cacheIndex = index;
-}
 
 /** The engine's configuration; made on first use: a journal under the Flowline home, logs on stderr. */
 export function engineConfig(): EngineConfig {
@@ -73,7 +94,8 @@ export function configureEngine(options: Partial<EngineConfig>): EngineConfig {
     sink,
     consoleLogs: options.consoleLogs ?? prev?.consoleLogs ?? true,
     logLevel: options.logLevel ?? prev?.logLevel ?? parseLogLevel(process.env.FLOWLINE_LOGGING_LEVEL),
-    cacheIndex: "cacheIndex" in options ? options.cacheIndex : prev?.cacheIndex ?? defaultCacheIndex,
+    cacheIndex: "cacheIndex" in options ? options.cacheIndex : prev?.cacheIndex,
+    durability: options.durability ?? (sink instanceof JournalSink ? sink.durability : prev?.durability ?? durabilityFromEnv()),
   };
   hookExit();
   return current;

@@ -5,6 +5,11 @@ export class UserError extends Error {
   override name = "UserError";
 }
 
+/** `text` as JSON for a one-line message, cut after `keep` characters (a 10,000-character key stays readable). */
+export function quoteCut(text: string, keep: number): string {
+  return text.length > keep ? `${JSON.stringify(text.slice(0, keep)).slice(0, -1)}…"` : JSON.stringify(text);
+}
+
 /** A task was called outside any flow run. */
 export class MissingContextError extends UserError {
   override name = "MissingContextError";

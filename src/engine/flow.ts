@@ -4,13 +4,13 @@ import { currentContext, runContext, type RunContext } from "./context";
 import { CancelledError, TimeoutError, UserError } from "./errors";
 import { toJsonSafe } from "./json-safe";
 import { Limiter } from "./limiter";
-import { emitLog, enableLogPrints } from "./logging";
+import { emitLog, enableLogPrints, LogBudget } from "./logging";
 import { argumentsFromParameters, bindArguments, paramSpec } from "./params";
 import { generateRunName } from "./names";
 import { persistFailure, persistValue } from "./results";
 import { retryDelaySeconds, sleep } from "./retries";
 import type { FlowRunRecord } from "./run-records";
-import { describeError, emitState, emitTransition, failureState, hookList, isPromiseLike, raceStop, renderRunName, runHooks, Stopper, type Hook, type RunOptions } from "./run-common";
+import { describeError, emitState, emitTransition, errorStack, failureState, isInstance, hookList, isPromiseLike, raceStop, renderRunName, runHooks, Stopper, type Hook, type RunOptions } from "./run-common";
 import { State } from "./states";
 import { adoptTaskExportName, childEnded, isTask } from "./task";
 import { StorageKeyError } from "./storage-key";
@@ -214,6 +214,7 @@ async function runFlow(def: FlowDef, rawArgs: unknown[], parent: RunContext | un
     childCount: 0,
     taskCounters: new Map(),
     limiter,
+    logBudget: parent?.flowRun.logBudget ?? new LogBudget(),
   };
   const ctx: RunContext = { flowRun: record };
 
@@ -277,13 +278,13 @@ async function runFlow(def: FlowDef, rawArgs: unknown[], parent: RunContext | un
 
     if (state.type === "Completed" && def.persist) {
       try {
-        resultKey = runContext.run(ctx, () => persistValue(config.home, value, options.resultStorageKey, parameters, options.resultSerializer ?? "json", "flow"));
+        resultKey = runContext.run(ctx, () => persistValue(config.home, value, options.resultStorageKey, parameters, options.resultSerializer ?? "json", { owner: "flow" }));
       } catch (err) {
         state = failureState(err, "Flow run");
         thrown = err;
       }
     }
-    if (state.type !== "Failed" || record.runCount > def.retries || thrown instanceof StorageKeyError) break;
+    if (state.type !== "Failed" || record.runCount > def.retries || isInstance(thrown, StorageKeyError)) break;
     if (thrown !== undefined) emitLog(ctx, "ERROR", `Encountered exception during execution: ${errorDetail(thrown)}`);
     const delay = retryDelaySeconds(options.retryDelaySeconds, record.runCount, options.retryJitterFactor);
     emitState("flow", id, new State("Pending", "AwaitingRetry", `Retry ${record.runCount} of ${def.retries} in ${delay}s`), record.runCount);
@@ -297,7 +298,7 @@ async function runFlow(def: FlowDef, rawArgs: unknown[], parent: RunContext | un
 
   if (state.type === "Failed" && state.error !== undefined) {
     emitLog(ctx, "ERROR", `Encountered exception during execution: ${errorDetail(state.error)}`);
-    if (def.persist && !(state.error instanceof StorageKeyError)) resultKey = persistFailure(config.home, state.error, options.resultSerializer ?? "json");
+    if (def.persist && !isInstance(state.error, StorageKeyError)) resultKey = persistFailure(config.home, state.error, options.resultSerializer ?? "json");
   }
   emitState("flow", id, state, record.runCount, resultKey, state.type === "Completed" && state.data !== undefined ? toJsonSafe(state.data) : undefined);
   emitLog(ctx, state.type === "Completed" ? "INFO" : state.type === "Cancelled" ? "WARNING" : "ERROR", `Finished in state ${state}`);
@@ -317,7 +318,7 @@ function hookKind(state: State): string {
 }
 
 function errorDetail(err: unknown): string {
-  return err instanceof Error && err.stack && !(err instanceof TimeoutError) && !(err instanceof CancelledError) ? err.stack : describeError(err);
+  return isInstance(err, TimeoutError) || isInstance(err, CancelledError) ? describeError(err) : errorStack(err);
 }
 
 function asCancellation(reason: unknown): unknown {

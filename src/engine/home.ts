@@ -1,4 +1,5 @@
 import * as path from "node:path";
+import { parseWriterTag, writerTag, type ProcessIdentity } from "./process-identity";
 
 // Where Flowline keeps its data: $FLOWLINE_HOME, else `.flowline` in the given folder
 // (the CLI's current folder, the extension's workspace folder).
@@ -20,8 +21,21 @@ export function dbPath(home: string): string {
   return path.join(home, "flowline.db");
 }
 
-/** Journal files are named `<pid>-<random>.ndjson` so a reader can tell whether the writer is alive. */
-export function journalPid(fileName: string): number | undefined {
-  const m = /^(\d+)-[A-Za-z0-9]+\.ndjson$/.exec(fileName);
-  return m ? Number(m[1]) : undefined;
+/** Where result writes keep their temp files, so the store can remove those of writers that were killed. */
+export function storageTempDir(home: string): string {
+  return path.join(storageDir(home), ".flowline-tmp");
+}
+
+/**
+ * A new journal's file name: `<pid>-<start>r<random>.ndjson` (writerTag), so a reader can tell whether its
+ * writer still runs, even once the pid belongs to another process. Flowline 1.0 wrote `<pid>-<random>`;
+ * both match `<digits>-<letters and digits>.ndjson`, so each version still reads the other's journals.
+ */
+export function journalFileName(random: string): string {
+  return `${writerTag()}${random}.ndjson`;
+}
+
+/** The process that writes a journal, from its file name; undefined when the name is not a journal's. */
+export function journalWriter(fileName: string): ProcessIdentity | undefined {
+  return /^\d+-[A-Za-z0-9]+\.ndjson$/.test(fileName) ? parseWriterTag(fileName) : undefined;
 }

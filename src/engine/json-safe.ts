@@ -1,3 +1,5 @@
+import { types } from "node:util";
+
 // Values made safe to show and to store as JSON (parameters, result previews): never throws. Anything
 // that is not JSON is shown by its type; large values are cut, saying how much was left out.
 
@@ -25,6 +27,8 @@ export function toJsonSafe(value: unknown, depth = 0, seen?: Set<object>): unkno
   }
   if (value === null) return null;
   const obj = value as object;
+  // Looking into a Proxy runs its traps, which may throw.
+  if (types.isProxy(obj)) return "[Proxy]";
   if (obj instanceof Date) return Number.isNaN(obj.getTime()) ? "Invalid Date" : obj.toISOString();
   if (obj instanceof Error) return { name: obj.name, message: obj.message };
   if (depth >= MAX_DEPTH) return Array.isArray(obj) ? `[Array(${obj.length})]` : "[Object]";

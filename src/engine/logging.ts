@@ -32,44 +32,77 @@ export function debugEnabled(): boolean {
 /** Lines longer than this many characters are cut, with a note saying how long they were. */
 export const MAX_LOG_LINE_CHARS = 64 * 1024;
 const DEFAULT_MAX_LOG_LINES = 10_000;
+const DEFAULT_MAX_LOG_BYTES = 10 * 1024 * 1024;
 
-/** Log lines kept per flow run: $FLOWLINE_MAX_LOG_LINES (a whole number; 0 = no cap), else 10,000. */
+/** Log lines kept per run tree: $FLOWLINE_MAX_LOG_LINES (a whole number; 0 = no cap), else 10,000. */
 export function maxLogLines(env: NodeJS.ProcessEnv = process.env): number {
-  const text = env.FLOWLINE_MAX_LOG_LINES;
-  if (text === undefined || text.trim() === "") return DEFAULT_MAX_LOG_LINES;
+  return capFromEnv(env.FLOWLINE_MAX_LOG_LINES, DEFAULT_MAX_LOG_LINES);
+}
+
+/** Bytes of log text (UTF-8) kept per run tree: $FLOWLINE_MAX_LOG_BYTES (0 = no cap), else 10 MiB. */
+export function maxLogBytes(env: NodeJS.ProcessEnv = process.env): number {
+  return capFromEnv(env.FLOWLINE_MAX_LOG_BYTES, DEFAULT_MAX_LOG_BYTES);
+}
+
+function capFromEnv(text: string | undefined, fallback: number): number {
+  if (text === undefined || text.trim() === "") return fallback;
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 0) return DEFAULT_MAX_LOG_LINES;
+  if (!Number.isInteger(n) || n < 0) return fallback;
   return n === 0 ? Infinity : n;
 }
 
-// Lines recorded per flow run (its task runs included); lines outside any run count together. A flow
-// that floods its log must not fill the journal, the database and the editor's output without end.
-const linesPerRun = new WeakMap<object, number>();
-const OUTSIDE_RUNS = {};
+/**
+ * What a run tree (a top-level flow run with all its subflows and task runs) may still log. A flow that
+ * floods its log must not fill the journal, the database and the editor's output without end, and
+ * splitting the work into subflows must not multiply the allowance. Lines outside any run share one.
+ */
+export class LogBudget {
+  private readonly maxLines = maxLogLines();
+  private readonly maxBytes = maxLogBytes();
+  private lines = 0;
+  private bytes = 0;
+  private full = false;
+
+  /** The line to record: the message, the note that the cap was reached (once), or undefined (dropped). */
+  take(message: string): { message: string; capped: boolean } | undefined {
+    if (this.full) return undefined;
+    const size = Buffer.byteLength(message);
+    if (this.lines < this.maxLines && this.bytes + size <= this.maxBytes) {
+      this.lines++;
+      this.bytes += size;
+      return { message, capped: false };
+    }
+    this.full = true;
+    const note =
+      this.lines >= this.maxLines
+        ? `Log lines after ${this.maxLines} were dropped for this flow run and its subflows (FLOWLINE_MAX_LOG_LINES=${this.maxLines}); ` +
+          `the run goes on. Raise FLOWLINE_MAX_LOG_LINES (0 = no cap) to keep more.`
+        : `Log lines after the first ${this.lines} (${mib(this.bytes)}) were dropped for this flow run and its subflows: the next would ` +
+          `pass FLOWLINE_MAX_LOG_BYTES=${this.maxBytes} (${mib(this.maxBytes)}); the run goes on. Raise FLOWLINE_MAX_LOG_BYTES (0 = no cap) to keep more.`;
+    return { message: note, capped: true };
+  }
+}
+
+const mib = (bytes: number): string => `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
+
+let outsideRuns: LogBudget | undefined;
 
 /** Records a log line for a run (and echoes it to stderr when the engine runs in-process). */
 export function emitLog(ctx: RunContext | undefined, level: LogLevel, message: string): void {
   const config = engineConfig();
   if (!levelEnabled(level, config.logLevel)) return;
-  const owner: object = ctx?.flowRun ?? OUTSIDE_RUNS;
-  const count = (linesPerRun.get(owner) ?? 0) + 1;
-  const max = maxLogLines();
-  if (count > max + 1) return;
-  linesPerRun.set(owner, count);
-  if (count === max + 1) {
-    level = "WARNING";
-    message =
-      `Log lines after ${max} were dropped for this flow run (FLOWLINE_MAX_LOG_LINES=${max}); ` +
-      `the run goes on. Raise FLOWLINE_MAX_LOG_LINES (0 = no cap) to keep more.`;
-  } else if (message.length > MAX_LOG_LINE_CHARS) {
+  if (message.length > MAX_LOG_LINE_CHARS) {
     message = `${message.slice(0, MAX_LOG_LINE_CHARS)}… [log line truncated: ${message.length} characters, at most ${MAX_LOG_LINE_CHARS} are kept]`;
   }
+  const budget = ctx?.flowRun.logBudget ?? (outsideRuns ??= new LogBudget());
+  const line = budget.take(message);
+  if (line === undefined) return;
   const event: LogEvent = {
     e: "log",
     flowRunId: ctx?.flowRun.id,
     taskRunId: ctx?.taskRun?.id,
-    level,
-    message,
+    level: line.capped ? "WARNING" : level,
+    message: line.message,
     ts: new Date().toISOString(),
   };
   config.sink.emit(event);

@@ -1,9 +1,11 @@
 import * as fs from "node:fs";
 import { randomUUID } from "node:crypto";
-import { storageDir } from "./home";
+import { storageDir, storageTempDir } from "./home";
 import { writeFileAtomicSync } from "./atomic-write";
-import { readResultDocument, resolveSerializer, resultDocument } from "./serializer";
-import { renderStorageKey, resolveStoragePath } from "./storage-key";
+import { engineConfig } from "./config";
+import { resolveSerializer, type UserSerializer } from "./serializer";
+import { readCachedResultDocument, readResultDocument, resultDocument, type CachedRead } from "./result-document";
+import { keyTooLongHere, renderStorageKey, resolveStoragePath } from "./storage-key";
 import { runtime } from "./runtime";
 
 export type SerializerOption = Parameters<typeof resolveSerializer>[0];
@@ -24,11 +26,18 @@ export function persistValue(
   template: string | undefined,
   parameters: Record<string, unknown>,
   serializer: SerializerOption,
-  owner: "task" | "flow" = "task",
+  how: { owner?: "task" | "flow"; cacheKey?: string } = {},
 ): string {
-  const key = template === undefined ? randomStorageKey() : renderStorageKey(template, { parameters, flowRun: runtime.flowRun, taskRun: runtime.taskRun, owner });
-  const file = resolveStoragePath(storageDir(home), key, template);
-  writeFileAtomicSync(file, resultDocument(value, resolveSerializer(serializer)));
+  const scope = { parameters, flowRun: runtime.flowRun, taskRun: runtime.taskRun, owner: how.owner ?? "task" };
+  const key = template === undefined ? randomStorageKey() : renderStorageKey(template, scope);
+  const text = resultDocument(value, resolveSerializer(serializer), how.cacheKey);
+  try {
+    // Temp files in one folder, which the store empties of killed writers' leftovers; flushed per FLOWLINE_DURABILITY.
+    writeFileAtomicSync(resolveStoragePath(storageDir(home), key, template), text, { durability: engineConfig().durability, tempDir: storageTempDir(home) });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENAMETOOLONG") throw keyTooLongHere(key, template);
+    throw err;
+  }
   return key;
 }
 
@@ -43,6 +52,15 @@ export function persistFailure(home: string, error: unknown, serializer: Seriali
 
 export function loadValue(home: string, key: string, serializer: SerializerOption): unknown {
   const file = resolveStoragePath(storageDir(home), key);
-  const userSerializer = typeof serializer === "object" ? serializer : undefined;
-  return readResultDocument(fs.readFileSync(file, "utf8"), userSerializer, file);
+  return readResultDocument(fs.readFileSync(file, "utf8"), userSerializerOf(serializer), file);
+}
+
+/** The result at `key` if it was stored for `cacheKey` (see result-document.ts); else why it is not used. */
+export function loadCachedValue(home: string, key: string, cacheKey: string, serializer: SerializerOption): CachedRead {
+  const file = resolveStoragePath(storageDir(home), key);
+  return readCachedResultDocument(fs.readFileSync(file, "utf8"), cacheKey, userSerializerOf(serializer), `The result at storage key ${JSON.stringify(key)}`);
+}
+
+function userSerializerOf(serializer: SerializerOption): UserSerializer | undefined {
+  return typeof serializer === "object" ? serializer : undefined;
 }

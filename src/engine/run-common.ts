@@ -1,3 +1,4 @@
+import { types } from "node:util";
 import { engineConfig } from "./config";
 import type { RunContext } from "./context";
 import { CancelledError, TimeoutError, UserError } from "./errors";
@@ -163,15 +164,44 @@ export function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function";
 }
 
+// What a run threw is user data: a thrown Proxy runs its traps, and an error's getters can throw, when
+// looked at. Describing it must never throw in turn, or a Failed run would end Crashed.
+
+/** What a run threw, in one line. A Proxy is not looked into; a value whose reading throws is named so. */
 export function describeError(err: unknown): string {
-  if (err instanceof Error) return `${err.name}: ${err.message}`;
-  return String(err);
+  if (types.isProxy(err)) return "a Proxy object (Flowline does not look into a thrown Proxy)";
+  try {
+    if (err instanceof Error) return `${err.name}: ${err.message}`;
+    return String(err);
+  } catch {
+    return "a value that could not be described (reading it threw)";
+  }
+}
+
+/** `value instanceof type`, without calling a Proxy's traps; false when the check itself throws. */
+export function isInstance<T>(value: unknown, type: abstract new (...args: never[]) => T): value is T {
+  if (types.isProxy(value)) return false;
+  try {
+    return value instanceof type;
+  } catch {
+    return false;
+  }
+}
+
+/** The stack of what a run threw (source-mapped), else its one-line description. */
+export function errorStack(err: unknown): string {
+  try {
+    if (isInstance(err, Error) && typeof err.stack === "string" && err.stack !== "") return err.stack;
+  } catch {
+    // a stack getter that throws: fall back to the description
+  }
+  return describeError(err);
 }
 
 /** The final state for what a run threw. */
 export function failureState(err: unknown, kind: "Flow run" | "Task run"): State {
-  if (err instanceof CancelledError) return new State("Cancelled", "Cancelled", err.message, undefined, err);
-  if (err instanceof TimeoutError) return new State("Failed", "TimedOut", err.message, undefined, err);
+  if (isInstance(err, CancelledError)) return new State("Cancelled", "Cancelled", err.message, undefined, err);
+  if (isInstance(err, TimeoutError)) return new State("Failed", "TimedOut", err.message, undefined, err);
   return new State("Failed", "Failed", `${kind} encountered an exception: ${describeError(err)}`, undefined, err);
 }
 

@@ -1,4 +1,5 @@
 import type { Limiter } from "./limiter";
+import type { LogBudget } from "./logging";
 import type { Stopper } from "./run-common";
 
 // The engine's own record of a run while it is going. Kept small: a flow can have many task runs.
@@ -28,6 +29,8 @@ export interface FlowRunRecord {
   readonly taskCounters: Map<string, number>;
   /** Limits submitted task runs (the flow's task runner). */
   readonly limiter: Limiter | undefined;
+  /** What the run tree may still log: a subflow run shares its top-level flow run's. */
+  readonly logBudget: LogBudget;
 }
 
 export interface TaskRunRecord {

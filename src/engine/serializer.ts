@@ -343,7 +343,7 @@ function decodeError(f: Record<string, unknown>): Error {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Serializers and the result document.
+// Serializers. The result document that holds their output is in result-document.ts.
 
 export const jsonSerializer: Serializer = Object.freeze({
   type: "json",
@@ -361,7 +361,7 @@ export const jsonSerializer: Serializer = Object.freeze({
 });
 
 /** Wraps a user serializer: text is stored as is, bytes as base64 with an encoding marker. */
-function customSerializer(user: UserSerializer): Serializer {
+export function customSerializer(user: UserSerializer): Serializer {
   return {
     type: "custom",
     dumps(value: unknown): JsonValue {
@@ -394,41 +394,5 @@ export function resolveSerializer(option: SerializerOption): Serializer {
   const prefect = typeof option === "string" && /pickle|compressed/.test(option) ? ` (${got} is a Prefect serializer; Flowline has "json")` : "";
   throw new SerializationError(
     `resultSerializer must be "json" or an object with dumps(value) and loads(data) functions; got ${got}${prefect}.`,
-  );
-}
-
-/** The text of a result file: one human-readable JSON document. */
-export function resultDocument(value: unknown, serializer: Serializer = jsonSerializer): string {
-  const doc = { serializer: { type: serializer.type }, data: serializer.dumps(value), flowlineVersion: FLOWLINE_VERSION };
-  return JSON.stringify(doc, null, 2) + "\n";
-}
-
-/** Reads a result file's text back into its value. `source` (a path) makes error messages specific. */
-export function readResultDocument(text: string, userSerializer?: UserSerializer, source = "The file"): unknown {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (err) {
-    throw new ResultFormatError(`${source} is not a Flowline result: it is not JSON (${(err as Error).message}).`);
-  }
-  const rec = (typeof doc === "object" && doc !== null && !Array.isArray(doc) ? doc : {}) as Record<string, unknown>;
-  const ser = rec.serializer as { type?: unknown } | undefined;
-  if (typeof ser !== "object" || ser === null || typeof ser.type !== "string" || !hasOwn(rec, "data") || typeof rec.flowlineVersion !== "string") {
-    const hint = hasOwn(rec, "prefect_version") ? " It looks like a Prefect result file." : "";
-    throw new ResultFormatError(
-      `${source} is not a Flowline result: expected {"serializer":{"type":...},"data":...,"flowlineVersion":...}.${hint}`,
-    );
-  }
-  if (ser.type === "json") return jsonSerializer.loads(rec.data);
-  if (ser.type === "custom") {
-    if (userSerializer === undefined) {
-      throw new ResultFormatError(
-        `${source} was written with a custom resultSerializer; reading it needs the same serializer (an object with dumps and loads).`,
-      );
-    }
-    return customSerializer(userSerializer).loads(rec.data);
-  }
-  throw new ResultFormatError(
-    `${source} was written with the ${JSON.stringify(ser.type)} serializer, which is not available (Flowline reads "json", and "custom" given the task's resultSerializer).`,
   );
 }

@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { UserError } from "./errors";
+import { quoteCut, UserError } from "./errors";
 
 // Result storage keys: templates in Python's str.format syntax as Prefect uses it
 // (`hello__{parameters[name]}.json`, `{flow_run.flow_name}/{flow_run.scheduled_start_time:%Y-%m-%d}.json`),
@@ -297,10 +297,20 @@ export function renderStorageKey(template: string, scope: StorageKeyScope): stri
 function refuse(key: string, template: string | undefined, why: string): StorageKeyError {
   const subject =
     template !== undefined && template !== key
-      ? `The result storage key "${template}" rendered to ${JSON.stringify(key)}, which`
-      : `The result storage key ${JSON.stringify(key)}`;
+      ? `The result storage key ${shown(template)} rendered to ${shown(key)}, which`
+      : `The result storage key ${shown(key)}`;
   return new StorageKeyError(`${subject} ${why}; nothing was written.`, template ?? key);
 }
+
+/** A template or key as a message shows it: whole, or its beginning and its length when it is long. */
+function shown(text: string): string {
+  return text.length > 120 ? `${quoteCut(text, 40)} (${text.length} characters)` : JSON.stringify(text);
+}
+
+// Limits of the text alone, the same on every platform: a name of a file or folder holds 255 bytes on
+// common file systems, and a key stays well below the shortest PATH_MAX (1024 bytes on macOS).
+const MAX_NAME_BYTES = 255;
+const MAX_KEY_BYTES = 1024;
 
 /** Checks on the text alone, so a key is refused the same way on every platform. */
 function checkKey(key: string, template: string | undefined): void {
@@ -314,6 +324,14 @@ function checkKey(key: string, template: string | undefined): void {
   if (segments[segments.length - 1] === "" || segments[segments.length - 1] === ".") {
     throw refuse(key, template, 'ends with "/" (a key names a file, not a folder)');
   }
+  for (const segment of segments) {
+    const bytes = Buffer.byteLength(segment);
+    if (bytes > MAX_NAME_BYTES) {
+      throw refuse(key, template, `has a name of ${bytes} bytes; a file or folder name holds at most ${MAX_NAME_BYTES} bytes (make the key, or the parameter in it, shorter)`);
+    }
+  }
+  const bytes = Buffer.byteLength(key);
+  if (bytes > MAX_KEY_BYTES) throw refuse(key, template, `is ${bytes} bytes long; a key holds at most ${MAX_KEY_BYTES} bytes (use fewer or shorter folders)`);
 }
 
 const isInside = (folder: string, p: string): boolean => {
@@ -357,6 +375,11 @@ function realRootOf(root: string): string {
   const real = realPathOfExisting(root) ?? root;
   if (fs.existsSync(root)) realRoots.set(root, real);
   return real;
+}
+
+/** For a key the file system refused as too long (ENAMETOOLONG): the storage folder's own path counts too. */
+export function keyTooLongHere(key: string, template: string | undefined): StorageKeyError {
+  return refuse(key, template, "makes a path too long for this file system (ENAMETOOLONG) under the storage folder; use a shorter key");
 }
 
 /** The file a key names under the storage folder; refuses any key that would land outside it. */

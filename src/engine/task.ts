@@ -7,12 +7,15 @@ import { Future, isFuture, isUnmapped, type Unmapped } from "./future";
 import { isPlainJson, toJsonSafe } from "./json-safe";
 import { debugEnabled, emitLog, enableLogPrints } from "./logging";
 import { bindArguments, paramSpec } from "./params";
-import { loadValue, persistFailure, persistValue } from "./results";
+import { loadCachedValue, loadValue, persistFailure, persistValue } from "./results";
+import type { CachedRead } from "./result-document";
 import { retryDelaySeconds, sleep } from "./retries";
 import type { FlowRunRecord, TaskRunRecord } from "./run-records";
 import {
   describeError,
   emitState,
+  errorStack,
+  isInstance,
   emitTransition,
   failureState,
   hookList,
@@ -278,7 +281,7 @@ async function runTask(
   // The task_run event itself stands for the first state, Pending: one event fewer a run.
 
   if (setupError !== undefined) {
-    const state = setupError instanceof UpstreamError
+    const state = isInstance(setupError, UpstreamError)
       ? new State("Failed", "NotReady", setupError.message, undefined, setupError)
       : failureState(setupError, "Task run");
     return finishTask(def, ctx, onState, state);
@@ -299,12 +302,14 @@ async function runTask(
         return undefined;
       });
       if (hit !== undefined) {
+        let read: CachedRead;
         try {
-          const value = loadValue(config.home, hit, options.resultSerializer);
-          return finishTask(def, ctx, onState, new State("Completed", "Cached", `Cached result from ${hit}`, value), { resultKey: hit });
+          read = loadCachedValue(config.home, hit, cacheKey, options.resultSerializer);
         } catch (err) {
-          emitLog(ctx, "WARNING", `The cached result at ${hit} could not be read (${describeError(err)}); running the task.`);
+          read = { hit: false, why: `The cached result at ${hit} could not be read (${describeError(err)})` };
         }
+        if (read.hit) return finishTask(def, ctx, onState, new State("Completed", "Cached", `Cached result from ${hit}`, read.value), { resultKey: hit });
+        emitLog(ctx, "WARNING", `${read.why}; not a cache hit, running the task.`);
       }
     }
   }
@@ -323,11 +328,10 @@ async function runTask(
       if (attempt !== flowRun.stopper) attempt.dispose();
       let resultKey: string | undefined;
       if (def.persist) {
-        resultKey = runContext.run(ctx, () => persistValue(config.home, value, options.resultStorageKey, parameters, options.resultSerializer ?? "json"));
+        resultKey = runContext.run(ctx, () => persistValue(config.home, value, options.resultStorageKey, parameters, options.resultSerializer ?? "json", { cacheKey }));
         if (cacheKey !== undefined) {
           const expiresAt = options.cacheExpirationSeconds !== undefined ? new Date(Date.now() + options.cacheExpirationSeconds * 1000) : undefined;
-          rememberCacheEntry(cacheKey, resultKey, expiresAt);
-          sink.emit({ e: "cache", cacheKey, storageKey: resultKey, taskRunId: id, created: new Date().toISOString(), expiresAt: expiresAt?.toISOString() });
+          rememberCacheEntry(cacheKey, resultKey, expiresAt, id);
         }
       }
       const dropValue = def.persist && options.cacheResultInMemory === false && resultKey !== undefined;
@@ -338,11 +342,11 @@ async function runTask(
     } catch (err) {
       if (attempt !== flowRun.stopper) attempt.dispose();
       const state = failureState(err, "Task run");
-      const retryable = state.type === "Failed" && !(err instanceof StorageKeyError) && record.runCount <= def.retries;
-      if (state.type === "Failed") emitLog(ctx, "ERROR", `Encountered exception during execution: ${errorDetail(err)}`);
+      const retryable = state.type === "Failed" && !isInstance(err, StorageKeyError) && record.runCount <= def.retries;
+      if (state.type === "Failed") emitLog(ctx, "ERROR", `Encountered exception during execution: ${errorStack(err)}`);
       if (!retryable) {
         // A key that cannot be rendered must leave nothing behind, not even the failure.
-        const resultKey = def.persist && state.type === "Failed" && !(err instanceof StorageKeyError) ? persistFailure(config.home, err, options.resultSerializer ?? "json") : undefined;
+        const resultKey = def.persist && state.type === "Failed" && !isInstance(err, StorageKeyError) ? persistFailure(config.home, err, options.resultSerializer ?? "json") : undefined;
         return finishTask(def, ctx, onState, state, resultKey !== undefined ? { resultKey } : undefined);
       }
       const delay = retryDelaySeconds(options.retryDelaySeconds, record.runCount, options.retryJitterFactor);
@@ -390,10 +394,6 @@ class LazyResultState extends State {
 
 function round(seconds: number): number {
   return Math.round(seconds * 1000) / 1000;
-}
-
-function errorDetail(err: unknown): string {
-  return err instanceof Error && err.stack ? err.stack : describeError(err);
 }
 
 function info(record: TaskRunRecord): TaskRunInfoForHooks {

@@ -10,6 +10,7 @@ import { logsUri } from "./logs-document";
 import { parametersPrefill, parametersPrompt, parseParameters, validateParameters } from "./parameters";
 import { RefusedError, type RunManager, type RunSpec } from "./run-manager";
 import type { RunNode } from "./runs-tree";
+import { projectFile, resultFile } from "./safe-paths";
 import type { StoreService } from "./store-service";
 import type { TypesSetUp } from "./types-setup";
 import type { ExtensionContext, LogOutputChannel, Uri, VSCode } from "./vscode-types";
@@ -28,6 +29,8 @@ export interface CommandDeps {
   refreshTree(): void;
   /** The types set-up (`flowline.setUpTypes`); absent in tests that do not need it. */
   types?: TypesSetUp;
+  /** The folders a flow file from the database may be in (projectFolders in safe-paths.ts). */
+  projectFolders(): string[];
 }
 
 type RunArg = FlowLensArgs | Uri | RunNode | undefined;
@@ -103,12 +106,16 @@ export function registerCommands(deps: CommandDeps): Disposable[] {
 
   const rerunLast = async (node?: RunNode) => {
     let spec: RunSpec | undefined;
-    if (node?.kind === "flowRun") spec = specOf(node.run);
-    spec ??= runs.lastSpec;
-    if (!spec) {
-      const latest = (await store.peek())?.listFlowRuns({ limit: 20 }).find((r) => r.file && !r.parentFlowRunId);
-      spec = latest && specOf(latest);
+    let stored: FlowRun | undefined;
+    if (node?.kind === "flowRun") stored = node.run;
+    else if (!runs.lastSpec) stored = (await store.peek())?.listFlowRuns({ limit: 20 }).find((r) => r.file && !r.parentFlowRunId);
+    if (stored?.file) {
+      // A stored run's file is data: it is read and run only from inside the project.
+      const file = projectFile(stored.file, deps.projectFolders(), `The file of flow run '${stored.name}'`);
+      if ("refused" in file) return void window.showErrorMessage(`Flowline: cannot rerun '${stored.flowName}': ${file.refused}`);
+      spec = specOf(stored);
     }
+    spec ??= runs.lastSpec;
     if (!spec) {
       void window.showInformationMessage("Flowline: there is no flow run to rerun yet. Run a flow first (Flowline: Run Flow…).");
       return;
@@ -158,9 +165,10 @@ export function registerCommands(deps: CommandDeps): Disposable[] {
       if (!key) return;
     }
     if (!key) return void window.showInformationMessage("Flowline: this run has no stored result (its result was not persisted).");
-    const file = path.join(storageDir(store.home), key);
-    if (!fs.existsSync(file)) return void window.showErrorMessage(`Flowline: the result file ${file} is gone.`);
-    await window.showTextDocument(vscode.Uri.file(file), { preview: true });
+    // The key is data: it opens through the resolver results are written with, or not at all.
+    const file = resultFile(store.home, key);
+    if ("refused" in file) return void window.showErrorMessage(`Flowline: not opening the result: ${file.refused}`);
+    await window.showTextDocument(vscode.Uri.file(file.path), { preview: true });
   };
 
   const openStorageFolder = async () => {

@@ -5,6 +5,7 @@ import { registerCommands } from "./commands";
 import { registerLogsDocuments } from "./logs-document";
 import { RunManager } from "./run-manager";
 import { RunUi } from "./run-ui";
+import { projectFolders } from "./safe-paths";
 import { RunsTreeProvider, type RunNode } from "./runs-tree";
 import { RUNS_VIEW_ID, type ExtensionServices } from "./services";
 import { readSettings, resolveHomeFolder, resolveNodeRuntime, runEnvironment, type Settings } from "./settings";
@@ -69,10 +70,10 @@ export class FlowlineExtension {
       this.tree,
       this.treeView,
       codeLens,
-      new RunUi(vscode, this.runs, this.output, () => this.settings),
+      new RunUi(vscode, this.runs, this.output, () => this.settings, () => projectFolders(vscode, this.home)),
       languages.registerCodeLensProvider(LANGUAGES.map((language) => ({ language, scheme: "file" })), codeLens),
       registerLogsDocuments(vscode, this.store),
-      ...registerCommands({ vscode, context, runs: this.runs, store: this.store, output: this.output, refreshTree: () => this.tree.refresh(), types }),
+      ...registerCommands({ vscode, context, runs: this.runs, store: this.store, output: this.output, refreshTree: () => this.tree.refresh(), types, projectFolders: () => projectFolders(vscode, this.home) }),
       ...types.register(),
       // A shown tree follows the database from then on (journals of terminal runs included).
       this.treeView.onDidChangeVisibility((e) => e.visible && this.store.watch()),

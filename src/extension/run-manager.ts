@@ -190,11 +190,6 @@ export class RunManager implements Disposable {
       env: { ...environment.env, ...environment.node.env },
       cwd: environment.cwd,
       cancelGraceSeconds: environment.cancelGraceSeconds,
-      cacheLookup: async (cacheKey, now) => {
-        const opened = await store.get();
-        await opened.sync();
-        return opened.lookupCache(cacheKey, now)?.storageKey;
-      },
     }, this.warm);
     // Open the store while the flow runs (sql.js loads once), so the end of the run is recorded quickly.
     proc.once("loaded", () => void store.get().catch(() => undefined));

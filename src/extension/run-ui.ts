@@ -3,6 +3,7 @@ import type { Disposable } from "./emitter";
 import { errorHeadline } from "./error-location";
 import type { ActiveRun, RunManager, RunOutcome } from "./run-manager";
 import { formatDuration, stateGlyph } from "./runs-model";
+import { projectFile } from "./safe-paths";
 import type { Settings } from "./settings";
 import type { LogOutputChannel, StatusBarItem, VSCode } from "./vscode-types";
 
@@ -21,6 +22,8 @@ export class RunUi implements Disposable {
     private readonly runs: RunManager,
     private readonly output: LogOutputChannel,
     private readonly settings: () => Settings,
+    /** Where "Go to error" may open a file (see safe-paths.ts). */
+    private readonly projectFolders: () => string[],
   ) {
     this.status = vscode.window.createStatusBarItem("flowline.runs", vscode.StatusBarAlignment.Left, 10);
     this.status.name = "Flowline Runs";
@@ -74,7 +77,13 @@ export class RunUi implements Disposable {
   private async offer(choice: Thenable<string | undefined>, outcome: RunOutcome): Promise<void> {
     const picked = await choice;
     if (picked === "Show Logs") this.output.show(false);
-    if (picked === "Go to error" && outcome.errorLocation) await goToLocation(this.vscode, outcome.errorLocation);
+    if (picked === "Go to error" && outcome.errorLocation) {
+      // The stack is the flow's to write: its own file opens, any other only from inside the project.
+      const at = outcome.errorLocation;
+      const file = path.resolve(at.file) === path.resolve(outcome.spec.file) ? { path: at.file } : projectFile(at.file, this.projectFolders(), "The file of the error");
+      if ("refused" in file) void this.vscode.window.showErrorMessage(`Flowline: not going to the error: ${file.refused}`);
+      else await goToLocation(this.vscode, at);
+    }
   }
 
   private updateStatus(ended?: RunOutcome): void {

@@ -1,5 +1,6 @@
 import type { Artifact, FlowRun, Store, TaskRun } from "../store";
 import { Emitter, type Disposable } from "./emitter";
+import { dataTooltip, mdCode, mdText } from "./markdown-text";
 import type { RunManager } from "./run-manager";
 import { firstLine, isActiveState, relativeTime, runDuration, stateIcon, stateText } from "./runs-model";
 import type { StoreService } from "./store-service";
@@ -97,7 +98,7 @@ export class RunsTreeProvider implements TreeDataProvider<RunNode>, Disposable {
 
   async getTreeItem(node: RunNode): Promise<TreeItem> {
     const vscode = this.vscode;
-    const { TreeItem, TreeItemCollapsibleState: Collapsible, ThemeIcon, ThemeColor, MarkdownString } = vscode;
+    const { TreeItem, TreeItemCollapsibleState: Collapsible, ThemeIcon, ThemeColor } = vscode;
     const icon = (id: string, color?: string) => new ThemeIcon(id, color ? new ThemeColor(color) : undefined);
     switch (node.kind) {
       case "flowRun": {
@@ -107,7 +108,7 @@ export class RunsTreeProvider implements TreeDataProvider<RunNode>, Disposable {
         const s = stateIcon(run.state);
         item.iconPath = icon(s.id, s.color);
         item.description = [run.name, stateText(run.state), runDuration(run), relativeTime(run.created)].filter(Boolean).join(" · ");
-        item.tooltip = new MarkdownString(runTooltip(run));
+        item.tooltip = dataTooltip(vscode, runTooltip(run));
         const tags = ["flowRun"];
         if (this.runs.byFlowRunId(run.id)) tags.push("cancellable");
         if (run.resultKey) tags.push("result");
@@ -124,7 +125,7 @@ export class RunsTreeProvider implements TreeDataProvider<RunNode>, Disposable {
         const s = stateIcon(run.state);
         item.iconPath = icon(s.id, s.color);
         item.description = [stateText(run.state), runDuration(run)].filter(Boolean).join(" · ");
-        item.tooltip = new MarkdownString(runTooltip(run));
+        item.tooltip = dataTooltip(vscode, runTooltip(run));
         item.contextValue = run.resultKey ? "taskRun result" : "taskRun";
         item.accessibilityInformation = { label: `Task run ${run.name}, ${run.state.name}` };
         return item;
@@ -135,7 +136,7 @@ export class RunsTreeProvider implements TreeDataProvider<RunNode>, Disposable {
         item.id = `artifact:${a.id}`;
         item.iconPath = icon(ARTIFACT_ICONS[a.type] ?? "symbol-misc");
         item.description = [a.key ? a.type : "", relativeTime(a.created)].filter(Boolean).join(" · ");
-        if (a.description) item.tooltip = new MarkdownString(a.description);
+        if (a.description) item.tooltip = dataTooltip(vscode, mdText(a.description));
         item.contextValue = "artifact";
         if (await this.artifactsCommandAvailable()) item.command = { command: OPEN_ARTIFACT_COMMAND, title: "Open Artifact", arguments: [a.id] };
         return item;
@@ -165,13 +166,15 @@ export class RunsTreeProvider implements TreeDataProvider<RunNode>, Disposable {
 const ARTIFACT_ICONS: Record<string, string> = { table: "table", markdown: "markdown", link: "link", progress: "loading", image: "file-media" };
 
 function runTooltip(run: FlowRun | TaskRun): string {
-  // Markdown: two trailing spaces break a line; the parameters go in a fenced block of their own.
-  const lines = [`**${"flowName" in run ? run.flowName : run.taskName}** · \`${run.name}\``, `State: ${stateText(run.state)}`];
-  if (run.startTime) lines.push(`Started: ${new Date(run.startTime).toLocaleString()}`);
+  // Markdown: two trailing spaces break a line; the parameters go in a fenced block of their own. Every
+  // value is data and goes through mdText/mdCode (markdown-text.ts). JSON.stringify's lines start with
+  // whitespace or a bracket, so they cannot close the fence.
+  const lines = [`**${mdText("flowName" in run ? run.flowName : run.taskName)}** · ${mdCode(run.name)}`, `State: ${mdText(stateText(run.state))}`];
+  if (run.startTime) lines.push(`Started: ${mdText(new Date(run.startTime).toLocaleString())}`);
   const duration = runDuration(run);
   if (duration) lines.push(`${run.endTime || !isActiveState(run.state.type) ? "Took" : "Running for"}: ${duration}`);
-  if (run.resultKey) lines.push(`Result: \`${run.resultKey}\``);
-  lines.push(`id \`${run.id}\``);
+  if (run.resultKey) lines.push(`Result: ${mdCode(run.resultKey)}`);
+  lines.push(`id ${mdCode(run.id)}`);
   let text = lines.join("  \n");
   if (run.parameters && typeof run.parameters === "object" && Object.keys(run.parameters).length > 0) {
     text += `\n\nParameters:\n\n\`\`\`json\n${JSON.stringify(run.parameters, null, 2).slice(0, 2000)}\n\`\`\`\n`;

@@ -7,6 +7,8 @@ import * as path from "node:path";
 // default rather than breaking a run.
 
 export type RevealOutput = "always" | "onFailure" | "never";
+/** `flowline.durability`: what a run's writes promise across power loss (FLOWLINE_DURABILITY). */
+export type DurabilitySetting = "run" | "fsync";
 
 export interface Settings {
   /** `flowline.home`: the home folder, absolute or relative to the workspace folder ("" = default). */
@@ -22,6 +24,7 @@ export interface Settings {
   runsLimit: number;
   /** Keep one flow process started ahead, so ▶ Run flow starts sooner. */
   warmStart: boolean;
+  durability: DurabilitySetting;
 }
 
 export type SettingGetter = <T>(key: string) => T | undefined;
@@ -44,6 +47,7 @@ export function readSettings(get: SettingGetter): Settings {
     revealOutput: reveal === "onFailure" || reveal === "never" ? reveal : "always",
     runsLimit: Math.round(num(get("runsTree.limit"), 100, 1, 10_000)),
     warmStart: get<boolean>("warmStart") !== false,
+    durability: get<string>("durability") === "fsync" ? "fsync" : "run",
   };
 }
 
@@ -67,9 +71,10 @@ export function resolveHomeFolder(settings: Pick<Settings, "home">, workspaceFol
 }
 
 /** The environment variables a run gets on top of the extension host's own. */
-export function runEnvironment(settings: Pick<Settings, "env" | "retentionDays">): Record<string, string> {
+export function runEnvironment(settings: Pick<Settings, "env" | "retentionDays"> & Partial<Pick<Settings, "durability">>): Record<string, string> {
   const env = { ...settings.env };
   if (settings.retentionDays > 0) env.FLOWLINE_RETENTION_DAYS = String(settings.retentionDays);
+  if (settings.durability === "fsync") env.FLOWLINE_DURABILITY = "fsync";
   return env;
 }
 

@@ -119,7 +119,9 @@ export class StoreService implements Disposable {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { openStore, setSqlWasmPath } = require("../store") as typeof import("../store");
     if (this.options.wasmPath && fs.existsSync(this.options.wasmPath)) setSqlWasmPath(this.options.wasmPath);
-    return openStore(home, { onWarning: (m) => this.options.onWarning(m) });
+    // Its trees fold without waiting for another process's lock (sync() never waits); a delete that must
+    // wait says for whom, and other processes are told that it is this window.
+    return openStore(home, { label: "VS Code", onWarning: (m) => this.options.onWarning(m) });
   }
 
   private closeStore(): void {

@@ -1,11 +1,12 @@
 import * as path from "node:path";
-import { configureEngine, JournalSink, type CacheHit, type EngineSink } from "../engine/config";
+import { configureEngine, JournalSink, type EngineSink } from "../engine/config";
 import { CancelledError, UserError } from "../engine/errors";
 import { isTerminal, type EngineEvent } from "../engine/events";
 import { adoptExportNames, flowRegistry, isFlow, runFlowWithParameters, type Flow } from "../engine/flow";
 import { toJsonSafe } from "../engine/json-safe";
 import { aliasFlowline, loadFlowFile } from "./load-flow-file";
-import type { CacheReplyMessage, ChildMessage, FlowSummary, ParentMessage, StartMessage } from "./protocol";
+import { describeError, errorStack, isInstance } from "../engine/run-common";
+import type { ChildMessage, DoneMessage, FlowSummary, ParentMessage, StartMessage } from "./protocol";
 
 // The child process that runs a user's flow. It is started by the runner with an IPC channel, gets a
 // `start` message, runs the flow, reports events as they happen and how the run ended, then exits.
@@ -24,6 +25,7 @@ class TrackingSink implements EngineSink {
     this.inner.emit(event);
   }
   flushSync(): void { this.inner.flushSync(); }
+  syncToDisk(): void { this.inner.syncToDisk(); }
   close(): void { this.inner.close(); }
 }
 
@@ -34,28 +36,9 @@ function send(message: ChildMessage): Promise<void> {
   });
 }
 
-const cacheLookups = new Map<number, { resolve(hit: CacheHit | undefined): void; reject(err: Error): void }>();
-let nextLookup = 1;
-
-/** Cache lookups go to the parent, which has the store open: this process never loads sql.js. */
-function askParentCache(_home: string, cacheKey: string, now: Date): Promise<CacheHit | undefined> {
-  return new Promise((resolve, reject) => {
-    const id = nextLookup++;
-    cacheLookups.set(id, { resolve, reject });
-    void send({ type: "cache_lookup", id, cacheKey, now: now.toISOString() });
-  });
-}
-
-function answerCacheLookup(reply: CacheReplyMessage): void {
-  const waiting = cacheLookups.get(reply.id);
-  if (!waiting) return;
-  cacheLookups.delete(reply.id);
-  if (reply.error !== undefined) waiting.reject(new Error(reply.error));
-  else waiting.resolve(reply.storageKey !== undefined ? { storageKey: reply.storageKey } : undefined);
-}
-
 export function childMain(enginePath: string): void {
   aliasFlowline(enginePath);
+  blockingOutput();
   // Started ahead of its run (WarmFlowProcess): start esbuild's service while waiting, so a changed flow
   // file compiles without that wait. The flow does not see the marker.
   if (process.env.FLOWLINE_WARM_CHILD) {
@@ -66,13 +49,12 @@ export function childMain(enginePath: string): void {
   let started = false;
   process.on("message", (raw: unknown) => {
     const message = raw as ParentMessage;
-    if (message.type === "cache_reply") answerCacheLookup(message);
-    else if (message.type === "cancel") controller.abort(new CancelledError(message.reason ?? "The flow run was cancelled."));
+    if (message.type === "cancel") controller.abort(new CancelledError(message.reason ?? "The flow run was cancelled."));
     else if (message.type === "start" && !started) {
       started = true;
       run(message, controller.signal).catch(async (err: unknown) => {
         await send({ type: "fatal", kind: "internal", message: err instanceof Error ? err.stack ?? err.message : String(err) });
-        process.exit(70);
+        await exitWhenFlushed(70);
       });
     }
   });
@@ -85,8 +67,14 @@ export function childMain(enginePath: string): void {
 }
 
 async function run(start: StartMessage, signal: AbortSignal): Promise<void> {
-  const sink = new TrackingSink(new JournalSink(start.home, (lines) => void send({ type: "events", lines })));
-  configureEngine({ home: start.home, sink, consoleLogs: false, ...(start.parentCache ? { cacheIndex: askParentCache } : {}) });
+  let journal: JournalSink;
+  try {
+    journal = new JournalSink(start.home, (lines) => void send({ type: "events", lines }));
+  } catch (err) {
+    return fatal("usage", (err as Error).message); // FLOWLINE_DURABILITY names no known mode
+  }
+  const sink = new TrackingSink(journal);
+  configureEngine({ home: start.home, sink, consoleLogs: false });
   let finished = false;
   process.on("exit", (code) => {
     if (finished) return;
@@ -103,7 +91,7 @@ async function run(start: StartMessage, signal: AbortSignal): Promise<void> {
 
   let exports: Record<string, unknown>;
   try {
-    exports = await loadFlowFile(start.file, start.home);
+    exports = await loadFlowFile(start.file, true);
   } catch (err) {
     return fatal(err instanceof UserError ? "load" : "load", loadErrorText(err, start.file));
   }
@@ -128,8 +116,9 @@ async function run(start: StartMessage, signal: AbortSignal): Promise<void> {
   }
   finished = true;
   const { state } = outcome;
-  const error = state.error instanceof Error ? { name: state.error.name, message: state.error.message, stack: state.error.stack } : undefined;
-  sink.flushSync();
+  const error = errorReport(state.error);
+  // Reported finished = on disk (its journal and result files), whatever FLOWLINE_DURABILITY says.
+  sink.syncToDisk();
   await send({
     type: "done",
     flowRunId: outcome.flowRunId,
@@ -139,12 +128,41 @@ async function run(start: StartMessage, signal: AbortSignal): Promise<void> {
     error,
   });
   sink.close();
-  process.exit(0);
+  await exitWhenFlushed(0);
+}
+
+/** The error of a failed run for the parent, read with care: it is user data (a Proxy, throwing getters). */
+function errorReport(err: unknown): DoneMessage["error"] {
+  if (!isInstance(err, Error)) return undefined;
+  try {
+    return { name: String(err.name), message: String(err.message), stack: errorStack(err) };
+  } catch {
+    return { name: "Error", message: describeError(err) };
+  }
 }
 
 async function fatal(kind: "usage" | "load", message: string): Promise<void> {
   await send({ type: "fatal", kind, message });
-  process.exit(2);
+  await exitWhenFlushed(2);
+}
+
+/**
+ * Exits once what the flow printed has reached the pipes: writes to a pipe are asynchronous in Node, and
+ * process.exit drops what is still queued (1 MB printed arrived as 96 KB, without its last line).
+ */
+async function exitWhenFlushed(code: number): Promise<never> {
+  const flushed = (stream: NodeJS.WriteStream) => new Promise<void>((resolve) => stream.write("", () => resolve()));
+  await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+  process.exit(code);
+}
+
+/** Makes writes to the output pipes synchronous, as they are to a terminal, so that a flow's own
+ * process.exit loses nothing it printed. `setBlocking` is libuv's; where a stream has none, nothing changes. */
+function blockingOutput(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    const handle = (stream as unknown as { _handle?: { setBlocking?: (blocking: boolean) => unknown } })._handle;
+    if (!stream.isTTY) handle?.setBlocking?.(true);
+  }
 }
 
 function loadErrorText(err: unknown, file: string): string {

@@ -3,7 +3,7 @@ import * as path from "node:path";
 import Module from "node:module";
 import type { BuildFailure, Message } from "esbuild";
 import { UserError } from "../engine/errors";
-import { readCachedBuild, tsconfigsAbove, writeCachedBuild } from "./build-cache";
+import { readCachedBuild, sourceHashingPlugin, tsconfigsAbove, writeCachedBuild } from "./build-cache";
 
 // Loads a user's flow file (TS or JS, ESM or CJS syntax) in this process: esbuild bundles the file and
 // the workspace files it imports into one CommonJS module, leaving packages external so they resolve
@@ -28,14 +28,14 @@ export function aliasFlowline(enginePath: string): void {
   };
 }
 
-/** Loads a flow file; with `home`, an unchanged file's compiled code is reused from the build cache. */
-export async function loadFlowFile(file: string, home?: string): Promise<Record<string, unknown>> {
+/** Loads a flow file; with `useCache`, an unchanged file's compiled code is reused from the build cache. */
+export async function loadFlowFile(file: string, useCache = false): Promise<Record<string, unknown>> {
   const ext = path.extname(file).toLowerCase();
   if (!fs.existsSync(file)) throw new UserError(`No such flow file: ${file}. Check the path.`);
   if (!fs.statSync(file).isFile()) throw new UserError(`${file} is not a file; give the path of a .ts or .js flow file.`);
   if (!SUPPORTED.has(ext)) throw new UserError(`${file} is not a TypeScript or JavaScript file (${[...SUPPORTED].join(", ")}).`);
 
-  const code = await compile(file, home);
+  const code = await compile(file, useCache);
   const filename = path.resolve(file);
   const m = new Module(filename, undefined) as Module & { _compile(code: string, filename: string): void; paths: string[] };
   m.filename = filename;
@@ -45,14 +45,15 @@ export async function loadFlowFile(file: string, home?: string): Promise<Record<
   return m.exports as Record<string, unknown>;
 }
 
-async function compile(file: string, home: string | undefined): Promise<string> {
+async function compile(file: string, useCache: boolean): Promise<string> {
   const cacheVersion = `${process.version}`;
-  if (home) {
-    const cached = readCachedBuild(home, file, cacheVersion);
+  if (useCache) {
+    const cached = readCachedBuild(file, cacheVersion);
     if (cached !== undefined) return cached;
   }
   const esbuild = await import("esbuild");
   const dir = path.dirname(path.resolve(file));
+  const hashes = new Map<string, string>();
   try {
     const result = await esbuild.build({
       metafile: true,
@@ -64,7 +65,10 @@ async function compile(file: string, home: string | undefined): Promise<string> 
       target: "node20",
       packages: "external",
       // Always the engine this process runs, even where a tsconfig maps "flowline" to a source path.
-      plugins: [{ name: "flowline-external", setup: (b) => b.onResolve({ filter: /^flowline$/ }, () => ({ path: "flowline", external: true })) }],
+      plugins: [
+        { name: "flowline-external", setup: (b) => b.onResolve({ filter: /^flowline$/ }, () => ({ path: "flowline", external: true })) },
+        ...(useCache ? [sourceHashingPlugin(hashes)] : []),
+      ],
       sourcemap: "inline",
       sourcesContent: false,
       keepNames: true,
@@ -76,9 +80,9 @@ async function compile(file: string, home: string | undefined): Promise<string> 
       banner: { js: 'var __flowline_import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
     });
     const code = result.outputFiles[0].text;
-    if (home) {
+    if (useCache) {
       const inputs = Object.keys(result.metafile.inputs).filter((p) => !p.includes(":")).map((p) => path.resolve(dir, p));
-      writeCachedBuild(home, file, cacheVersion, [...inputs, ...tsconfigsAbove(dir)], code);
+      writeCachedBuild(file, cacheVersion, [...new Set([path.resolve(file), ...inputs, ...tsconfigsAbove(dir)])], hashes, code);
     }
     return code;
   } catch (err) {

@@ -11,8 +11,6 @@ export interface StartMessage {
   flow?: string;
   parameters: Record<string, unknown>;
   home: string;
-  /** The parent answers cache lookups (it has the store open), so the flow process need not load sql.js. */
-  parentCache?: boolean;
 }
 
 export interface CancelMessage {
@@ -20,15 +18,7 @@ export interface CancelMessage {
   reason?: string;
 }
 
-/** The answer to a CacheLookupMessage: the storage key of an unexpired cached result, if any. */
-export interface CacheReplyMessage {
-  type: "cache_reply";
-  id: number;
-  storageKey?: string;
-  error?: string;
-}
-
-export type ParentMessage = StartMessage | CancelMessage | CacheReplyMessage;
+export type ParentMessage = StartMessage | CancelMessage;
 
 export interface FlowSummary {
   /** The export name, when the flow is exported. */
@@ -66,16 +56,7 @@ export interface FatalMessage {
   message: string;
 }
 
-/** A task with a cacheKeyFn asks whether an earlier run (in any process) stored a result for its key. */
-export interface CacheLookupMessage {
-  type: "cache_lookup";
-  id: number;
-  cacheKey: string;
-  /** ISO time: entries that expired before it do not count. */
-  now: string;
-}
-
-export type ChildMessage = LoadedMessage | EventsMessage | DoneMessage | FatalMessage | CacheLookupMessage;
+export type ChildMessage = LoadedMessage | EventsMessage | DoneMessage | FatalMessage;
 
 export function isChildMessage(value: unknown): value is ChildMessage {
   return typeof value === "object" && value !== null && typeof (value as { type?: unknown }).type === "string";

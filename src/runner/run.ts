@@ -3,7 +3,8 @@ import { EventEmitter } from "node:events";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { EngineEvent, StateType } from "../engine/events";
-import type { CacheLookupMessage, CacheReplyMessage, ChildMessage, DoneMessage, FlowSummary, ParentMessage } from "./protocol";
+import type { ChildMessage, DoneMessage, FlowSummary, ParentMessage } from "./protocol";
+import { parameterProblem } from "./parameters-check";
 import { isChildMessage } from "./protocol";
 
 // Starts a flow file in a child process of the user's node and follows it: live events, output, how
@@ -21,11 +22,6 @@ export interface RunRequest {
   cwd?: string;
   /** Seconds a cancelled run gets to end by itself before its process tree is killed. */
   cancelGraceSeconds?: number;
-  /**
-   * Answers the flow's cache lookups from the caller's store (storage key of an unexpired result, if
-   * any). Without it the flow process opens the store itself.
-   */
-  cacheLookup?: (cacheKey: string, now: Date) => Promise<string | undefined>;
 }
 
 export interface RunResult {
@@ -139,6 +135,10 @@ export class FlowProcess extends EventEmitter<RunEvents> {
   private flowRunId: string | undefined;
   private cancelRequested = false;
   private killTimer: NodeJS.Timeout | undefined;
+  /** Why the run was not sent to its process (bad parameters): it then ends with exit code 2. */
+  private refused: string | undefined;
+  /** Chunks of output read so far, to tell when the pipes have gone quiet after the process exited. */
+  private outputChunks = 0;
 
   /** Starts the run in a new process, or in `child`: a process spawnFlowChild started for the same setup. */
   constructor(
@@ -148,8 +148,17 @@ export class FlowProcess extends EventEmitter<RunEvents> {
     super();
     this.child = child ?? spawnFlowChild(request);
     this.done = this.follow();
-    const start: ParentMessage = { type: "start", file: path.resolve(request.file), flow: request.flow, parameters: request.parameters ?? {}, home: request.home, parentCache: request.cacheLookup !== undefined };
-    this.child.send(start);
+    const parameters = request.parameters ?? {};
+    const start: ParentMessage = { type: "start", file: path.resolve(request.file), flow: request.flow, parameters, home: request.home };
+    this.refused = parameterProblem(parameters);
+    if (this.refused === undefined) {
+      try {
+        this.child.send(start);
+      } catch (err) {
+        this.refused = `the parameters could not be sent to the flow process (${err instanceof Error ? err.message : String(err)}); pass plain JSON data.`;
+      }
+    }
+    if (this.refused !== undefined) this.kill();
   }
 
   get pid(): number | undefined {
@@ -163,18 +172,6 @@ export class FlowProcess extends EventEmitter<RunEvents> {
     if (this.child.connected) this.child.send({ type: "cancel", reason } satisfies ParentMessage);
     const grace = (this.request.cancelGraceSeconds ?? 5) * 1000;
     this.killTimer = setTimeout(() => this.kill(), grace);
-  }
-
-  private answerCacheLookup(message: CacheLookupMessage): void {
-    const lookup = this.request.cacheLookup;
-    const reply = (answer: Omit<CacheReplyMessage, "type" | "id">) => {
-      if (this.child.connected) this.child.send({ type: "cache_reply", id: message.id, ...answer } satisfies ParentMessage);
-    };
-    if (!lookup) return reply({ error: "This runner does not answer cache lookups." });
-    lookup(message.cacheKey, new Date(message.now)).then(
-      (storageKey) => reply(storageKey !== undefined ? { storageKey } : {}),
-      (err: unknown) => reply({ error: err instanceof Error ? err.message : String(err) }),
-    );
   }
 
   /** Ends the flow process and all it started, at once. */
@@ -193,15 +190,16 @@ export class FlowProcess extends EventEmitter<RunEvents> {
       let done: DoneMessage | undefined;
       let fatal: { kind: string; message: string } | undefined;
       let flow: FlowSummary | undefined;
-      this.child.stdout?.setEncoding("utf8").on("data", (text: string) => this.emit("output", text, "stdout"));
-      this.child.stderr?.setEncoding("utf8").on("data", (text: string) => this.emit("output", text, "stderr"));
+      const output = (stream: "stdout" | "stderr") => (text: string) => {
+        this.outputChunks++;
+        this.emit("output", text, stream);
+      };
+      this.child.stdout?.setEncoding("utf8").on("data", output("stdout"));
+      this.child.stderr?.setEncoding("utf8").on("data", output("stderr"));
       this.child.on("message", (raw: unknown) => {
         if (!isChildMessage(raw)) return;
         const message: ChildMessage = raw;
         switch (message.type) {
-          case "cache_lookup":
-            this.answerCacheLookup(message);
-            break;
           case "events":
             for (const event of parseEventLines(message.lines)) {
               if (event.e === "flow_run" && this.flowRunId === undefined && !event.parentFlowRunId) this.flowRunId = event.id;
@@ -229,7 +227,7 @@ export class FlowProcess extends EventEmitter<RunEvents> {
       });
       // Settles once: when the process has exited and its messages and output have been read. A process
       // it started that kept our stdout/stderr open (a grandchild with stdio "inherit") must not keep the
-      // run from ending, so after the exit the output gets only a short while to drain.
+      // run from ending, so after the exit the output is read until it goes quiet (see readUntilQuiet).
       let settled = false;
       const timers: NodeJS.Timeout[] = [];
       const settle = (code: number | null, signal: NodeJS.Signals | null) => {
@@ -241,6 +239,7 @@ export class FlowProcess extends EventEmitter<RunEvents> {
           const exitCode = done.state.type === "Completed" ? 0 : done.state.type === "Cancelled" ? 130 : 1;
           return resolve({ exitCode, flowRunId: done.flowRunId, flowRunName: done.flowRunName, state: done.state, result: done.result, error: done.error, flow, reported: true });
         }
+        if (this.refused !== undefined) return resolve({ exitCode: 2, message: this.refused, reported: true });
         if (fatal && fatal.kind !== "internal" && this.flowRunId === undefined) {
           return resolve({ exitCode: 2, message: fatal.message, flow, reported: true });
         }
@@ -261,16 +260,9 @@ export class FlowProcess extends EventEmitter<RunEvents> {
       this.child.on("close", (code, signal) => settle(code, signal));
       this.child.on("exit", (code, signal) => {
         if (this.killTimer) clearTimeout(this.killTimer);
-        // Messages already sent arrive before the channel closes; output gets a moment more.
+        // Messages already sent arrive before the channel closes; output is read until it goes quiet.
         const drain = () => {
-          if (settled) return;
-          timers.push(
-            setTimeout(() => {
-              this.child.stdout?.destroy();
-              this.child.stderr?.destroy();
-              settle(code, signal);
-            }, 200),
-          );
+          if (!settled) this.readUntilQuiet(timers, () => settle(code, signal));
         };
         if (this.child.connected) {
           timers.push(setTimeout(drain, 2000));
@@ -279,7 +271,33 @@ export class FlowProcess extends EventEmitter<RunEvents> {
       });
     });
   }
+
+  /**
+   * Called once the flow process has exited: all it wrote is in the pipes by now, so reading stops when a
+   * pause of QUIET_MS brings nothing new (or after DRAIN_LIMIT_MS of a grandchild that keeps writing), not
+   * at a fixed time that a busy machine can reach before the last chunk is read.
+   */
+  private readUntilQuiet(timers: NodeJS.Timeout[], done: () => void): void {
+    const started = Date.now();
+    let seen = this.outputChunks;
+    const check = () =>
+      // An immediate runs after the event loop's next poll, so data already waiting in a pipe is read first.
+      setImmediate(() => {
+        if (this.outputChunks !== seen && Date.now() - started < DRAIN_LIMIT_MS) {
+          seen = this.outputChunks;
+          timers.push(setTimeout(check, QUIET_MS));
+          return;
+        }
+        this.child.stdout?.destroy();
+        this.child.stderr?.destroy();
+        done();
+      });
+    timers.push(setTimeout(check, QUIET_MS));
+  }
 }
+
+const QUIET_MS = 200;
+const DRAIN_LIMIT_MS = 5_000;
 
 function parseEventLines(lines: string): EngineEvent[] {
   const events: EngineEvent[] = [];

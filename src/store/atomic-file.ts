@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { tempFilePrefix, writeFileAtomicSync } from "../engine/atomic-write";
-import { isProcessAlive } from "./lock";
+import { writeFileAtomicSync } from "../engine/atomic-write";
+import { isAlive, parseWriterTag } from "../engine/process-identity";
 
 // Whole-file reads and writes of the database. Writes go to a temp file in the same folder, are fsynced
 // and renamed over the target, so a reader (which opens the path once) sees the old or the new file,
@@ -54,32 +54,54 @@ export function readFileWithSignature(file: string): { bytes: Uint8Array; signat
 }
 
 /**
- * Removes temp files left next to `file` by writers that were killed mid-write (their pid is gone).
- * Call it under the lock: a live writer's temp file is never touched.
+ * Removes the temp files in `dir` whose names start with one of `prefixes` and then a writer tag
+ * (writerTag) of a process that is gone: leftovers of writers killed mid-write. A live writer's file is
+ * never touched. Call it under the lock.
  */
-export function removeDeadWritersTempFiles(file: string): void {
-  const dir = path.dirname(file);
-  const prefix = tempFilePrefix(file);
+export function removeDeadWritersTemps(dir: string, prefixes: string[]): number {
   let names: string[];
   try {
     names = fs.readdirSync(dir);
   } catch {
-    return;
+    return 0;
   }
+  let removed = 0;
   for (const name of names) {
-    if (!name.startsWith(prefix)) continue;
-    const pid = Number(name.slice(prefix.length).split("-")[0]);
-    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || isProcessAlive(pid)) continue;
+    const prefix = prefixes.find((p) => name.startsWith(p));
+    const writer = prefix === undefined ? undefined : parseWriterTag(name.slice(prefix.length));
+    if (!writer) continue;
+    const file = path.join(dir, name);
     try {
-      fs.unlinkSync(path.join(dir, name));
+      if (isAlive(writer, fs.statSync(file).mtimeMs)) continue;
+      fs.unlinkSync(file);
+      removed++;
     } catch {
       // another process cleaned it first
     }
   }
+  return removed;
+}
+
+/**
+ * The file that writes to `file` must replace: `file` itself, or the end of its chain of symbolic links (a
+ * symlinked flowline.db is written through, and stays a link). A link to a missing file names the file to make.
+ */
+export function writeTarget(file: string): string {
+  let current = file;
+  for (let hops = 0; hops < 40; hops++) {
+    let link: string;
+    try {
+      link = fs.readlinkSync(current);
+    } catch {
+      return current; // not a link (or missing): this is the file
+    }
+    current = path.resolve(path.dirname(current), link);
+  }
+  return current;
 }
 
 /** Writes `bytes` to `file` atomically and durably (file and folder fsynced); returns the new file's signature. */
 export function writeFileAtomic(file: string, bytes: Uint8Array): FileSignature {
-  writeFileAtomicSync(file, bytes, { fsync: true });
+  writeFileAtomicSync(writeTarget(file), bytes, { fsync: true });
   return fileSignature(file);
 }

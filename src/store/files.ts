@@ -3,11 +3,12 @@ import * as path from "node:path";
 import type { Database, SqlJsStatic } from "sql.js";
 import { dbPath } from "../engine/home";
 import { fileSignature, readFileWithSignature, writeFileAtomic, type FileSignature } from "./atomic-file";
-import { CorruptDatabaseError } from "./db-file";
+import { CorruptDatabaseError, keepAside } from "./db-file";
+import { salvageDatabase, salvageMessage } from "./salvage";
 import { IndexDb, type SegmentInfo } from "./index-db";
 import { dataDir, parseSegmentFileName, segmentDatName, segmentDbName } from "./layout";
 import { isLayoutOne, migrateIndex, NewerSchemaError, schemaVersion, INDEX_SCHEMA_VERSION, tuneConnection } from "./schema";
-import { Segment } from "./segment";
+import { freshSegmentDatabase, Segment } from "./segment";
 
 // The store's files on disk: loading the index and segments, writing new generations, and removing the
 // files no index names any more. Every write goes to a new file name or through an atomic rename, so a
@@ -80,6 +81,24 @@ export function loadIndexFile(SQL: SqlJsStatic, home: string, check: boolean): L
 export function segmentPaths(home: string, info: SegmentInfo): { db?: string; dat: string } {
   const dir = dataDir(home);
   return { db: info.dbFile ? path.join(dir, info.dbFile) : undefined, dat: path.join(dir, info.datFile) };
+}
+
+/**
+ * Salvages a damaged segment: every row that can be read goes into a new database (written as the
+ * segment's next generation at the next commit, or, without the lock, only shown); the damaged file is kept
+ * beside it as `<file>.corrupt-<time>`. `tell` gets the message with what was recovered and lost.
+ */
+export function salvageSegment(SQL: SqlJsStatic, home: string, info: SegmentInfo, cause: CorruptDatabaseError, keep: boolean, tell: (m: string) => void): Segment {
+  const files = segmentPaths(home, info);
+  const file = files.db as string;
+  const { db, report } = salvageDatabase(SQL, fs.readFileSync(file), () => freshSegmentDatabase(SQL, info.id, files.dat));
+  if (keep) {
+    const aside = keepAside(file);
+    tell(salvageMessage(cause, report, file, aside));
+  } else {
+    tell(`${cause.message} Showing the ${report.recovered} rows that could be read; the next write salvages it into a new file and keeps the original.`);
+  }
+  return Segment.wrap(db, info.id, files.dat);
 }
 
 /** Loads a segment named by the index. ENOENT means a newer index superseded it: the caller reloads. */

@@ -1,10 +1,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { journalPid } from "../engine/home";
+import { journalWriter } from "../engine/home";
+import { isAlive, type ProcessIdentity } from "../engine/process-identity";
 import { Applier, type JournalContext } from "./apply";
 import { classifyLine } from "./event-lines";
 import type { JournalRow } from "./index-db";
-import { isProcessAlive } from "./lock";
 import type { WriteTx } from "./write-tx";
 
 // Folds engine journals into the store, exactly once: each journal's folded byte offset is kept in the
@@ -38,20 +38,50 @@ const SLICE_BYTES = 8 * 1024 * 1024;
 
 export function listJournals(dir: string): string[] {
   try {
-    return fs.readdirSync(dir).filter((n) => journalPid(n) !== undefined).sort();
+    return fs.readdirSync(dir).filter((n) => journalWriter(n) !== undefined).sort();
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
     throw err;
   }
 }
 
-function defaultWriterAlive(name: string): boolean {
-  return isProcessAlive(journalPid(name) as number);
+/**
+ * Whether a journal's writer still runs: its pid and start time (from the name). A journal named in
+ * Flowline 1.0's way carries no start time: its last write dates its writer instead.
+ */
+function writerAliveIn(dir: string): (name: string) => boolean {
+  return (name) => {
+    const writer = journalWriter(name) as ProcessIdentity;
+    if (writer.start !== undefined) return isAlive(writer);
+    try {
+      return isAlive(writer, fs.statSync(path.join(dir, name)).mtimeMs);
+    } catch {
+      return isAlive(writer);
+    }
+  };
+}
+
+const pidOf = (name: string): number => journalWriter(name)?.pid ?? 0;
+
+/** Bytes of journal not folded yet (what a fold is about to read), to tell those waiting for the lock. */
+export function pendingJournalBytes(tx: WriteTx, dir: string): number {
+  const rows = tx.index.journals();
+  let total = 0;
+  for (const name of listJournals(dir)) {
+    const row = rows.get(name);
+    if (row?.done) continue;
+    try {
+      total += Math.max(0, fs.statSync(path.join(dir, name)).size - (row?.foldedBytes ?? 0));
+    } catch {
+      // deleted meanwhile
+    }
+  }
+  return total;
 }
 
 export function foldJournals(tx: WriteTx, applier: Applier, dir: string, options: FoldOptions): FoldOutcome {
   const out: FoldOutcome = { eventsFolded: 0, malformedLines: 0, runsCrashed: 0, changed: false, finishedFiles: [] };
-  const writerAlive = options.writerAlive ?? defaultWriterAlive;
+  const writerAlive = options.writerAlive ?? writerAliveIn(dir);
   const index = tx.index;
   const rows = index.journals();
   const names = listJournals(dir);
@@ -92,7 +122,7 @@ export function foldJournals(tx: WriteTx, applier: Applier, dir: string, options
   for (const { row, alive } of ended) {
     if (!alive && !row.closed) {
       const ctx: JournalContext = { name: row.name, segment: row.segment as number };
-      const message = `The process running this flow (pid ${journalPid(row.name)}) ended before the run finished.`;
+      const message = `The process running this flow (pid ${pidOf(row.name)}) ended before the run finished.`;
       out.runsCrashed += applier.crashJournal(ctx, message, ts);
     }
     row.done = true;
@@ -164,7 +194,7 @@ function foldOne(
       carry = complete < bytes.length ? Buffer.from(bytes.subarray(complete)) : undefined;
     }
     if (carry && !alive) {
-      warn(`Discarded an incomplete last line (${carry.length} bytes) of journal ${file}: its writer (pid ${journalPid(row.name)}) ended while writing it.`);
+      warn(`Discarded an incomplete last line (${carry.length} bytes) of journal ${file}: its writer (pid ${pidOf(row.name)}) ended while writing it.`);
       // A dead writer will never finish its last line: count it as folded (discarded) so the journal can go.
       row.foldedBytes += carry.length;
     }

@@ -12,4 +12,6 @@ export { openStore, Store, type OpenStoreOptions } from "./store";
 export { StoreLookupError } from "./reads";
 export { NewerSchemaError, INDEX_SCHEMA_VERSION as SCHEMA_VERSION } from "./schema";
 export { CorruptDatabaseError } from "./db-file";
+export { StoreBusyError, StoreConflictError } from "./lock";
+export type { StoreApi } from "./api";
 export { setSqlWasmPath } from "./sqljs";

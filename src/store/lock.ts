@@ -1,71 +1,109 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { randomBytes } from "node:crypto";
+import { tempPath } from "../engine/atomic-write";
+import { UserError } from "../engine/errors";
+import { isAlive, ownIdentity, validStart } from "../engine/process-identity";
 
-// A cross-process lock: a file created with O_EXCL holding {pid, created, token}. A holder that died or
-// has held it longer than `staleMs` is presumed gone and its lock is broken. The token lets a holder
-// release only its own lock, even if it was broken and re-taken meanwhile.
+// A cross-process lock: a file that appears whole (written aside, then hard-linked into place, which fails
+// if it exists) holding its owner's pid and start time, a token, who it is and what it is doing. It never
+// expires while its owner lives, however long it holds it (a 200 MB fold, a stopped process, a laptop that
+// slept): only an owner that is gone loses it. The token lets a holder release only its own lock.
 
 export interface LockOptions {
-  /** Give up after this long (default 20 s). */
+  /** Give up after this long with a StoreBusyError. Default: wait as long as the holder lives. */
   timeoutMs?: number;
-  /** A lock older than this is broken even if its owner lives (default 30 s). */
-  staleMs?: number;
+}
+
+export interface LockRequest extends LockOptions {
+  /** Who takes the lock, told to whoever waits for it: "flowline artifacts rm", "VS Code". */
+  label?: string;
+  /** What the holder does first ("deleting an artifact"); HeldLock.status() tells what it does next. */
+  doing: string;
+  /** Told while waiting (after a second, then every few seconds): who holds the lock, and how long it has. */
+  onWait?: (message: string) => void;
 }
 
 export interface HeldLock {
   readonly file: string;
+  /** Says what the holder does now, for those who wait ("folding 180 MB of journals"). */
+  status(doing: string): void;
   /** Removes the lock file if it is still ours. Safe to call twice. */
   release(): void;
 }
 
+/** Who holds a lock, as its file says. */
+export interface LockHolder {
+  pid: number;
+  label?: string;
+  doing?: string;
+  /** Since when (ms since the epoch, the holder's clock): shown. Its age decides nothing. */
+  since?: number;
+}
+
 interface LockContent {
   pid: number;
+  start?: string;
   created: number;
   token: string;
+  label?: string;
+  doing?: string;
+}
+
+/** The lock is held by a live process, and the caller asked not to wait long enough. */
+export class StoreBusyError extends UserError {
+  override name = "StoreBusyError";
+  constructor(
+    readonly file: string,
+    readonly holder: LockHolder,
+  ) {
+    super(`The Flowline database is busy: ${describeHolder(holder)} (lock ${file}). Try again when it has finished.`);
+  }
+}
+
+/** Another process kept replacing the database file while this one held the lock (it ignores the lock). */
+export class StoreConflictError extends UserError {
+  override name = "StoreConflictError";
+  constructor(file: string, lockFile: string, times: number) {
+    super(
+      `The Flowline database ${file} was replaced ${times} times by another process while this one held its lock ` +
+        `${lockFile}; nothing was written. Is an older Flowline (1.0) using this folder? Update it, then try again.`,
+    );
+  }
 }
 
 const FIRST_DELAY_MS = 2;
 const MAX_DELAY_MS = 100;
-/** A lock file without readable content is a creator caught between open and write, or one that died there. */
+const FIRST_REPORT_MS = 1000;
+const REPORT_EVERY_MS = 5000;
+/**
+ * A lock file without readable content cannot name a live owner. Flowline itself never leaves one (it
+ * links a complete file into place), but Flowline 1.0 created the file and then wrote it: give such a
+ * writer this long to finish writing before treating the lock as abandoned.
+ */
 const UNREADABLE_STALE_MS = 2000;
 
-/** True unless the OS says no such process exists (EPERM means it exists but is someone else's). */
-export function isProcessAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code !== "ESRCH";
-  }
+/** "flowline run (pid 4242), folding 180 MB of journals; it has held the database lock for 12 s". */
+export function describeHolder(holder: LockHolder, now = Date.now()): string {
+  const who = `${holder.label ?? "another Flowline process"}${holder.pid > 0 ? ` (pid ${holder.pid})` : ""}`;
+  const doing = holder.doing ? `, ${holder.doing}` : "";
+  const held = holder.since !== undefined ? `; it has held the database lock for ${Math.max(0, Math.round((now - holder.since) / 1000))} s` : "";
+  return `${who}${doing}${held}`;
 }
 
-export async function acquireLock(file: string, options: LockOptions = {}): Promise<HeldLock> {
-  const timeoutMs = options.timeoutMs ?? 20_000;
-  const staleMs = options.staleMs ?? 30_000;
-  const deadline = Date.now() + timeoutMs;
+/** Takes the lock, waiting while a live process holds it (told through `onWait`); breaks a dead owner's. */
+export async function acquireLock(file: string, request: LockRequest): Promise<HeldLock> {
+  const started = Date.now();
+  let nextReport = started + FIRST_REPORT_MS;
   let delay = FIRST_DELAY_MS;
   for (;;) {
-    const mine = tryCreate(file);
-    if (mine) return held(file, mine.token);
-
-    const holder = readLock(file);
-    if (holder === undefined) continue; // released between our attempt and the read: try again at once
-    if (isStale(holder, staleMs)) {
-      breakLock(file, holder.raw);
-      continue;
-    }
-    if (Date.now() >= deadline) {
-      const who = holder.content
-        ? `held by process ${holder.content.pid} since ${new Date(holder.content.created).toISOString()}`
-        : "whose content cannot be read";
-      throw new Error(
-        `Timed out after ${Math.round(timeoutMs / 1000)} s waiting for the Flowline database lock ${file} (${who}). ` +
-          `If no other Flowline process (CLI run, VS Code window) is working on this folder, ` +
-          `delete ${file} and try again.`,
-      );
+    const got = tryLock(file, request);
+    if ("release" in got) return got;
+    const now = Date.now();
+    if (request.timeoutMs !== undefined && now - started >= request.timeoutMs) throw new StoreBusyError(file, got);
+    if (request.onWait && now >= nextReport) {
+      request.onWait(`waiting for ${describeHolder(got, now)}`);
+      nextReport = now + REPORT_EVERY_MS;
     }
     // Exponential back-off with jitter so waiting processes do not retry in lock-step.
     await sleep(delay * (0.5 + Math.random()));
@@ -73,18 +111,53 @@ export async function acquireLock(file: string, options: LockOptions = {}): Prom
   }
 }
 
-function tryCreate(file: string): LockContent | undefined {
-  const content: LockContent = { pid: process.pid, created: Date.now(), token: randomBytes(8).toString("hex") };
+/** Takes the lock if no live process holds it (breaking a dead owner's); else says who holds it. Never waits. */
+export function tryLock(file: string, request: LockRequest): HeldLock | LockHolder {
+  const me = ownIdentity();
+  const content: LockContent = { pid: me.pid, start: me.start, created: Date.now(), token: randomBytes(8).toString("hex"), label: request.label, doing: request.doing };
+  for (let attempt = 0; ; attempt++) {
+    if (create(file, content)) return held(file, content);
+    const holder = readLock(file);
+    if (holder === undefined) continue; // released between our attempt and the read: try again at once
+    if (isStale(holder) && attempt < 8) {
+      breakLock(file, holder.raw);
+      continue;
+    }
+    const c = holder.content;
+    return c ? { pid: c.pid, label: c.label, doing: c.doing, since: c.created } : { pid: 0, label: "a process that is still writing the lock file" };
+  }
+}
+
+/** Creates the lock file with its whole content at once; false when it exists. */
+function create(file: string, content: LockContent): boolean {
+  const tmp = tempPath(file);
+  try {
+    fs.writeFileSync(tmp, JSON.stringify(content), { flag: "wx" });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(tmp, JSON.stringify(content), { flag: "wx" });
+  }
+  try {
+    fs.linkSync(tmp, file);
+    return true;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "EEXIST") return false;
+    // A file system without hard links: create exclusively, then write (a reader may see it empty a moment).
+    if (code === "EPERM" || code === "ENOTSUP" || code === "EOPNOTSUPP" || code === "ENOSYS") return createExclusive(file, content);
+    throw err;
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+}
+
+function createExclusive(file: string, content: LockContent): boolean {
   let fd: number;
   try {
     fd = fs.openSync(file, "wx");
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === "EEXIST") return undefined;
-    if (code === "ENOENT") {
-      fs.mkdirSync(path.dirname(file), { recursive: true });
-      return tryCreate(file);
-    }
+    if ((err as NodeJS.ErrnoException).code === "EEXIST") return false;
     throw err;
   }
   try {
@@ -92,7 +165,7 @@ function tryCreate(file: string): LockContent | undefined {
   } finally {
     fs.closeSync(fd);
   }
-  return content;
+  return true;
 }
 
 interface Holder {
@@ -116,7 +189,8 @@ function parseLock(raw: string): LockContent | undefined {
   try {
     const v = JSON.parse(raw) as Partial<LockContent>;
     if (typeof v.pid === "number" && typeof v.created === "number") {
-      return { pid: v.pid, created: v.created, token: typeof v.token === "string" ? v.token : "" };
+      const text = (x: unknown) => (typeof x === "string" && x !== "" ? x.slice(0, 200) : undefined);
+      return { pid: v.pid, start: validStart(v.start), created: v.created, token: text(v.token) ?? "", label: text(v.label), doing: text(v.doing) };
     }
   } catch {
     // fall through: unreadable
@@ -124,10 +198,10 @@ function parseLock(raw: string): LockContent | undefined {
   return undefined;
 }
 
-function isStale(holder: Holder, staleMs: number): boolean {
-  const now = Date.now();
-  if (!holder.content) return now - holder.mtimeMs > UNREADABLE_STALE_MS;
-  return !isProcessAlive(holder.content.pid) || now - holder.content.created > staleMs;
+/** Stale = its owner is gone. Never its age: a live owner keeps its lock however long it works. */
+function isStale(holder: Holder): boolean {
+  if (!holder.content) return Date.now() - holder.mtimeMs > UNREADABLE_STALE_MS;
+  return !isAlive({ pid: holder.content.pid, start: holder.content.start }, holder.content.created);
 }
 
 /**
@@ -135,7 +209,7 @@ function isStale(holder: Holder, staleMs: number): boolean {
  * that what we moved is what we judged stale, and put it back if it is not.
  */
 function breakLock(file: string, staleRaw: string): void {
-  const aside = `${file}.stale-${process.pid}-${randomBytes(4).toString("hex")}`;
+  const aside = tempPath(file); // named like a temp file of this process: cleaned up if we die right here
   try {
     fs.renameSync(file, aside);
   } catch (err) {
@@ -162,19 +236,35 @@ function breakLock(file: string, staleRaw: string): void {
   }
 }
 
-function held(file: string, token: string): HeldLock {
+function ours(file: string, token: string): boolean {
+  try {
+    return parseLock(fs.readFileSync(file, "utf8"))?.token === token;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
+    throw err;
+  }
+}
+
+function held(file: string, content: LockContent): HeldLock {
   let released = false;
   return {
     file,
+    status(doing: string) {
+      if (released || content.doing === doing || !ours(file, content.token)) return;
+      content.doing = doing;
+      // Replace the file whole (rename), so a reader never sees half of it.
+      const tmp = tempPath(file);
+      try {
+        fs.writeFileSync(tmp, JSON.stringify(content), { flag: "wx" });
+        fs.renameSync(tmp, file);
+      } catch {
+        fs.rmSync(tmp, { force: true }); // only a courtesy to those who wait: never fail the work for it
+      }
+    },
     release() {
       if (released) return;
       released = true;
-      try {
-        const current = parseLock(fs.readFileSync(file, "utf8"));
-        if (current && current.token === token) fs.unlinkSync(file);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
-      }
+      if (ours(file, content.token)) fs.rmSync(file, { force: true });
     },
   };
 }

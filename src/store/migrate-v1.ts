@@ -39,7 +39,7 @@ export function convertLayoutOne(SQL: import("sql.js").SqlJsStatic, home: string
     note(`Converting this Flowline home to the 1.1 storage layout (${total} flow runs, ${artifacts} artifacts); this happens once.`);
     if (!fs.existsSync(backup)) fs.linkSync(file, backup);
     let clock = new Date();
-    const tx = new WriteTx(SQL, home, IndexDb.create(SQL), fileSignature(file), { segmentLimit: segmentLimit(), now: () => clock });
+    const tx = new WriteTx(SQL, home, IndexDb.create(SQL), fileSignature(file), { segmentLimit: segmentLimit(), now: () => clock, warn: note });
     const applier = new Applier(tx);
     let last = Date.now();
     const progress = (done: number, of: number, what: string) => {

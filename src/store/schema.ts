@@ -7,7 +7,9 @@ import type { Database } from "sql.js";
 //   their task-run chunks and log chunks (payload file), and their artifacts.
 // - The INDEX holds what must be found without opening segments: the segments themselves, which segment
 //   each flow run lives in, each artifact key's latest version and which segments hold its versions, and
-//   how far each journal has been folded. Its versions start at 101 so that a Flowline 1.0 (schema 1–3)
+//   how far each journal has been folded. Segment tables keep rowids (no WITHOUT ROWID), so that a damaged
+//   segment can be salvaged row by row (salvage.ts); a damaged index is rebuilt from the segments
+//   (rebuild.ts). Its versions start at 101 so that a Flowline 1.0 (schema 1–3)
 //   refuses it as "written by a newer Flowline" instead of misreading it.
 
 export type Migration = (db: Database) => void;
@@ -83,7 +85,7 @@ const SEGMENT_MIGRATIONS: readonly Migration[] = [
         len INTEGER,
         crc INTEGER,
         PRIMARY KEY (flow_run_id, chunk)
-      ) WITHOUT ROWID;
+      );
 
       CREATE TABLE log_chunks (
         flow_run_id TEXT NOT NULL,
@@ -96,7 +98,7 @@ const SEGMENT_MIGRATIONS: readonly Migration[] = [
         len INTEGER,
         crc INTEGER,
         PRIMARY KEY (flow_run_id, chunk)
-      ) WITHOUT ROWID;
+      );
 
       -- seq is store-wide insertion order (from the index): a key's latest version is its highest seq.
       -- Data up to 512 bytes is inline; larger data is in the payload file.

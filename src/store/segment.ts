@@ -9,6 +9,14 @@ import { json, num, optNum, optStr, parseJson, Prepared, str, strings, type Row 
 // One segment: its database (loaded whole: it is small) and its payload file. Rows are read and written
 // here by position; what they mean (states, chunks) is decided by the callers.
 
+/** A payload file named by a segment is gone: a newer index names another. */
+export class PayloadMovedError extends Error {
+  constructor(file: string) {
+    super(`The payload file ${file} was replaced; read again.`);
+    this.name = "PayloadMovedError";
+  }
+}
+
 export interface FlowRow extends StateFields {
   id: string;
   name: string;
@@ -133,11 +141,23 @@ export function artifactRow(r: Row): ArtifactRow {
   };
 }
 
+/** An empty segment database with the current schema. */
+export function freshSegmentDatabase(SQL: SqlJsStatic, id: number, datFile: string): Database {
+  const db = new SQL.Database();
+  tuneConnection(db);
+  migrateSegment(db, `segment ${id}`);
+  db.run("INSERT INTO seg_meta (key, value) VALUES ('id', ?), ('dat', ?)", [String(id), path.basename(datFile)]);
+  return db;
+}
+
 export class Segment {
   readonly p: Prepared;
   /** Changed since it was loaded: written as a new generation at the next commit. */
   dirty = false;
   private appender: PayloadAppender | undefined;
+  /** Payload appends kept in memory instead (an in-memory fold): virtual offsets past any real file. */
+  private memory: Map<number, Buffer> | undefined;
+  private memoryEnd = 2 ** 50;
 
   private constructor(
     readonly id: number,
@@ -149,10 +169,11 @@ export class Segment {
   }
 
   static create(SQL: SqlJsStatic, id: number, datFile: string): Segment {
-    const db = new SQL.Database();
-    tuneConnection(db);
-    migrateSegment(db, `segment ${id}`);
-    db.run("INSERT INTO seg_meta (key, value) VALUES ('id', ?), ('dat', ?)", [String(id), path.basename(datFile)]);
+    return Segment.wrap(freshSegmentDatabase(SQL, id, datFile), id, datFile);
+  }
+
+  /** A segment around a database made elsewhere (a salvaged one): written at the next commit. */
+  static wrap(db: Database, id: number, datFile: string): Segment {
     const seg = new Segment(id, db, datFile);
     seg.dirty = true;
     return seg;
@@ -354,8 +375,19 @@ export class Segment {
 
   /** Appends bytes to this segment's payload file (durable at commit). */
   append(bytes: Buffer): PayloadRef {
+    if (this.memory) {
+      const off = this.memoryEnd;
+      this.memory.set(off, bytes);
+      this.memoryEnd += bytes.length;
+      return { off, len: bytes.length, crc: 0 };
+    }
     this.appender ??= new PayloadAppender(this.datFile);
     return this.appender.append(bytes);
+  }
+
+  /** From now on, payload appends stay in memory (nothing is written to the payload file). */
+  keepPayloadInMemory(): void {
+    this.memory ??= new Map();
   }
 
   appendJson(value: unknown): PayloadRef {
@@ -363,7 +395,15 @@ export class Segment {
   }
 
   read(r: PayloadRef): Buffer {
-    return readPayload(this.datFile, r);
+    const held = this.memory?.get(r.off);
+    if (held) return held;
+    try {
+      return readPayload(this.datFile, r);
+    } catch (err) {
+      // A compaction replaced the file since this segment was loaded: the caller reloads.
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") throw new PayloadMovedError(this.datFile);
+      throw err;
+    }
   }
 
   /** Switches to a new payload file (after a compaction copied the live records into it). */

@@ -2,10 +2,10 @@ import type { SqlJsStatic } from "sql.js";
 import { dbPath } from "../engine/home";
 import { fileSignature, MISSING, type FileSignature } from "./atomic-file";
 import { CorruptDatabaseError } from "./db-file";
-import { LayoutOneError, loadIndexFile, loadSegment } from "./files";
+import { LayoutOneError, loadIndexFile, loadSegment, salvageSegment } from "./files";
 import { IndexDb } from "./index-db";
 import type { Snapshot } from "./reads";
-import type { Segment } from "./segment";
+import { PayloadMovedError, type Segment } from "./segment";
 
 // What a process reads from: the index as last loaded (reloaded when the file changes) and the segments
 // it named, kept in a cache bounded in bytes. A segment is cached by the file name of its generation, so
@@ -21,6 +21,8 @@ export class SnapshotReader implements Snapshot {
   private cachedBytes = 0;
   /** A 1.0 database still waiting to be converted: readers see an empty store until then. */
   layoutOne = false;
+  /** Segments of an in-memory fold (adoptShadow), by id; they go when the index on disk changes. */
+  private shadow: Map<number, Segment> | undefined;
 
   constructor(
     private readonly SQL: SqlJsStatic,
@@ -57,6 +59,15 @@ export class SnapshotReader implements Snapshot {
     return true;
   }
 
+  /**
+   * Uses an in-memory fold's index and segments (another process held the lock) until the index on disk
+   * changes from `base`, the one they were folded on.
+   */
+  adoptShadow(index: IndexDb, base: FileSignature, segments: Segment[]): void {
+    this.replace(index, base);
+    this.shadow = new Map(segments.map((s) => [s.id, s]));
+  }
+
   /** Uses an index (and segments) a write just committed, without reading them back from disk. */
   adopt(index: IndexDb, signature: FileSignature, segments: Segment[]): void {
     this.replace(index, signature);
@@ -68,6 +79,8 @@ export class SnapshotReader implements Snapshot {
   }
 
   segment(id: number): Segment {
+    const shadowed = this.shadow?.get(id);
+    if (shadowed) return shadowed;
     const info = this.index.segment(id);
     if (!info) throw new SnapshotMovedError(`segment ${id} is not in the index`);
     const name = info.dbFile ?? `new-${id}`;
@@ -83,7 +96,9 @@ export class SnapshotReader implements Snapshot {
       seg = loadSegment(this.SQL, this.home, info);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") throw new SnapshotMovedError(`segment file ${name} was replaced`);
-      throw err;
+      if (!(err instanceof CorruptDatabaseError)) throw err;
+      // Without the lock nothing is repaired on disk: show what can be read; the next write salvages it.
+      seg = salvageSegment(this.SQL, this.home, info, err, false, this.warn);
     }
     this.put(name, seg, info.dbBytes);
     return seg;
@@ -102,6 +117,8 @@ export class SnapshotReader implements Snapshot {
   }
 
   private replace(index: IndexDb, signature: FileSignature): void {
+    for (const seg of this.shadow?.values() ?? []) seg.close();
+    this.shadow = undefined;
     if (this.current !== index) this.current?.close();
     this.current = index;
     this.signature = signature;
@@ -122,7 +139,7 @@ export class SnapshotReader implements Snapshot {
       try {
         return fn(this);
       } catch (err) {
-        if (!(err instanceof SnapshotMovedError) || attempt >= 3) throw err;
+        if (!(err instanceof SnapshotMovedError || err instanceof PayloadMovedError) || attempt >= 3) throw err;
         this.signature = MISSING; // force a reload
         this.reload();
       }

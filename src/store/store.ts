@@ -2,15 +2,16 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { SqlJsStatic } from "sql.js";
 import type { StateType } from "../engine/events";
-import { dbPath, journalDir, storageDir } from "../engine/home";
+import { tempFilePrefix } from "../engine/atomic-write";
+import { dbPath, journalDir, storageDir, storageTempDir } from "../engine/home";
 import { deleteArtifactById, deleteArtifactKey } from "./artifact-writes";
 import { Applier } from "./apply";
-import type { FileSignature } from "./atomic-file";
+import { fileSignature, removeDeadWritersTemps, writeTarget, type FileSignature } from "./atomic-file";
 import { CorruptDatabaseError } from "./db-file";
-import { foldJournals, type FoldOutcome } from "./fold";
+import { foldJournals, pendingJournalBytes, type FoldOutcome } from "./fold";
 import { LayoutOneError, loadIndexFile, type LoadedIndex } from "./files";
 import { dataDir, segmentLimit } from "./layout";
-import { acquireLock, type LockOptions } from "./lock";
+import { acquireLock, describeHolder, StoreConflictError, tryLock, type HeldLock, type LockOptions, type LockRequest } from "./lock";
 import { convertLayoutOne } from "./migrate-v1";
 import * as reads from "./reads";
 import { checkDays, cutoffFor, markRetentionRan, pruneSegments, retentionDue, retentionSetting, prunedAnything } from "./retention";
@@ -31,6 +32,7 @@ import type {
   PruneOptions,
   PruneResult,
   StateHistoryEntry,
+  SyncOptions,
   SyncResult,
   TaskRun,
 } from "./types";
@@ -49,6 +51,12 @@ export interface OpenStoreOptions {
   /** Fold journals once while opening (as `sync()` does). Default false. */
   sync?: boolean;
   lock?: LockOptions;
+  /** Who this process is, told to a process that waits for the lock: "flowline artifacts rm", "VS Code". */
+  label?: string;
+  /** Told while a write waits for another process's lock: who holds it, for how long. Default: onWarning. */
+  onWait?: (message: string) => void;
+  /** Told of long one-off work (converting a 1.0 home). Default: onWarning. */
+  onProgress?: (message: string) => void;
   /**
    * Automatic retention: sync() deletes runs and artifacts older than this many days, at most once an hour
    * (across processes). 0 turns it off. Default: $FLOWLINE_RETENTION_DAYS, else off.
@@ -68,6 +76,10 @@ interface Change<T> {
 type Op<T> = (tx: WriteTx, applier: Applier) => Change<T>;
 
 const NOTHING_FOLDED: FoldOutcome = { eventsFolded: 0, malformedLines: 0, runsCrashed: 0, changed: false, finishedFiles: [] };
+/** Tell those who wait for the lock what the holder does only when it takes a while: folding this much. */
+const STATUS_MIN_BYTES = 1 << 20;
+/** How often a write folds again because the index changed under its lock before it gives up. */
+const MAX_REFOLDS = 5;
 
 export async function openStore(home: string, opts: OpenStoreOptions = {}): Promise<Store> {
   for (const dir of [home, journalDir(home), storageDir(home), dataDir(home)]) fs.mkdirSync(dir, { recursive: true });
@@ -103,7 +115,8 @@ export class Store implements StoreApi {
     private readonly opts: OpenStoreOptions = {},
   ) {
     this.dbFile = dbPath(home);
-    this.lockFile = `${this.dbFile}.lock`;
+    // Beside the file itself: two homes whose flowline.db links to one file share one lock.
+    this.lockFile = `${writeTarget(this.dbFile)}.lock`;
     this.journalDir = journalDir(home);
     const cache = opts.cacheBytes ?? (Number(process.env.FLOWLINE_STORE_CACHE_BYTES) || 64 * 1024 * 1024);
     this.reader = new SnapshotReader(SQL, home, cache, (m) => this.warn(m));
@@ -112,7 +125,7 @@ export class Store implements StoreApi {
   /** Loads the index; converts a 1.0 database (under the lock) when it finds one. */
   async init(): Promise<void> {
     this.reader.reload();
-    if (this.reader.layoutOne) await this.locked(undefined, false);
+    if (this.reader.layoutOne) await this.locked("converting a Flowline 1.0 database", undefined, false);
   }
 
   // ---- reads ----
@@ -179,18 +192,26 @@ export class Store implements StoreApi {
 
   // ---- writes (under the lock) ----
 
-  /** Folds every journal; crash-marks dead writers' runs; applies retention (at most hourly) when set. */
-  async sync(): Promise<SyncResult> {
+  /**
+   * Folds every journal; crash-marks dead writers' runs; applies retention (at most hourly) when set. When
+   * another live process holds the lock it does not wait (unless `wait`): it folds the journals into this
+   * process's view only, so every read shows every acknowledged write, and says who holds the lock (`busy`).
+   */
+  async sync(options: SyncOptions = {}): Promise<SyncResult> {
     const days = this.retentionDays();
-    if (days === undefined) return (await this.locked(undefined, true)).sync;
-    const { value, sync } = await this.locked((tx) => {
-      const now = new Date();
-      if (!retentionDue(tx, now)) return { value: undefined, changed: false };
-      const cutoff = cutoffFor(days, now);
-      const { counts } = pruneSegments(tx, cutoff, false, false);
-      markRetentionRan(tx, now);
-      return { value: { cutoff, dryRun: false, ...counts } as PruneResult, changed: true };
-    }, true);
+    const op: Op<PruneResult | undefined> | undefined =
+      days === undefined
+        ? undefined
+        : (tx) => {
+            const now = new Date();
+            if (!retentionDue(tx, now)) return { value: undefined, changed: false };
+            const cutoff = cutoffFor(days, now);
+            const { counts } = pruneSegments(tx, cutoff, false, false);
+            markRetentionRan(tx, now);
+            return { value: { cutoff, dryRun: false, ...counts }, changed: true };
+          };
+    const doing = "folding journals";
+    const { value, sync } = options.wait ? await this.locked(doing, op, true) : await this.lockedIfFree(doing, op);
     if (value) sync.pruned = value;
     return sync;
   }
@@ -205,7 +226,7 @@ export class Store implements StoreApi {
     const days = opts.all ? 0 : checkDays(opts.olderThanDays ?? NaN, "olderThanDays");
     // 0 days: everything ended up to now (a run that ends in this very millisecond included).
     const cutoff = days === 0 ? new Date(now.getTime() + 1).toISOString() : cutoffFor(days, now);
-    const { value } = await this.locked((tx) => {
+    const { value } = await this.locked(opts.dryRun ? "counting what a prune would delete" : "pruning old runs", (tx) => {
       const visit = pruneSegments(tx, cutoff, opts.dryRun === true, opts.results === true);
       return { value: visit, changed: !opts.dryRun && prunedAnything(visit.counts) };
     }, true);
@@ -221,6 +242,7 @@ export class Store implements StoreApi {
   async markRuns(flowRunId: string, type: RunMark, message: string): Promise<number> {
     let n = 0;
     await this.locked(
+      `recording a run as ${type}`,
       () => ({ value: undefined, changed: false }),
       true,
       (applier) => {
@@ -233,7 +255,7 @@ export class Store implements StoreApi {
 
   /** Deletes one artifact version. Returns false when there is no artifact with that id. */
   async deleteArtifact(id: string): Promise<boolean> {
-    const { value } = await this.locked((tx) => {
+    const { value } = await this.locked("deleting an artifact", (tx) => {
       const deleted = deleteArtifactById(tx, id);
       return { value: deleted, changed: deleted };
     }, true);
@@ -242,7 +264,7 @@ export class Store implements StoreApi {
 
   /** Deletes every version of a key. Returns how many were deleted. */
   async deleteArtifactKey(key: string): Promise<number> {
-    const { value } = await this.locked((tx) => {
+    const { value } = await this.locked("deleting artifacts", (tx) => {
       const n = deleteArtifactKey(tx, key);
       return { value: n, changed: n > 0 };
     }, true);
@@ -280,7 +302,7 @@ export class Store implements StoreApi {
       return loaded;
     } catch (err) {
       if (err instanceof LayoutOneError) {
-        convertLayoutOne(this.SQL, this.home, err.db, (m) => this.warn(m));
+        convertLayoutOne(this.SQL, this.home, err.db, (m) => (this.opts.onProgress ?? this.opts.onWarning)?.(m));
         return loadIndexFile(this.SQL, this.home, false);
       }
       if (err instanceof CorruptDatabaseError) {
@@ -298,25 +320,28 @@ export class Store implements StoreApi {
     return loadIndexFile(this.SQL, this.home, false);
   }
 
-  /**
-   * The one write path: lock, load the index from disk, fold journals, run `op` (and `beforeCrashMarks`
-   * inside the fold), commit if anything changed, delete finished journals, unlock.
-   */
-  private locked<T>(op: Op<T> | undefined, fold: boolean, beforeCrashMarks?: (applier: Applier) => boolean): Promise<{ value: T; sync: SyncResult }> {
+  private lockRequest(doing: string): LockRequest {
+    return { ...this.opts.lock, label: this.opts.label, doing, onWait: this.opts.onWait ?? this.opts.onWarning };
+  }
+
+  private txOptions(shadow: boolean) {
+    return { segmentLimit: segmentLimit(), now: () => new Date(), warn: (m: string) => this.warn(m), shadow };
+  }
+
+  /** The write path for writers: wait for the lock (as long as its holder lives), then write. */
+  private locked<T>(
+    doing: string,
+    op: Op<T> | undefined,
+    fold: boolean,
+    beforeCrashMarks?: (applier: Applier) => boolean,
+  ): Promise<{ value: T; sync: SyncResult }> {
     this.assertOpen();
     const run = async () => {
       this.assertOpen();
-      const lock = await acquireLock(this.lockFile, this.opts.lock);
+      const lock = await acquireLock(this.lockFile, this.lockRequest(doing));
       try {
         this.assertOpen(); // closed while we waited for the lock
-        for (let attempt = 0; ; attempt++) {
-          try {
-            return this.writeOnce(op, fold, beforeCrashMarks);
-          } catch (err) {
-            if (!(err instanceof IndexMovedError) || attempt >= 3) throw err;
-            this.warn(err.message);
-          }
-        }
+        return this.underLock(lock, op, fold, beforeCrashMarks);
       } finally {
         lock.release();
       }
@@ -326,24 +351,100 @@ export class Store implements StoreApi {
     return result;
   }
 
-  private writeOnce<T>(op: Op<T> | undefined, fold: boolean, beforeCrashMarks?: (applier: Applier) => boolean): { value: T; sync: SyncResult } {
+  /**
+   * The path for reads that fold: write under the lock when it is free; else fold into this process's view
+   * only and return at once (never behind this instance's own queued writes either).
+   */
+  private async lockedIfFree<T>(doing: string, op: Op<T> | undefined): Promise<{ value: T | undefined; sync: SyncResult }> {
+    this.assertOpen();
+    const lock = tryLock(this.lockFile, this.lockRequest(doing));
+    if ("release" in lock) {
+      try {
+        return this.underLock(lock, op, true);
+      } finally {
+        lock.release();
+      }
+    }
+    const outcome = this.foldInMemory();
+    return { value: undefined, sync: { ...counts(outcome), journalsRemoved: 0, wrote: false, busy: describeHolder(lock) } };
+  }
+
+  /**
+   * Folds the journals into an in-memory copy of the index and the segments it touches (another process
+   * holds the lock): nothing is written or deleted. Readers use that copy until the index on disk changes.
+   */
+  private foldInMemory(): FoldOutcome {
+    if (this.reader.layoutOne) return NOTHING_FOLDED; // a 1.0 file is read once converted
+    for (let attempt = 0; ; attempt++) {
+      const before = fileSignature(this.dbFile);
+      let loaded: LoadedIndex;
+      try {
+        loaded = loadIndexFile(this.SQL, this.home, false);
+      } catch {
+        return NOTHING_FOLDED; // damaged or converting: the holder repairs it
+      }
+      const tx = new WriteTx(this.SQL, this.home, loaded.index, loaded.signature, this.txOptions(true));
+      try {
+        const applier = new Applier(tx);
+        const outcome = foldJournals(tx, applier, this.journalDir, { warn: (m) => this.warn(m) });
+        applier.flush();
+        // A writer that committed meanwhile (and deleted journals it folded) would leave this copy short.
+        if (fileSignature(this.dbFile) !== before && attempt < 3) {
+          tx.close();
+          tx.index.close();
+          continue;
+        }
+        this.reader.adoptShadow(tx.index, before, tx.loadedSegments());
+        return outcome;
+      } catch (err) {
+        tx.close();
+        tx.index.close();
+        throw err;
+      }
+    }
+  }
+
+  /**
+   * The one write, under the lock: load the index from disk, fold journals, run `op` (and
+   * `beforeCrashMarks` inside the fold), commit if anything changed (folding again on top of an index that
+   * changed under the lock), delete finished journals. Synchronous: nothing else in this process runs
+   * while the lock is held.
+   */
+  private underLock<T>(lock: HeldLock, op: Op<T> | undefined, fold: boolean, beforeCrashMarks?: (applier: Applier) => boolean): { value: T; sync: SyncResult } {
+    // Writers killed mid-write leave temp files (of the index, segments, this lock, results): the lock's
+    // holder removes them.
+    const target = writeTarget(this.dbFile);
+    removeDeadWritersTemps(path.dirname(target), [tempFilePrefix(target), tempFilePrefix(this.lockFile)]);
+    removeDeadWritersTemps(storageTempDir(this.home), [""]);
+    removeDeadWritersTemps(dataDir(this.home), ["."]);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return this.writeOnce(lock, op, fold, beforeCrashMarks);
+      } catch (err) {
+        // Only a process that ignored the lock (Flowline 1.0 broke locks older than 30 s; someone deleted
+        // the lock file) can have replaced the index: writing now would drop what it wrote. Fold again on it.
+        if (!(err instanceof IndexMovedError)) throw err;
+        if (attempt >= MAX_REFOLDS) throw new StoreConflictError(this.dbFile, this.lockFile, MAX_REFOLDS);
+      }
+    }
+  }
+
+  private writeOnce<T>(lock: HeldLock, op: Op<T> | undefined, fold: boolean, beforeCrashMarks?: (applier: Applier) => boolean): { value: T; sync: SyncResult } {
     const loaded = this.loadForWrite();
-    const tx = new WriteTx(this.SQL, this.home, loaded.index, loaded.signature, { segmentLimit: segmentLimit(), now: () => new Date() });
+    const tx = new WriteTx(this.SQL, this.home, loaded.index, loaded.signature, this.txOptions(false));
     let adopted = false;
     try {
       const applier = new Applier(tx);
+      if (fold) {
+        const pending = pendingJournalBytes(tx, this.journalDir);
+        if (pending >= STATUS_MIN_BYTES) lock.status(`folding ${(pending / 2 ** 20).toFixed(0)} MB of journals`);
+      }
       const outcome = fold
         ? foldJournals(tx, applier, this.journalDir, { warn: (m) => this.warn(m), beforeCrashMarks: beforeCrashMarks ? () => beforeCrashMarks(applier) : undefined })
         : NOTHING_FOLDED;
       const change = op ? op(tx, applier) : { value: undefined as T, changed: false };
       applier.flush();
-      const sync: SyncResult = {
-        eventsFolded: outcome.eventsFolded,
-        journalsRemoved: 0,
-        runsCrashed: outcome.runsCrashed,
-        malformedLines: outcome.malformedLines,
-        wrote: false,
-      };
+      const sync: SyncResult = { ...counts(outcome), journalsRemoved: 0, wrote: false };
       let signature: FileSignature = loaded.signature;
       if (loaded.fresh || outcome.changed || change.changed || tx.dirty) {
         signature = tx.commit();
@@ -369,6 +470,10 @@ export class Store implements StoreApi {
       }
     }
   }
+}
+
+function counts(outcome: FoldOutcome): Omit<SyncResult, "journalsRemoved" | "wrote"> {
+  return { eventsFolded: outcome.eventsFolded, runsCrashed: outcome.runsCrashed, malformedLines: outcome.malformedLines };
 }
 
 function folderBytes(dir: string): number {

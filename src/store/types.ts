@@ -184,6 +184,14 @@ export interface PruneResult {
   resultFiles?: number;
 }
 
+export interface SyncOptions {
+  /**
+   * Wait for the lock while another live process holds it, so the file is written by this sync. Default:
+   * never wait (a read must not stand behind a writer); fold into this process's copy instead.
+   */
+  wait?: boolean;
+}
+
 export interface SyncResult {
   /** Journal lines applied (the closing line included). */
   eventsFolded: number;
@@ -195,6 +203,12 @@ export interface SyncResult {
   malformedLines: number;
   /** Whether the database file was written. */
   wrote: boolean;
+  /**
+   * Set when another live process held the lock and this sync did not wait: it folded the journals into
+   * this process's copy only (reads show every acknowledged write; the holder, or a later sync, writes the
+   * file). Says who holds the lock and what it is doing.
+   */
+  busy?: string;
   /** What retention (FLOWLINE_RETENTION_DAYS / the retentionDays option) deleted, when it ran in this sync. */
   pruned?: PruneResult;
 }

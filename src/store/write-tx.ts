@@ -1,7 +1,8 @@
 import type { SqlJsStatic } from "sql.js";
 import { dbPath } from "../engine/home";
 import { fileSignature, type FileSignature } from "./atomic-file";
-import { loadSegment, newSegmentInfo, removeUnreferenced, writeIndex, writeSegment } from "./files";
+import { loadSegment, newSegmentInfo, removeUnreferenced, salvageSegment, writeIndex, writeSegment } from "./files";
+import { CorruptDatabaseError } from "./db-file";
 import type { IndexDb, SegmentInfo } from "./index-db";
 import { Segment } from "./segment";
 import { num, optStr } from "./sql";
@@ -15,6 +16,12 @@ export interface TxOptions {
   /** A segment takes no new flow runs once its database is this big. */
   segmentLimit: number;
   now: () => Date;
+  warn: (message: string) => void;
+  /**
+   * An in-memory write (another process holds the lock): segments are checked but never salvaged to disk,
+   * and payload appends stay in memory. Such a write is never committed.
+   */
+  shadow?: boolean;
 }
 
 /** The index on disk changed although we hold the lock (it was broken, or the file was replaced). */
@@ -49,7 +56,15 @@ export class WriteTx {
   segment(id: number): Segment {
     let seg = this.loaded.get(id);
     if (!seg) {
-      seg = loadSegment(this.SQL, this.home, this.info(id));
+      const info = this.info(id);
+      try {
+        // Under the lock each segment is checked (quick_check) before rows are added to it.
+        seg = loadSegment(this.SQL, this.home, info, !this.opts.shadow);
+      } catch (err) {
+        if (!(err instanceof CorruptDatabaseError)) throw err;
+        seg = salvageSegment(this.SQL, this.home, info, err, !this.opts.shadow, this.opts.warn);
+      }
+      if (this.opts.shadow) seg.keepPayloadInMemory();
       this.loaded.set(id, seg);
     }
     return seg;
@@ -66,7 +81,9 @@ export class WriteTx {
     this.index.putSegment(fresh);
     this.index.setMeta("next_segment", String(next + 1));
     this.index.setMeta("current_segment", String(next));
-    this.loaded.set(next, Segment.create(this.SQL, next, segmentPaths(this.home, fresh).dat));
+    const seg = Segment.create(this.SQL, next, segmentPaths(this.home, fresh).dat);
+    if (this.opts.shadow) seg.keepPayloadInMemory();
+    this.loaded.set(next, seg);
     return next;
   }
 
@@ -121,6 +138,7 @@ export class WriteTx {
    * write started from (nothing is committed then).
    */
   commit(): FileSignature {
+    if (this.opts.shadow) throw new Error("An in-memory write is never committed.");
     for (const seg of this.loaded.values()) if (seg.dirty) this.writeOne(seg);
     const file = dbPath(this.home);
     if (fileSignature(file) !== this.signature) throw new IndexMovedError(file);

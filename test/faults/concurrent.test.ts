@@ -51,6 +51,8 @@ describe("faults: four writers, a deleter and a pruner at once", function () {
     assert.equal(stored.ids.size, acked.length - deleted.length);
     assert.equal(deleting.size, deleted.length, "every requested deletion found its artifact");
     summary("concurrent", {
+      trials: 1,
+      faultsInjected: 0,
       processes: 6,
       acknowledgedWritesChecked: acked.length + deleted.length + OLD,
       created: acked.length,

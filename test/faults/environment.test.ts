@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { cli, ensureBuilt, show, summary, syncedArtifactIds, workspace } from "./helpers";
@@ -33,7 +33,7 @@ describe("faults: stale lock, read-only home, full disk", function () {
   after(() => {
     for (const m of mounts.splice(0)) spawnSync("umount", [m]);
     for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-    summary("environment", { faultsInjected: faults, acknowledgedWritesChecked: checked, writesLost: 0 });
+    summary("environment", { trials: faults, faultsInjected: faults, acknowledgedWritesChecked: checked, writesLost: 0 });
   });
 
   async function populated(mountOptions?: string): Promise<{ dir: string; home: string; ids: Set<string> }> {
@@ -59,18 +59,24 @@ describe("faults: stale lock, read-only home, full disk", function () {
     checked += ids.size;
   }
 
-  it("a lock left by a dead process, or held far too long, is broken automatically", async () => {
+  it("a lock left by a dead process, or by one whose pid another process now has, is broken automatically", async () => {
     const { dir, home, ids } = await populated();
     const lock = path.join(home, "flowline.db.lock");
     const deadPid = spawnSync(process.execPath, ["-e", ""]).pid;
-    for (const content of [{ pid: deadPid, created: Date.now(), token: "dead" }, { pid: process.pid, created: Date.now() - 60_000, token: "old" }]) {
-      fs.writeFileSync(lock, JSON.stringify(content));
-      faults++;
-      const res = await cli(["artifacts", "ls", "--all", "--json"], dir);
-      assert.equal(res.code, 0, show(res));
-      assert.equal(JSON.parse(res.stdout).length, 3);
-      assert.ok(res.ms < 15_000, `took ${res.ms} ms`);
-      assert.equal(fs.existsSync(lock), false, "the stale lock is gone");
+    const stranger = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"], { stdio: "ignore" });
+    try {
+      // The second lock names a live process, but with another start time: the pid was reused.
+      for (const content of [{ pid: deadPid, created: Date.now(), token: "dead" }, { pid: stranger.pid, start: "s1b00000000", created: Date.now(), token: "reused" }]) {
+        fs.writeFileSync(lock, JSON.stringify(content));
+        faults++;
+        const res = await cli(["artifacts", "ls", "--all", "--json"], dir);
+        assert.equal(res.code, 0, show(res));
+        assert.equal(JSON.parse(res.stdout).length, 3);
+        assert.ok(res.ms < 15_000, `took ${res.ms} ms`);
+        assert.equal(fs.existsSync(lock), false, "the stale lock is gone");
+      }
+    } finally {
+      stranger.kill("SIGKILL");
     }
     await allStillThere(home, ids);
   });

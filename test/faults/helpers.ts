@@ -130,10 +130,32 @@ export async function waitFor(cond: () => boolean, timeoutMs: number, what: stri
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * The figures every suite adds to the closing totals line, by the keys suites report them under. A suite
+ * that reports no `trials` ran one; other keys (created, seed, …) stay in its own line.
+ */
+const TOTALS = ["trials", "faultsInjected", "acknowledgedWritesChecked", "writesLost", "hostileInputsTried", "inputsThatExecutedAnything"] as const;
+const totals = new Map<string, number>(TOTALS.map((k) => [k, 0]));
+let suites = 0;
+
 /** One summary line per suite, in the test output (RELIABILITY.md is written from these). */
 export function summary(suite: string, figures: Record<string, number | string>): void {
   const text = Object.entries(figures).map(([k, v]) => `${k}=${v}`).join(" ");
   process.stdout.write(`\n  FAULTS SUMMARY [${suite}] ${text}\n`);
+  suites++;
+  for (const key of TOTALS) {
+    const value = figures[key] ?? (key === "trials" ? 1 : 0);
+    totals.set(key, (totals.get(key) ?? 0) + (typeof value === "number" ? value : Number(value) || 0));
+  }
+}
+
+// A root hook (this module is loaded by every fault suite, once): after the last suite, one line over all.
+if (typeof after === "function") {
+  after(() => {
+    if (suites === 0) return;
+    const text = TOTALS.map((k) => `${k}=${totals.get(k)}`).join(" ");
+    process.stdout.write(`\n  FAULTS TOTAL [${suites} suite${suites === 1 ? "" : "s"}] ${text}\n`);
+  });
 }
 
 /** Opens a database file by itself (no store code) and runs SQLite's quick_check; returns its answer. */

@@ -14,7 +14,7 @@ describe("faults: runaway flows", function () {
   before(ensureBuilt);
   after(() => {
     for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-    summary("runaway-flows", { faultsInjected: faults, processesLeft: 0 });
+    summary("runaway-flows", { trials: faults, faultsInjected: faults, processesLeft: 0 });
   });
 
   it("Ctrl-C ends a flow stuck in while(true) and the children it started, within the grace period; the CLI keeps answering", async () => {

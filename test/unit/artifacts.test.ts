@@ -190,6 +190,16 @@ describe("artifacts", function () {
       assert.match(await createMarkdownArtifact("x", { key: "ok-123-key" }), UUID);
     });
 
+    it("a key is at most 255 characters; a longer one is refused saying how long it is", async () => {
+      assert.match(await createMarkdownArtifact("x", { key: "k".repeat(255) }), UUID);
+      await assert.rejects(createMarkdownArtifact("x", { key: "k".repeat(10_000) }), (err: Error) => {
+        assert.ok(err instanceof ArtifactError, String(err));
+        assert.match(err.message, /^Artifact key "k{20}…" is 10000 characters long; a key holds at most 255\. Use a shorter key/);
+        assert.ok(err.message.length < 300, "the message does not repeat the whole key");
+        return true;
+      });
+    });
+
     it("a table that is none of the three shapes says which shapes are accepted", async () => {
       const accepted = /accepts a list of records .*, a record of columns .* or a list of rows/;
       const cases: Array<[unknown, RegExp, object?]> = [

@@ -3,8 +3,9 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { flow, task, taskInputHash } from "flowline";
+import { configureEngine } from "../../src/engine/config";
 import { runFlowWithParameters } from "../../src/engine/flow";
-import { readResultDocument } from "../../src/engine/serializer";
+import { readResultDocument } from "../../src/engine/result-document";
 import { TestEngine } from "./helpers/engine";
 
 const REPO = path.resolve(__dirname, "..", "..");
@@ -96,6 +97,7 @@ describe("persisted results and storage keys", () => {
     ["a key with ..", "../escape.json", {}],
     ["an absolute key", "/tmp/flowline-escape-{parameters.n}.json", { n: 1 }],
     ["a parameter value that climbs out", "out/{parameters.name}.json", { name: "../../../escape" }],
+    ["a 10,000-character key", "long/{parameters.name}.json", { name: "n".repeat(10_000) }],
   ] as const) {
     it(`${label} fails the run naming the template and writes nothing outside storage`, async () => {
       const t = task({ name: "leaky", resultStorageKey: template }, async (_p: Record<string, unknown>) => "secret");
@@ -110,6 +112,20 @@ describe("persisted results and storage keys", () => {
       assert.equal(fs.existsSync("/tmp/flowline-escape-1.json"), false);
     });
   }
+
+  it("a key the file system finds too long under a deep home fails the run naming the template, not with ENAMETOOLONG", async () => {
+    const deepHome = path.join(engine.home, ...Array.from({ length: 18 }, () => "d".repeat(200)));
+    fs.mkdirSync(deepHome, { recursive: true });
+    configureEngine({ home: deepHome, sink: engine });
+    const template = "{parameters.a}/{parameters.b}/{parameters.c}/{parameters.d}.json";
+    const t = task({ name: "deep", resultStorageKey: template }, async (_p: Record<string, string>) => "v");
+    const part = "p".repeat(200);
+    const outcome = await runFlowWithParameters(flow(async () => t({ a: part, b: part, c: part, d: part })), {});
+    assert.equal(outcome.state.type, "Failed");
+    const message = engine.finalState(engine.taskRuns()[0].id)?.message ?? "";
+    assert.match(message, /StorageKeyError: The result storage key "\{parameters\.a\}.*" rendered to .* makes a path too long for this file system \(ENAMETOOLONG\)/);
+    assert.ok(message.length < 600, message);
+  });
 
   it("a key that names an unknown field fails the run naming the template", async () => {
     const t = task({ name: "typo", resultStorageKey: "hello__{parameters.nme}.json" }, async ({ name }: { name: string }) => name);

@@ -93,6 +93,27 @@ describe("flows and tasks", () => {
     assert.equal(engine.finalState(engine.flowRuns()[0].id)?.type, "Failed");
   });
 
+  it("a thrown Proxy ends the task run and the flow run Failed, not Crashed, and none of its traps run", async () => {
+    const trapsRun: string[] = [];
+    const trap = (name: string) => () => {
+      trapsRun.push(name);
+      throw new Error(`trap ${name}`);
+    };
+    const hostile = () =>
+      new Proxy({}, { get: trap("get"), getPrototypeOf: trap("getPrototypeOf"), has: trap("has"), ownKeys: trap("ownKeys"), getOwnPropertyDescriptor: trap("getOwnPropertyDescriptor") });
+    const t = task({ name: "throws-a-proxy" }, async () => {
+      throw hostile();
+    });
+    const viaTask = await runFlowWithParameters(flow({ name: "awaits-it" }, async () => t()), {});
+    assert.equal(viaTask.state.type, "Failed");
+    assert.equal(engine.finalState(engine.taskRuns()[0].id)?.type, "Failed");
+    assert.match(engine.finalState(engine.taskRuns()[0].id)?.message ?? "", /encountered an exception: a Proxy object/);
+    const direct = await runFlowWithParameters(flow({ name: "throws-it" }, async () => { throw hostile(); }), {});
+    assert.equal(direct.state.type, "Failed");
+    assert.match(direct.state.message ?? "", /Flow run encountered an exception: a Proxy object/);
+    assert.deepEqual(trapsRun, []);
+  });
+
   it("a flow that returns nothing while a task it ran failed ends Failed", async () => {
     const bad = task(async () => {
       throw new Error("task broke");

@@ -84,12 +84,22 @@ export interface FakeOptions {
   trusted?: boolean;
   workspaceFolder?: string;
   settings?: Record<string, unknown>;
+  /** What the user clicks on a message (an action's title), if anything. */
+  respond?: (message: { level: string; text: string; actions: string[] }) => string | undefined;
 }
 
 export function fakeVscode(options: FakeOptions = {}) {
   const commands = new Map<string, (...args: unknown[]) => unknown>();
   const messages: Array<{ level: "error" | "info" | "warning"; text: string; actions: string[] }> = [];
   const output: string[] = [];
+  /** The files showTextDocument opened. */
+  const opened: string[] = [];
+  const say = (level: "error" | "info" | "warning") => async (text: string, ...actions: unknown[]) => {
+    // A modal options object may come first, as in VS Code.
+    const m = { level, text, actions: actions.filter((a): a is string => typeof a === "string") };
+    messages.push(m);
+    return options.respond?.(m);
+  };
   const lensProviders: unknown[] = [];
   const trustGranted = event<void>();
   const config = event<{ affectsConfiguration(s: string): boolean }>();
@@ -139,9 +149,10 @@ export function fakeVscode(options: FakeOptions = {}) {
       createTreeView: () => ({ visible: false, onDidChangeVisibility: () => disposable, reveal: async () => undefined, dispose() {} }),
       createStatusBarItem: () => ({ show() {}, hide() {}, dispose() {} }),
       withProgress: async (_o: unknown, task: (p: unknown, t: unknown) => Promise<unknown>) => task({ report() {} }, { onCancellationRequested: () => disposable }),
-      showErrorMessage: async (text: string, ...actions: string[]) => (messages.push({ level: "error", text, actions }), undefined),
-      showInformationMessage: async (text: string, ...actions: string[]) => (messages.push({ level: "info", text, actions }), undefined),
-      showWarningMessage: async (text: string, ...actions: string[]) => (messages.push({ level: "warning", text, actions }), undefined),
+      showErrorMessage: say("error"),
+      showInformationMessage: say("info"),
+      showWarningMessage: say("warning"),
+      showTextDocument: async (uri: Uri) => void opened.push(uri.fsPath),
       showQuickPick: async () => undefined,
       showInputBox: async () => undefined,
       activeTextEditor: undefined,
@@ -152,6 +163,7 @@ export function fakeVscode(options: FakeOptions = {}) {
     commands,
     messages,
     output,
+    opened,
     lensProviders,
     grantTrust() {
       workspace.isTrusted = true;

@@ -102,6 +102,34 @@ describe("runner: FlowProcess", function () {
     assert.match(result.message ?? "", /Could not start .*no-such-node.*ENOENT/);
   });
 
+  it("output that keeps coming after the flow process exited is read until it goes quiet; a silent holder of the pipes does not keep the run open", async () => {
+    const dir = workspace();
+    // The flow leaves a process that inherits its stdout and prints a tick every 20 ms, 25 in all, then
+    // keeps the pipe open, silent. The flow returns once the ticks have begun (the ticker writes ticking.txt).
+    const ticker = `let n = 0; const t = setInterval(() => { console.log("tick " + ++n); if (n === 1) require("fs").writeFileSync("ticking.txt", ""); if (n === 25) clearInterval(t); }, 20); setTimeout(() => {}, 30000);`;
+    fs.writeFileSync(
+      path.join(dir, "ticks.ts"),
+      `import * as fs from "node:fs";\nimport { spawn } from "node:child_process";\nimport { flow } from "flowline";\n` +
+        `export const f = flow({ name: "f" }, async () => {\n` +
+        `  const c = spawn(process.execPath, ["-e", ${JSON.stringify(ticker)}], { stdio: "inherit" });\n` +
+        `  c.unref();\n` +
+        `  while (!fs.existsSync("ticking.txt")) await new Promise((r) => setTimeout(r, 10));\n` +
+        `  return c.pid;\n});\n`,
+    );
+    const proc = startFlowProcess(request(dir, "ticks.ts"));
+    let stdout = "";
+    proc.on("output", (text, stream) => {
+      if (stream === "stdout") stdout += text;
+    });
+    const t0 = Date.now();
+    const result = await proc.done;
+    const took = Date.now() - t0;
+    if (typeof result.result === "number") process.kill(result.result, "SIGKILL");
+    assert.equal(result.exitCode, 0);
+    assert.deepEqual(stdout.trim().split("\n"), Array.from({ length: 25 }, (_, i) => `tick ${i + 1}`));
+    assert.ok(took < 15_000, `the run ended after ${took} ms; the pipe holder lives 30 s`);
+  });
+
   it("a crash is Crashed with how the process ended (reported: false)", async () => {
     const dir = workspace("killable.ts");
     const proc = startFlowProcess(request(dir, "killable.ts"));

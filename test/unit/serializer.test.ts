@@ -7,11 +7,10 @@ import {
   SerializationError,
   TAG,
   jsonSerializer,
-  readResultDocument,
   resolveSerializer,
-  resultDocument,
   type UserSerializer,
 } from "../../src/engine/serializer";
+import { readResultDocument, resultDocument } from "../../src/engine/result-document";
 
 /** Through the file text, as a stored result makes the trip. */
 const roundTrip = (v: unknown): unknown => readResultDocument(resultDocument(v));

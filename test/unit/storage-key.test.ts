@@ -195,6 +195,21 @@ describe("storage keys: safety", () => {
     assert.match(String(persist("{parameters.name}/", { name: "a" })), /ends with "\/"/);
   });
 
+  it("refuses a key too long for a file name or a path, naming the template, not with ENAMETOOLONG", () => {
+    const byParameter = persist("out/{parameters.name}.json", { name: "n".repeat(10_000) });
+    assert.ok(byParameter instanceof StorageKeyError);
+    assert.match(byParameter.message, /^The result storage key "out\/\{parameters\.name\}\.json" rendered to "out\/n{36}…" \(10009 characters\), which has a name of 10005 bytes; a file or folder name holds at most 255 bytes/);
+    const literal = persist("k".repeat(10_000), {});
+    assert.ok(literal instanceof StorageKeyError);
+    assert.match(literal.message, /^The result storage key "k{40}…" \(10000 characters\) has a name of 10000 bytes/);
+    const folders = persist(`${"a/".repeat(600)}x.json`, {});
+    assert.ok(folders instanceof StorageKeyError);
+    assert.match(folders.message, /is 1206 bytes long; a key holds at most 1024 bytes/);
+    // Bytes, not characters: 128 two-byte letters are 256 bytes.
+    assert.match(String(persist("{parameters.name}", { name: "é".repeat(128) })), /a name of 256 bytes/);
+    assert.equal(persist("{parameters.name}", { name: "n".repeat(255) }), path.join(storage, "n".repeat(255)));
+  });
+
   it("refuses a symlink inside the storage folder that points outside, writing nothing", function () {
     try {
       fs.symlinkSync(outside, path.join(storage, "link"), "dir");

@@ -115,10 +115,12 @@ export interface FakeVSCode {
   calls: { api: string; args: unknown[] }[];
   panels: FakePanel[];
   workspaceFolders: string[];
+  /** Makes the panels createWebviewPanel returns (a test can put a real browser behind them). */
+  makePanel: (title: string) => FakePanel;
 }
 
 export function fakeVSCode(): FakeVSCode {
-  const f: FakeVSCode = { vscode: undefined as unknown as VSCode, answers: [], calls: [], panels: [], workspaceFolders: [] };
+  const f: FakeVSCode = { vscode: undefined as unknown as VSCode, answers: [], calls: [], panels: [], workspaceFolders: [], makePanel: (title) => new FakePanel(title) };
   const record = (api: string, answer = false) => async (...args: unknown[]) => {
     f.calls.push({ api, args });
     return answer ? f.answers.shift() : undefined;
@@ -142,7 +144,7 @@ export function fakeVSCode(): FakeVSCode {
       withProgress: (_o: unknown, task: (p: { report(): void }, t: { isCancellationRequested: boolean }) => unknown) =>
         task({ report: () => undefined }, { isCancellationRequested: false }),
       createWebviewPanel: (_type: string, title: string) => {
-        const p = new FakePanel(title);
+        const p = f.makePanel(title);
         f.panels.push(p);
         return p;
       },

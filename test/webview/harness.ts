@@ -86,13 +86,25 @@ export interface OpenOptions {
   theme?: Theme;
   /** What getState returns at load (a panel coming back after a reload). */
   state?: PanelState;
+  /** The page's HTML, read at each load; by default panelHtml with no remote image origins. */
+  html?: () => string;
+  /** Receives what the webview posts (as a panel's host does), besides the record kept here. */
+  toHost?: (message: WebviewMessage) => void;
 }
+
+/** The image servers the page can reach (each answers any .png with a 2×2 PNG); every other request fails. */
+export const IMAGE_HOSTS = ["https://images.test", "https://tracker.test"];
 
 export class PanelPage {
   readonly dialogs: string[] = [];
   readonly errors: string[] = [];
+  /** Every URL the page asked for, in order (Playwright's request events, blocked ones included). */
+  readonly requests: string[] = [];
+  /** Every URL that reached a server (the route answered it): what a server would have seen. */
+  readonly served: string[] = [];
 
   private constructor(readonly page: Page) {
+    page.on("request", (r) => this.requests.push(r.url()));
     page.on("dialog", (d) => {
       this.dialogs.push(`${d.type()}: ${d.message()}`);
       void d.dismiss();
@@ -103,10 +115,12 @@ export class PanelPage {
   static async open(browser: Browser, o: OpenOptions = {}): Promise<PanelPage> {
     const page = await browser.newPage({ viewport: { width: 1000, height: 700 } });
     const p = new PanelPage(page);
+    if (o.toHost) await page.exposeFunction("__toHost", o.toHost);
     await page.route("**/*", async (route) => {
+      p.served.push(route.request().url());
       const url = new URL(route.request().url());
       if (url.origin === ORIGIN && url.pathname === "/panel.html") {
-        const html = panelHtml({ cspSource: ORIGIN, scriptUri: `${ORIGIN}/dist/webview/main.js`, styleUri: `${ORIGIN}/dist/webview/styles.css`, title: "Artifact" });
+        const html = o.html?.() ?? panelHtml({ cspSource: ORIGIN, scriptUri: `${ORIGIN}/dist/webview/main.js`, styleUri: `${ORIGIN}/dist/webview/styles.css`, title: "Artifact" });
         return route.fulfill({ contentType: "text/html", body: html });
       }
       if (url.origin === ORIGIN && url.pathname.startsWith("/dist/webview/")) {
@@ -114,7 +128,7 @@ export class PanelPage {
         return route.fulfill({ contentType: file.endsWith(".css") ? "text/css" : "text/javascript", body: fs.readFileSync(file) });
       }
       // Stand-ins for an https image and a workspace file served through asWebviewUri.
-      if ((url.origin === "https://images.test" || url.origin === ORIGIN) && url.pathname.endsWith(".png")) {
+      if ((IMAGE_HOSTS.includes(url.origin) || url.origin === ORIGIN) && url.pathname.endsWith(".png")) {
         return route.fulfill({ contentType: "image/png", body: Buffer.from(PNG_BASE64, "base64") });
       }
       return route.abort();
@@ -123,16 +137,23 @@ export class PanelPage {
     await page.addInitScript(`
       globalThis.__name = (f) => f; // the same helper, for functions tests pass to page.evaluate
       window.__posted = [];
-      window.__state = ${JSON.stringify(o.state ?? null)};
+      // As in VS Code, the state outlives a reload of the page (the host setting its HTML again).
+      window.__state = JSON.parse(sessionStorage.getItem("__state") ?? "null") ?? ${JSON.stringify(o.state ?? null)};
       window.__acquired = 0;
       window.__violations = [];
       document.addEventListener("securitypolicyviolation", (e) => window.__violations.push(e.violatedDirective + " " + e.blockedURI));
       window.acquireVsCodeApi = () => {
         if (window.__acquired++ > 0) throw new Error("acquireVsCodeApi may be called only once");
         return {
-          postMessage: (m) => window.__posted.push(JSON.parse(JSON.stringify(m))),
+          postMessage: (m) => {
+            window.__posted.push(JSON.parse(JSON.stringify(m)));
+            if (window.__toHost) void window.__toHost(JSON.parse(JSON.stringify(m)));
+          },
           getState: () => window.__state,
-          setState: (s) => { window.__state = JSON.parse(JSON.stringify(s)); },
+          setState: (s) => {
+            window.__state = JSON.parse(JSON.stringify(s));
+            sessionStorage.setItem("__state", JSON.stringify(s));
+          },
         };
       };
       // As VS Code does: theme variables on <html>, the theme kind as a body class.
@@ -141,9 +162,14 @@ export class PanelPage {
         document.body.classList.add("vscode-${o.theme ?? "dark"}");
       });
     `);
-    await page.goto(`${ORIGIN}/panel.html`);
-    await p.waitForPosted("ready");
+    await p.reload();
     return p;
+  }
+
+  /** Loads the page (again), as VS Code does when a panel's HTML is set; resolves once it says ready. */
+  async reload(): Promise<void> {
+    await this.page.goto(`${ORIGIN}/panel.html`);
+    await this.waitForPosted("ready");
   }
 
   async posted(): Promise<WebviewMessage[]> {

@@ -157,6 +157,30 @@ describe("artifact panel host", () => {
     }
   });
 
+  it("allows remote images only from the plain https origins the webview asks for, under a CSP naming them", async () => {
+    await open("v2");
+    panel.receive({ type: "ready" });
+    await tick();
+    const imgSrc = () => /img-src ([^;]*);/.exec(panel.webview.html)?.[1];
+    assert.equal(imgSrc(), "https://csp.test data:");
+    assert.deepEqual((shows()[0] as unknown as { remoteImages: string[] }).remoteImages, []);
+    const html = panel.webview.html;
+    panel.receive({ type: "loadRemoteImages", origins: ["http://plain.test", "https://a.test/path", "https://x.test;script-src *", "*", 42] });
+    await tick();
+    assert.equal(panel.webview.html, html, "nothing acceptable: the page is not reloaded");
+    panel.receive({ type: "loadRemoteImages", origins: ["https://images.test", "https://x.test;script-src *"] });
+    await tick();
+    assert.equal(imgSrc(), "https://csp.test data: https://images.test");
+    // The reloaded page says ready and learns which origins it may draw.
+    panel.receive({ type: "ready" });
+    await tick();
+    assert.deepEqual((shows().at(-1) as unknown as { remoteImages: string[] }).remoteImages, ["https://images.test"]);
+    // Another panel, or this one brought back after a window reload, asks again.
+    const restored = f.vscode.window.createWebviewPanel("flowline.artifact", "report", -1) as unknown as FakePanel;
+    await panels.serializer().deserializeWebviewPanel(restored as never, { artifactId: "v2", key: "report", following: true });
+    assert.equal(/img-src ([^;]*);/.exec(restored.webview.html)?.[1], "https://csp.test data:");
+  });
+
   it("brings a panel back after a reload from the state its webview saved", async () => {
     const restored = f.vscode.window.createWebviewPanel("flowline.artifact", "report", -1) as unknown as FakePanel;
     await panels.serializer().deserializeWebviewPanel(restored as never, { artifactId: "v1", key: "report", following: false, mode: "raw" });

@@ -106,18 +106,19 @@ describe("artifact panel (webview)", function () {
     assert.equal(await p.page.getAttribute(".progress", "aria-valuenow"), "80");
   });
 
-  it("shows https, data: and workspace images within the CSP, and refuses the rest", async () => {
+  it("shows data: and workspace images within the CSP, keeps https ones for a click, and refuses the rest", async () => {
     const loaded = async () =>
       p.page.waitForFunction(() => {
         const img = document.querySelector<HTMLImageElement>(".image-body img");
         return img !== null && img.complete && img.naturalWidth === 2;
       });
+    // Remote: a placeholder until "Load remote images" (remote-images.test.ts follows the click).
     await p.show(artifact("image", "https://images.test/chart.png"));
-    await loaded();
+    assert.match(await p.text(".image-body .remote-image"), /from images\.test not loaded/);
     await p.show(artifact("image", `data:image/png;base64,${PNG_BASE64}`), { resolveImage: (s) => ({ src: s }) }, 2);
     await loaded();
     // A workspace file, as the host serves it through asWebviewUri (an https URI under the webview's origin).
-    await p.show(artifact("image", "charts/out.png"), { resolveImage: () => ({ src: "https://flowline.test/workspace/charts/out.png" }) }, 3);
+    await p.show(artifact("image", "charts/out.png"), { resolveImage: () => ({ src: "https://flowline.test/workspace/charts/out.png", local: true }) }, 3);
     await loaded();
     await p.show(artifact("image", "http://images.test/x.png"), { resolveImage: () => ({ error: "Images over plain http are not loaded; use https" }) }, 4);
     assert.equal(await p.page.locator(".image-body img").count(), 0);

@@ -172,10 +172,15 @@ describe("what the host sends", () => {
     assert.equal(JSON.parse(big.rawText()).length, 5000);
     assert.deepEqual(prepareArtifact(artifact("progress", 140), ctx).show.body, { type: "progress", value: 100 });
   });
+  it("lets remote images through the CSP only from the origins allowed, each a plain https host", () => {
+    const allowed = ["https://images.test", "https://cdn.example.com:8443"];
+    const hostile = ["https:", "http://images.test", "https://a.test/path", "https://user@a.test", "https://a.test;script-src", "https://a.test 'unsafe-inline'", "https://*.test", "*", "data:", "https://[::1]"];
+    assert.match(contentSecurityPolicy("https://csp.test", "N", [...allowed, ...hostile]), /; img-src https:\/\/csp\.test data: https:\/\/images\.test https:\/\/cdn\.example\.com:8443; font-src/);
+  });
   it("builds the HTML shell with a strict CSP: a nonce for script and style, no inline anything", () => {
     assert.equal(
       contentSecurityPolicy("https://csp.test", "N0NCE"),
-      "default-src 'none'; script-src 'nonce-N0NCE'; style-src https://csp.test 'nonce-N0NCE'; img-src https://csp.test https: data:; font-src https://csp.test",
+      "default-src 'none'; script-src 'nonce-N0NCE'; style-src https://csp.test 'nonce-N0NCE'; img-src https://csp.test data:; font-src https://csp.test",
     );
     const html = panelHtml({ cspSource: "https://csp.test", scriptUri: "https://csp.test/main.js", styleUri: "https://csp.test/styles.css", title: 'a"<b>', nonce: "N0NCE" });
     assert.match(html, /<script nonce="N0NCE" src="https:\/\/csp.test\/main.js"><\/script>/);

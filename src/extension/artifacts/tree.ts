@@ -1,5 +1,6 @@
 import type { Event, TreeDataProvider, TreeItem } from "vscode";
 import type { Artifact, ArtifactKeySummary, Store } from "../../store";
+import { dataTooltip, mdCode, mdText } from "../markdown-text";
 import type { VSCode } from "../vscode-types";
 import { artifactIcon, artifactLabel, COMMANDS, shortTime } from "./present";
 
@@ -95,7 +96,7 @@ export class ArtifactsTreeProvider implements TreeDataProvider<ArtifactNode> {
         item.description = `${versions} ${versions === 1 ? "version" : "versions"} · ${shortTime(latest.created)}`;
         item.iconPath = new v.ThemeIcon(artifactIcon(latest.type));
         item.contextValue = "flowline.artifactKey";
-        item.tooltip = this.tooltip(latest, `**${key}** · ${latest.type} · ${versions} ${versions === 1 ? "version" : "versions"}`);
+        item.tooltip = this.tooltip(latest, `**${mdText(key)}** · ${mdText(latest.type)} · ${versions} ${versions === 1 ? "version" : "versions"}`);
         item.command = { command: COMMANDS.open, title: "Open Artifact", arguments: [node] };
         return item;
       }
@@ -106,7 +107,7 @@ export class ArtifactsTreeProvider implements TreeDataProvider<ArtifactNode> {
         item.description = shortTime(a.created);
         item.iconPath = new v.ThemeIcon(artifactIcon(a.type));
         item.contextValue = "flowline.artifactVersion";
-        item.tooltip = this.tooltip(a, `**${a.key}** · version ${number} of ${of} · ${a.type}`);
+        item.tooltip = this.tooltip(a, `**${mdText(a.key ?? "")}** · version ${number} of ${of} · ${mdText(a.type)}`);
         item.command = { command: COMMANDS.open, title: "Open Artifact", arguments: [node] };
         return item;
       }
@@ -142,7 +143,7 @@ export class ArtifactsTreeProvider implements TreeDataProvider<ArtifactNode> {
         item.description = shortTime(a.created);
         item.iconPath = new v.ThemeIcon(artifactIcon(a.type));
         item.contextValue = "flowline.artifact";
-        item.tooltip = this.tooltip(a, `**${a.type}** · ${a.id}`);
+        item.tooltip = this.tooltip(a, `**${mdText(a.type)}** · ${mdCode(a.id)}`);
         item.command = { command: COMMANDS.open, title: "Open Artifact", arguments: [node] };
         return item;
       }
@@ -175,12 +176,11 @@ export class ArtifactsTreeProvider implements TreeDataProvider<ArtifactNode> {
     return nodes;
   }
 
+  /** `heading` is markdown whose data is already escaped; the rest is data, shown as text. */
   private tooltip(a: Artifact, heading: string): InstanceType<VSCode["MarkdownString"]> {
-    // Untrusted, no HTML: a description is whatever a flow wrote.
-    const md = new this.vscode.MarkdownString(`${heading}\n\nCreated ${a.created}`);
-    if (a.description) md.appendMarkdown(`\n\n---\n\n${a.description}`);
-    md.isTrusted = false;
-    md.supportHtml = false;
-    return md;
+    // A description is markdown a flow wrote: in a hover it would load its images, so it shows as text
+    // here (the panel renders it, with remote images behind a click).
+    const description = a.description ? `\n\n---\n\n${mdText(a.description)}` : "";
+    return dataTooltip(this.vscode, `${heading}\n\nCreated ${mdText(a.created)}${description}`);
   }
 }

@@ -20,8 +20,11 @@ export interface ContentContext {
   following: boolean;
   flowRun?: RunLink;
   taskRun?: RunLink;
-  /** Turns an image artifact's source into something the webview may load (the host knows the workspace). */
-  resolveImage(source: string): { src?: string; error?: string };
+  /**
+   * Turns an image artifact's source into something the webview may load (the host knows the workspace).
+   * `local`: a workspace file served as the webview's own resource; otherwise an https src is remote.
+   */
+  resolveImage(source: string): { src?: string; local?: boolean; error?: string };
 }
 
 export interface PreparedArtifact {

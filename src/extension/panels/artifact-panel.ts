@@ -1,8 +1,9 @@
 import type { Disposable, Uri, WebviewPanel } from "vscode";
 import type { Artifact, Store } from "../../store";
 import type { VSCode } from "../vscode-types";
-import { prepareArtifact, rowMessages, type PreparedArtifact } from "./artifact-content";
-import { panelHtml } from "./html";
+import { prepareArtifact, rowMessages, type ContentContext, type PreparedArtifact } from "./artifact-content";
+import { panelHtml, remoteImageOrigin } from "./html";
+import { workspaceFolders } from "../safe-paths";
 import { resolveImage, resolveLink } from "./links";
 import type { HostMessage, RunLink, VersionInfo, WebviewMessage } from "./protocol";
 
@@ -35,6 +36,9 @@ interface Shown {
   prepared: PreparedArtifact;
 }
 
+/** A bound on the CSP's length: a page with more image hosts than this shows the rest as placeholders. */
+const MAX_IMAGE_ORIGINS = 50;
+
 export function webviewRoot(host: PanelHost): Uri {
   return host.vscode.Uri.joinPath(host.extensionUri, "dist", "webview");
 }
@@ -48,6 +52,8 @@ export class ArtifactPanel {
   private workspaceRoots = false;
   /** The load for which "gone" was last posted. */
   private goneSaid = -1;
+  /** Origins the reader allowed remote images from, in this panel ("Load remote images"). */
+  private readonly imageOrigins = new Set<string>();
   private readonly subscriptions: Disposable[] = [];
 
   constructor(
@@ -56,15 +62,8 @@ export class ArtifactPanel {
     private target: PanelTarget,
     private readonly onDispose: (p: ArtifactPanel) => void,
   ) {
-    const { vscode } = host;
     panel.webview.options = { enableScripts: true, localResourceRoots: [webviewRoot(host)] };
-    const root = webviewRoot(host);
-    panel.webview.html = panelHtml({
-      cspSource: panel.webview.cspSource,
-      scriptUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(root, "main.js")).toString(),
-      styleUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(root, "styles.css")).toString(),
-      title: panel.title,
-    });
+    this.setHtml();
     this.subscriptions.push(
       panel.webview.onDidReceiveMessage((m: WebviewMessage) => void this.onMessage(m).catch((err) => this.fail(err))),
       // A hidden panel's webview is torn down; it says `ready` again when shown.
@@ -73,6 +72,33 @@ export class ArtifactPanel {
       }),
       panel.onDidDispose(() => this.dispose()),
     );
+  }
+
+  /** The page, with a CSP that lets images load from the allowed origins only. Setting it reloads the webview. */
+  private setHtml(): void {
+    const { vscode } = this.host;
+    const { webview } = this.panel;
+    const root = webviewRoot(this.host);
+    webview.html = panelHtml({
+      cspSource: webview.cspSource,
+      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(root, "main.js")).toString(),
+      styleUri: webview.asWebviewUri(vscode.Uri.joinPath(root, "styles.css")).toString(),
+      title: this.panel.title,
+      imageOrigins: [...this.imageOrigins],
+    });
+  }
+
+  /** The reader clicked "Load remote images": allow those origins, and reload under the wider CSP. */
+  private allowImageOrigins(origins: unknown): void {
+    const before = this.imageOrigins.size;
+    for (const o of Array.isArray(origins) ? origins.slice(0, MAX_IMAGE_ORIGINS) : []) {
+      const origin = remoteImageOrigin(o);
+      if (origin !== undefined && this.imageOrigins.size < MAX_IMAGE_ORIGINS) this.imageOrigins.add(origin);
+    }
+    if (this.imageOrigins.size === before) return;
+    // The reloaded page says `ready` and gets the panel again, its images now allowed.
+    this.ready = false;
+    this.setHtml();
   }
 
   get artifactId(): string {
@@ -156,7 +182,7 @@ export class ArtifactPanel {
     if (!this.ready) return;
     const load = ++this.load;
     const { prepared } = this.shown;
-    this.post({ ...prepared.show, load });
+    this.post({ ...prepared.show, load, remoteImages: [...this.imageOrigins] });
     if (prepared.table) {
       // Chunks go one after another, each awaited: the webview indexes one while the next is on its way.
       for (const message of rowMessages(prepared.table.rows, load)) {
@@ -188,12 +214,13 @@ export class ArtifactPanel {
   }
 
   /** An image the webview may load; a workspace file also opens the workspace to the webview, and only then. */
-  private imageSource(source: string): { src?: string; error?: string } {
+  private imageSource(source: string): ReturnType<ContentContext["resolveImage"]> {
     const { vscode } = this.host;
     const folders = workspaceFolders(vscode);
     const target = resolveImage(source, folders);
     if (target.kind === "rejected") return { error: target.reason };
     if (target.kind === "url") return { src: target.src };
+    // A workspace file, served as the webview's own resource: not remote, though its URI is https.
     if (!this.workspaceRoots) {
       // Changing the options reloads the webview once; it then says `ready` and gets this image again.
       this.workspaceRoots = true;
@@ -202,7 +229,7 @@ export class ArtifactPanel {
         localResourceRoots: [webviewRoot(this.host), ...folders.map((f) => vscode.Uri.file(f))],
       };
     }
-    return { src: this.panel.webview.asWebviewUri(vscode.Uri.file(target.path)).toString() };
+    return { src: this.panel.webview.asWebviewUri(vscode.Uri.file(target.path)).toString(), local: true };
   }
 
   private post(message: HostMessage): void {
@@ -246,6 +273,8 @@ export class ArtifactPanel {
         return;
       case "exportCsv":
         return this.exportCsv(m.csv, m.fileName);
+      case "loadRemoteImages":
+        return this.allowImageOrigins(m.origins);
     }
   }
 
@@ -296,10 +325,6 @@ function runLinks(store: Store, a: Artifact): { flowRun?: RunLink; taskRun?: Run
   }
   const taskRun = a.taskRunId ? { id: a.taskRunId, name: store.getTaskRun(a.taskRunId)?.name } : undefined;
   return { flowRun, taskRun };
-}
-
-export function workspaceFolders(vscode: VSCode): string[] {
-  return (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === "file").map((f) => f.uri.fsPath);
 }
 
 function message(err: unknown): string {

@@ -1,6 +1,6 @@
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
+import { fileInFolders } from "../safe-paths";
 
 // What the host lets a panel open or show. The webview only asks; this decides. Links: http, https and
 // mailto open in the browser; a path (relative to a workspace folder, absolute, or a file: URL) opens in
@@ -69,24 +69,9 @@ export function workspaceFile(ref: string, workspaceFolders: readonly string[]):
   }
   const candidates = path.isAbsolute(p) ? [p] : workspaceFolders.map((f) => path.resolve(f, p));
   for (const candidate of candidates) {
-    let real: string;
-    try {
-      real = fs.realpathSync(candidate);
-      if (!fs.statSync(real).isFile()) continue;
-    } catch {
-      continue;
-    }
-    for (const folder of workspaceFolders) {
-      let root: string;
-      try {
-        root = fs.realpathSync(folder);
-      } catch {
-        continue;
-      }
-      const rel = path.relative(root, real);
-      if (rel !== "" && rel !== ".." && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel)) return { path: real };
-    }
-    return { reason: `'${ref}' is outside the workspace; only files in the workspace are opened.` };
+    const found = fileInFolders(candidate, workspaceFolders);
+    if ("path" in found) return found;
+    if (found.problem === "outside") return { reason: `'${ref}' is outside the workspace; only files in the workspace are opened.` };
   }
   return { reason: `'${ref}' is not a file in the workspace.` };
 }

@@ -44,13 +44,18 @@ export type ArtifactBody =
   | { type: "markdown"; markdown: string }
   | { type: "link"; url: string; text?: string }
   | { type: "progress"; value: number }
-  | { type: "image"; source: string; src?: string; error?: string }
+  /** `local`: src is the webview's own resource (a workspace file); any other https src is remote. */
+  | { type: "image"; source: string; src?: string; local?: boolean; error?: string }
   | { type: "table"; columns: string[]; total: number }
   /** The stored data does not fit its type: the panel says why and still shows it raw. */
   | { type: "invalid"; message: string };
 
 export type HostMessage =
-  | { type: "show"; load: number; artifact: ArtifactHeader; body: ArtifactBody; raw?: string }
+  /**
+   * `remoteImages`: the origins this panel may load images from (the reader clicked "Load remote
+   * images"); the CSP allows the same and no others. Every other remote image is a placeholder.
+   */
+  | { type: "show"; load: number; artifact: ArtifactHeader; body: ArtifactBody; raw?: string; remoteImages?: string[] }
   | { type: "rows"; load: number; start: number; rows: Cell[][]; done: boolean }
   /** A progress artifact moved (sent without re-sending anything else). */
   | { type: "progress"; load: number; value: number; updated: string }
@@ -70,7 +75,9 @@ export type WebviewMessage =
   | { type: "revealRun"; flowRunId: string; taskRunId?: string }
   | { type: "requestRaw"; load: number }
   | { type: "copy"; text: string; what: string }
-  | { type: "exportCsv"; csv: string; fileName: string };
+  | { type: "exportCsv"; csv: string; fileName: string }
+  /** Allow images from these origins in this panel: the host checks them and reloads with a wider CSP. */
+  | { type: "loadRemoteImages"; origins: string[] };
 
 export type SortDir = "asc" | "desc";
 

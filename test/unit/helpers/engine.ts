@@ -28,6 +28,9 @@ export class TestEngine implements EngineSink {
   flushSync(): void {
     this.journal.flushSync();
   }
+  syncToDisk(): void {
+    this.journal.syncToDisk();
+  }
   close(): void {
     this.journal.close();
   }

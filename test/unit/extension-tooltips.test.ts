@@ -1,0 +1,108 @@
+import * as assert from "node:assert/strict";
+import * as path from "node:path";
+import MarkdownIt from "markdown-it";
+import { ArtifactsTreeProvider, type ArtifactNode } from "../../src/extension/artifacts/tree";
+import { mdCode, mdText } from "../../src/extension/markdown-text";
+import { RunManager } from "../../src/extension/run-manager";
+import { RunsTreeProvider, type RunNode } from "../../src/extension/runs-tree";
+import { StoreService } from "../../src/extension/store-service";
+import { fakeVSCode } from "../webview/fake-vscode";
+import { fakeVscode } from "./extension-fake-vscode";
+import { hostileHome, IDS, TRACKER, type HostileHome } from "./helpers/hostile-home";
+
+// Tree tooltips are markdown that VS Code renders in a hover. Run names, flow names, state messages, keys
+// and descriptions come from the database, and a hostile journal fills them with images that would load
+// from a tracker on hover, file: links and autolinks, and backticks that end a code span early. Each
+// tooltip of both trees over that journal is rendered with a CommonMark renderer (markdown-it, with HTML
+// and linkify on: stricter than VS Code's hover) and must hold no image and no link, only the text.
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const renderer = new MarkdownIt({ html: true, linkify: true });
+
+interface Rendered {
+  html: string;
+  text: string;
+  isTrusted?: boolean;
+  supportHtml?: boolean;
+}
+
+function render(tooltip: unknown): Rendered {
+  const md = tooltip as { value: string; isTrusted?: boolean; supportHtml?: boolean };
+  assert.equal(typeof md.value, "string", "a MarkdownString");
+  const html = renderer.render(md.value);
+  const text = html.replace(/<[^>]*>/g, "").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&amp;/g, "&");
+  return { html, text, isTrusted: md.isTrusted, supportHtml: md.supportHtml };
+}
+
+function assertInert(r: Rendered, what: string): void {
+  assert.doesNotMatch(r.html, /<img|<a[\s>]|<script|<iframe/i, `${what}:\n${r.html}`);
+  assert.ok(!r.html.includes("tracker.test/pixel.png\""), `${what}: no attribute names the tracker`);
+  assert.equal(r.isTrusted, false, `${what}: untrusted, so no command links`);
+  assert.equal(r.supportHtml, false, `${what}: no HTML`);
+}
+
+describe("tree tooltips show stored text as text", function () {
+  this.timeout(30_000);
+  let h: HostileHome;
+  let store: StoreService;
+  let runs: RunManager;
+
+  before(async () => {
+    h = hostileHome();
+    store = new StoreService({ home: () => h.home, wasmPath: path.join(ROOT, "dist", "sql-wasm.wasm"), onWarning: () => undefined });
+    await store.sync();
+    runs = new RunManager({ environment: () => { throw new Error("no runs here"); }, store, log: console as never, flowlineDirs: [], isTrusted: () => false });
+  });
+  after(() => {
+    runs.dispose();
+    store.dispose();
+    h.cleanup();
+  });
+
+  it("escapes markdown so that data is never an image, a link or the end of a code span", () => {
+    const hostile = "x` ![a](https://t.test/i.png) [f](file:///etc/passwd) <file:///x> https://t.test www.t.test <b>b</b> &#106; ``";
+    for (const value of [mdText(hostile), `**${mdText(hostile)}**`, mdCode(hostile), `Result: ${mdCode(hostile)}  \nnext`]) {
+      const r = render({ value, isTrusted: false, supportHtml: false });
+      assertInert(r, value);
+      assert.ok(r.text.includes(hostile), `the text is all there: ${r.text}`);
+    }
+  });
+
+  it("the Flow Runs tree: a run's and a task run's tooltip, and an artifact's, load nothing and link nothing", async () => {
+    const tree = new RunsTreeProvider(fakeVscode().vscode, store, runs, () => 100);
+    const [flowRun] = await tree.getChildren();
+    const children = await tree.getChildren(flowRun);
+    const taskRun = children.find((c) => c.kind === "taskRun") as RunNode;
+    const artifact = children.find((c) => c.kind === "artifact") as RunNode;
+    const run = (flowRun as Extract<RunNode, { kind: "flowRun" }>).run;
+    const task = (taskRun as Extract<RunNode, { kind: "taskRun" }>).run;
+
+    const flowTip = render((await tree.getTreeItem(flowRun)).tooltip);
+    assertInert(flowTip, "flow run");
+    // Line breaks in a name become spaces (a code span has no lines); the rest is as stored.
+    const flat = (s: string) => s.replace(/\s+/g, " ");
+    for (const shown of [run.flowName, run.name, "boom", IDS.flowRun, "../../../secret.txt"]) assert.ok(flat(flowTip.text).includes(flat(shown)), `${shown} in\n${flowTip.text}`);
+    const taskTip = render((await tree.getTreeItem(taskRun)).tooltip);
+    assertInert(taskTip, "task run");
+    assert.ok(flat(taskTip.text).includes(flat(task.name)), taskTip.text);
+    const artifactTip = render((await tree.getTreeItem(artifact)).tooltip);
+    assertInert(artifactTip, "artifact");
+    assert.ok(artifactTip.text.includes(`![seen](${TRACKER})`), artifactTip.text);
+  });
+
+  it("the Artifacts tree: a key's, a version's and an unkeyed artifact's tooltip load nothing and link nothing", async () => {
+    const opened = await store.get();
+    const tree = new ArtifactsTreeProvider(fakeVSCode().vscode, { peek: async () => opened });
+    const root = await tree.getChildren();
+    const key = root.find((n) => n.kind === "key") as ArtifactNode;
+    const [version] = await tree.getChildren(key);
+    const [run] = await tree.getChildren(root.find((n) => n.kind === "unkeyed"));
+    const [unkeyed] = await tree.getChildren(run);
+    for (const [what, node] of [["key", key], ["version", version], ["unkeyed", unkeyed]] as const) {
+      const tip = render(tree.getTreeItem(node).tooltip);
+      assertInert(tip, what);
+      assert.ok(tip.text.includes(`[passwd](file:///etc/passwd)`), `${what}: the description is shown as text\n${tip.text}`);
+    }
+    tree.dispose();
+  });
+});
