@@ -93,9 +93,9 @@ async function artifactsLs(args: string[]): Promise<number> {
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) {
     throw new UserError(`--limit must be a whole number of at least 1, not ${JSON.stringify(values.limit)}.`);
   }
-  const artifacts = await withStore((store) => {
+  const artifacts = await withStore(async (store) => {
     const flowRun = values["flow-run"] as string | undefined;
-    const flowRunId = flowRun === undefined ? undefined : store.getFlowRun(flowRun).flowRun.id;
+    const flowRunId = flowRun === undefined ? undefined : (await store.getFlowRun(flowRun, { taskLimit: 0 })).flowRun.id;
     // As Prefect's `artifact ls`: the latest of each key, unless --all or a flow run is asked for.
     const latestOnly = !values.all && flowRunId === undefined;
     return store.listArtifacts({ key: values.key as string | undefined, type, flowRunId, text: values.text as string | undefined, limit, latestOnly });
@@ -115,7 +115,7 @@ async function artifactsInspect(args: string[]): Promise<number> {
   if ((id === undefined) !== (positionals.length === 1) || positionals.length > 1) {
     throw new UserError(`artifacts inspect takes one key, or --id <id>. Usage: ${USAGE}`);
   }
-  const versions = await withStore((store) => (id !== undefined ? [store.findArtifact(id)] : store.getArtifactVersions(positionals[0])));
+  const versions = await withStore(async (store) => (id !== undefined ? [await store.findArtifact(id)] : store.getArtifactVersions(positionals[0])));
   if (versions.length === 0) throw new UserError(`No artifact has the key '${positionals[0]}'. List keys with: flowline artifacts ls`);
   if (values.json) {
     printJson(versions.map(artifactJson));
@@ -151,10 +151,10 @@ async function artifactsRm(args: string[]): Promise<number> {
       if (n === 0) throw new UserError(`No artifact has the key '${key}'. List keys with: flowline artifacts ls`);
       return `Deleted ${n} version${n === 1 ? "" : "s"} of '${quote(key)}'.`;
     }
-    const found = store.findArtifact(id);
+    const found = await store.findArtifact(id);
     if (!(await store.deleteArtifact(found.id))) throw new UserError(`No artifact has the id '${id}'.`);
     if (found.key === undefined) return `Deleted artifact ${quote(found.id)}.`;
-    const latest = store.getArtifactVersions(found.key, { limit: 1, includeData: false })[0];
+    const latest = (await store.getArtifactVersions(found.key, { limit: 1, includeData: false }))[0];
     const now = latest ? `its latest is now ${quote(latest.id)} (created ${quote(formatTime(latest.created))})` : "it has no versions left";
     return `Deleted artifact ${quote(found.id)} of '${quote(found.key)}'; ${now}.`;
   });

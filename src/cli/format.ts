@@ -50,7 +50,15 @@ export function flowRunJson(run: FlowRun): Record<string, unknown> {
     durationSeconds: durationSeconds(run.startTime, run.endTime),
     resultKey: run.resultKey,
     file: run.file,
+    taskRunCounts: run.taskRunCounts,
   };
+}
+
+/** "1,000,000: 999,998 Completed, 2 Failed" (how many task runs, and how many in each state). */
+export function taskRunSummary(counts: FlowRun["taskRunCounts"]): string {
+  const n = (v: number) => v.toLocaleString("en");
+  const parts = Object.entries(counts.byState).map(([state, count]) => `${n(count ?? 0)} ${state}`);
+  return `${n(counts.total)}${parts.length ? `: ${parts.join(", ")}` : ""}`;
 }
 
 export function taskRunJson(run: TaskRun): Record<string, unknown> {

@@ -6,7 +6,8 @@ import { resolveHome } from "../engine/home";
 import { formatLogLine } from "../engine/logging";
 import { startFlowProcess } from "../runner/run";
 import { parse, parseParam, parseParams } from "./args";
-import { flowRunJson, printJson, taskRunJson } from "./format";
+import { flowRunJson, taskRunJson } from "./format";
+import { JsonStream, paged } from "./json-stream";
 import { openCliStore } from "./store";
 import type { FlowRunDetail, Store } from "../store";
 
@@ -106,10 +107,10 @@ export async function runCommand(args: string[]): Promise<number> {
           // the journals first and leaves alone runs that did end.
           const type = result.exitCode === 130 ? "Cancelled" : "Crashed";
           await store.markRuns(result.flowRunId, type, result.message ?? "The flow process ended before the run finished.");
-        } else await store.sync();
-        detail = store.getFlowRun(result.flowRunId);
+        } else await store.sync({ wait: true });
+        detail = await store.getFlowRun(result.flowRunId, { taskLimit: 0 });
       } finally {
-        store.close();
+        if (!json) store.close();
       }
     } catch (err) {
       process.stderr.write(`flowline: warning: could not record the run in ${home}: ${err instanceof Error ? err.message : String(err)}\n`);
@@ -117,12 +118,25 @@ export async function runCommand(args: string[]): Promise<number> {
   } else if (storePromise) (await storePromise.catch(() => undefined))?.close();
 
   if (json) {
-    printJson({
-      flowRun: detail ? flowRunJson(detail.flowRun) : { id: result.flowRunId ?? null, state: result.state?.type, stateName: result.state?.name, stateMessage: result.state?.message },
-      taskRuns: detail ? detail.taskRuns.map(taskRunJson) : [],
-      subflowRuns: detail ? detail.subflowRuns.map(flowRunJson) : [],
-      result: result.result ?? null,
-    });
+    // Streamed: a run of a million task runs is never one string. The store is read a page at a time.
+    const flowRunId = detail?.flowRun.id;
+    const store = flowRunId ? await openStoreOnce().catch(() => undefined) : undefined;
+    const taskRuns = (async function* () {
+      if (!store || !flowRunId) return;
+      for await (const t of paged((offset, limit) => store.listTaskRuns(flowRunId, { offset, limit }))) yield taskRunJson(t);
+    })();
+    const out = new JsonStream();
+    try {
+      await out.object([
+        ["flowRun", detail ? flowRunJson(detail.flowRun) : { id: result.flowRunId ?? null, state: result.state?.type, stateName: result.state?.name, stateMessage: result.state?.message }],
+        ["taskRuns", taskRuns],
+        ["subflowRuns", detail ? detail.subflowRuns.map(flowRunJson) : []],
+        ["result", result.result ?? null],
+      ]);
+      await out.end();
+    } finally {
+      store?.close();
+    }
   } else if (result.exitCode !== 0 && result.flowRunId) {
     const name = result.flowRunName ?? detail?.flowRun.name ?? result.flowRunId;
     const state = detail ? detail.flowRun.state : result.state;

@@ -26,6 +26,10 @@ export interface JournalContext {
 export class Applier implements TaskIndex {
   private readonly runs = new Map<string, RunWork>();
   private readonly taskLocations = new Map<string, TaskLocation>();
+  /** Artifact keys changed in this write, merged into the index at flush. */
+  private readonly keys = new Map<string, { latest: KeySummary | undefined; added: number; segments: Map<number, { added: number; maxSeq: number }> }>();
+  /** The next artifact sequence number, once taken from the index. */
+  private seq: number | undefined;
 
   constructor(private readonly tx: WriteTx) {}
 
@@ -162,10 +166,9 @@ export class Applier implements TaskIndex {
   private artifact(ev: ArtifactEvent, seq?: number, updated?: string): void {
     const segmentId = (ev.flowRunId ? this.tx.index.locate(ev.flowRunId) : undefined) ?? this.tx.currentSegment();
     const seg = this.tx.segment(segmentId);
-    if (seg.artifact(ev.id, false)) return; // folded already
     const created = isoTime(ev.created);
     const row: ArtifactRow = {
-      seq: seq ?? this.tx.index.nextSeq(),
+      seq: seq ?? this.takeSeq(),
       id: ev.id,
       key: ev.key ?? undefined,
       type: ev.type,
@@ -176,14 +179,48 @@ export class Applier implements TaskIndex {
       updated: updated !== undefined ? isoTime(updated) : created,
       ...dataColumns(seg, ev.data),
     };
-    seg.insertArtifact(row);
+    if (!seg.insertArtifact(row)) return; // folded already
     if (row.key === undefined) return;
+    // Keys change in memory and reach the index once, at flush: a fold of many versions of few keys
+    // costs a few statements a key, not a few a version.
+    const k = this.keys.get(row.key) ?? { latest: undefined, added: 0, segments: new Map<number, { added: number; maxSeq: number }>() };
+    if (!k.latest || k.latest.seq < row.seq) k.latest = { ...summaryOf(row, segmentId), versions: 0 };
+    k.added++;
+    const ks = k.segments.get(segmentId) ?? { added: 0, maxSeq: 0 };
+    ks.added++;
+    ks.maxSeq = Math.max(ks.maxSeq, row.seq);
+    k.segments.set(segmentId, ks);
+    this.keys.set(row.key, k);
+  }
+
+  /** The next store-wide artifact sequence number (kept in memory; written to the index at flush). */
+  private takeSeq(): number {
+    this.seq ??= this.tx.index.nextSeq();
+    return this.seq++;
+  }
+
+  /** A key's summary as the index will have it after this write (for updates within the same write). */
+  private keySummary(key: string): KeySummary | undefined {
+    const stored = this.tx.index.keySummary(key);
+    const k = this.keys.get(key);
+    if (!k) return stored;
+    const latest = !stored || (k.latest && k.latest.seq > stored.seq) ? k.latest : stored;
+    return latest ? { ...latest, versions: (stored?.versions ?? 0) + k.added } : undefined;
+  }
+
+  private flushKeys(): void {
     const index = this.tx.index;
-    const before = index.keySummary(row.key);
-    const newer = !before || before.seq < row.seq;
-    index.putKeySummary(newer ? { ...summaryOf(row, segmentId), versions: (before?.versions ?? 0) + 1 } : { ...before, versions: before.versions + 1 });
-    const ks = index.keySegments(row.key).find((k) => k.segment === segmentId);
-    index.putKeySegment({ key: row.key, segment: segmentId, versions: (ks?.versions ?? 0) + 1, maxSeq: Math.max(ks?.maxSeq ?? 0, row.seq) });
+    if (this.seq !== undefined) index.setMeta("next_seq", String(this.seq));
+    for (const [key, k] of this.keys) {
+      const summary = this.keySummary(key);
+      if (summary) index.putKeySummary(summary);
+      const stored = new Map(index.keySegments(key).map((s) => [s.segment, s]));
+      for (const [segment, ks] of k.segments) {
+        const before = stored.get(segment);
+        index.putKeySegment({ key, segment, versions: (before?.versions ?? 0) + ks.added, maxSeq: Math.max(before?.maxSeq ?? 0, ks.maxSeq) });
+      }
+    }
+    this.keys.clear();
   }
 
   private artifactUpdate(ev: ArtifactUpdateEvent, journal: JournalContext): void {
@@ -197,8 +234,13 @@ export class Applier implements TaskIndex {
       if (row.type !== "progress") return; // only progress artifacts change in place
       const updated = isoTime(ev.ts);
       seg.updateArtifact(ev.id, dataColumns(seg, ev.data), ev.description ?? undefined, updated);
-      const latest = row.key !== undefined ? index.keySummary(row.key) : undefined;
-      if (latest && latest.id === row.id) index.putKeySummary({ ...latest, updated, description: ev.description ?? latest.description });
+      const latest = row.key !== undefined ? this.keySummary(row.key) : undefined;
+      if (latest && latest.id === row.id) {
+        const k = this.keys.get(latest.key);
+        const changed = { ...latest, updated, description: ev.description ?? latest.description };
+        if (k?.latest?.id === row.id) k.latest = changed;
+        else index.putKeySummary(changed);
+      }
       return;
     }
     throw new EventError(`an update of artifact ${ev.id}, which is not recorded`);
@@ -237,9 +279,10 @@ export class Applier implements TaskIndex {
     return n;
   }
 
-  /** Writes every run in memory into its segment (before the write commits). */
+  /** Writes every run in memory into its segment, and the artifact keys into the index (before the write commits). */
   flush(): void {
     for (const run of this.runs.values()) run.flush();
+    this.flushKeys();
   }
 
   /** Writes every run in memory and lets them go (long conversions keep memory bounded this way). */

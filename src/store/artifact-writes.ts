@@ -1,3 +1,4 @@
+import { compactPayload } from "./compact";
 import type { IndexDb } from "./index-db";
 import type { WriteTx } from "./write-tx";
 
@@ -44,6 +45,7 @@ export function deleteArtifactById(tx: WriteTx, id: string): boolean {
     if (!row) continue;
     seg.deleteArtifacts("id = ?", [id]);
     if (row.key !== undefined) refreshKey(tx, row.key, [info.id]);
+    compactPayload(tx, seg); // a big table's bytes come back once most of the file is garbage
     return true;
   }
   return false;
@@ -55,5 +57,6 @@ export function deleteArtifactKey(tx: WriteTx, key: string): number {
   const holders = tx.index.keySegments(key).map((k) => k.segment);
   for (const id of holders) n += tx.segment(id).deleteArtifacts("key = ?", [key]);
   refreshKey(tx, key, holders);
+  for (const id of holders) if (tx.index.segment(id)) compactPayload(tx, tx.segment(id));
   return n;
 }

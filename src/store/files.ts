@@ -8,7 +8,7 @@ import { salvageDatabase, salvageMessage } from "./salvage";
 import { IndexDb, type SegmentInfo } from "./index-db";
 import { dataDir, parseSegmentFileName, segmentDatName, segmentDbName } from "./layout";
 import { isLayoutOne, migrateIndex, NewerSchemaError, schemaVersion, INDEX_SCHEMA_VERSION, tuneConnection } from "./schema";
-import { freshSegmentDatabase, Segment } from "./segment";
+import { freshSegmentDatabase, nameSegment, Segment } from "./segment";
 
 // The store's files on disk: loading the index and segments, writing new generations, and removing the
 // files no index names any more. Every write goes to a new file name or through an atomic rename, so a
@@ -70,7 +70,8 @@ export function loadIndexFile(SQL: SqlJsStatic, home: string, check: boolean): L
   const db = openDatabaseBytes(SQL, file, read.bytes, check);
   if (isLayoutOne(db)) throw new LayoutOneError(file, db);
   const version = schemaVersion(db);
-  if (version > INDEX_SCHEMA_VERSION) {
+  // Not an index this Flowline knows: a newer one, or a schema between 1.0's and the index's.
+  if (version > INDEX_SCHEMA_VERSION || (version > 0 && version <= 100)) {
     db.close();
     throw new NewerSchemaError(file, version);
   }
@@ -91,7 +92,9 @@ export function segmentPaths(home: string, info: SegmentInfo): { db?: string; da
 export function salvageSegment(SQL: SqlJsStatic, home: string, info: SegmentInfo, cause: CorruptDatabaseError, keep: boolean, tell: (m: string) => void): Segment {
   const files = segmentPaths(home, info);
   const file = files.db as string;
-  const { db, report } = salvageDatabase(SQL, fs.readFileSync(file), () => freshSegmentDatabase(SQL, info.id, files.dat));
+  // Every row is copied from the damaged file (its own facts too); what it lost of those is set again after.
+  const { db, report } = salvageDatabase(SQL, fs.readFileSync(file), () => freshSegmentDatabase(SQL, info.id));
+  nameSegment(db, info.id, files.dat);
   if (keep) {
     const aside = keepAside(file);
     tell(salvageMessage(cause, report, file, aside));

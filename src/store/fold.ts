@@ -117,6 +117,8 @@ export function foldJournals(tx: WriteTx, applier: Applier, dir: string, options
     if (!alive || row.closed) ended.push({ row, alive });
   }
 
+  // Runs folded so far go into their segments' rows, where marking finds them (subflows, a journal's runs).
+  applier.flush();
   if (options.beforeCrashMarks?.()) out.changed = true;
   const ts = new Date().toISOString();
   for (const { row, alive } of ended) {

@@ -100,6 +100,7 @@ function keySummary(r: Row): KeySummary {
 
 export class IndexDb {
   readonly p: Prepared;
+  private txOpen = false;
 
   private constructor(readonly db: Database) {
     this.p = new Prepared(db);
@@ -257,7 +258,21 @@ export class IndexDb {
     this.p.run("DELETE FROM journals WHERE name = ?", [name]);
   }
 
+  /**
+   * Opens a write transaction (once): a write's many statements then cost one commit, at export, instead of
+   * one each (sql.js keeps the file in memory, but every autocommit still rewrites its changed pages).
+   */
+  begin(): void {
+    if (this.txOpen) return;
+    this.db.exec("BEGIN");
+    this.txOpen = true;
+  }
+
   export(): Uint8Array {
+    if (this.txOpen) {
+      this.db.exec("COMMIT");
+      this.txOpen = false;
+    }
     this.p.free();
     const bytes = this.db.export();
     tuneConnection(this.db);

@@ -1,4 +1,6 @@
 import * as path from "node:path";
+import { dbPath } from "../engine/home";
+import { writeTarget } from "./atomic-file";
 
 // Where the store keeps its files inside a Flowline home (see docs/STORE.md):
 //   flowline.db              the index (small; always loaded)
@@ -11,8 +13,13 @@ export const LAYOUT_VERSION = 2;
 /** A segment takes new flow runs until its database passes this size (FLOWLINE_SEGMENT_BYTES overrides). */
 export const DEFAULT_SEGMENT_BYTES = 8 * 1024 * 1024;
 
+/**
+ * The segments' folder: `data/` beside the index file itself. A flowline.db that is a symbolic link (written
+ * through) keeps its data beside its target, so homes that link to one file share one store, as they share
+ * its lock.
+ */
 export function dataDir(home: string): string {
-  return path.join(home, "data");
+  return path.join(path.dirname(writeTarget(dbPath(home))), "data");
 }
 
 const pad = (id: number): string => String(id).padStart(6, "0");

@@ -41,9 +41,9 @@ export class StoreLookupError extends Error {
 
 const byCreatedDesc = (a: SegmentInfo, b: SegmentInfo) => (b.maxCreated ?? "").localeCompare(a.maxCreated ?? "") || b.id - a.id;
 
-/** Flow runs, newest first: read from the newest segments until `limit` are found. */
+/** Flow runs, newest first (all of them without a limit): read from the newest segments until enough are found. */
 export function listFlowRuns(snap: Snapshot, opts: ListFlowRunsOptions = {}): FlowRun[] {
-  const limit = Math.max(0, Math.floor(opts.limit ?? 50));
+  const limit = Math.max(0, Math.floor(opts.limit ?? Number.MAX_SAFE_INTEGER / 2));
   const offset = Math.max(0, Math.floor(opts.offset ?? 0));
   const want = limit + offset;
   const found: Array<{ run: FlowRun; seg: number }> = [];
@@ -80,7 +80,10 @@ export function locateRun(snap: Snapshot, idOrPrefix: string): { id: string; seg
     throw new StoreLookupError(`No flow run has an id starting with "${wanted}". List runs with "flowline runs ls".`, "not-found");
   }
   if (found.length > 1) {
-    const shown = found.slice(0, 5).map((r) => r.id);
+    const shown = found.slice(0, 5).map((r) => {
+      const name = snap.segment(r.segment).flowRow(r.id)?.name;
+      return name === undefined ? r.id : `${r.id} (${name})`;
+    });
     throw new StoreLookupError(
       `"${wanted}" matches more than one flow run: ${shown.join(", ")}${found.length > 5 ? ", …" : ""}. Give more characters of the id.`,
       "ambiguous",

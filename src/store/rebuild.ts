@@ -3,7 +3,7 @@ import * as path from "node:path";
 import type { SqlJsStatic } from "sql.js";
 import { dbPath } from "../engine/home";
 import { writeFileAtomic } from "./atomic-file";
-import { moveAside } from "./db-file";
+import { keepAside } from "./db-file";
 import { IndexDb, type SegmentInfo } from "./index-db";
 import { dataDir, parseSegmentFileName } from "./layout";
 import { Segment } from "./segment";
@@ -72,7 +72,8 @@ export function rebuildIndex(SQL: SqlJsStatic, home: string): string {
     index.setMeta("current_segment", String(maxId));
     index.setMeta("generation", "1");
     const file = dbPath(home);
-    const aside = fs.existsSync(file) ? moveAside(file) : file;
+    // The damaged file stays in place (kept aside by a link) until the rebuilt one is renamed over it.
+    const aside = fs.existsSync(file) ? keepAside(file) : file;
     writeFileAtomic(file, index.export());
     return aside;
   } finally {

@@ -80,6 +80,7 @@ export interface PruneVisit {
 export function pruneSegments(tx: WriteTx, cutoff: string, dryRun: boolean, wantResults: boolean): PruneVisit {
   const counts: PruneCounts = { flowRuns: 0, taskRuns: 0, states: 0, logs: 0, artifacts: 0 };
   const resultKeys = new Set<string>();
+  tx.refreshInfos(); // what this write folded counts too
   for (const info of tx.index.segments()) {
     // Nothing in a segment changed before the cut-off: nothing in it can go.
     if (info.minChanged !== undefined && info.minChanged >= cutoff) continue;

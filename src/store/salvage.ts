@@ -106,9 +106,15 @@ function copyTable(from: Database, to: Database, table: string, report: SalvageR
   const insert = to.prepare(`INSERT OR IGNORE INTO ${quote(table)} (${targetCols.map(quote).join(", ")}) VALUES (${targetCols.map(() => "?").join(", ")})`);
   let recovered = 0;
   const got = new Set<number>();
+  // Which rows exist, from the table's indexes (separate b-trees): a row read from a damaged page that no
+  // index lists is garbage, not data.
+  const indexes = rowidsFromIndexes(from, table);
+  const known = indexes?.ids;
+  const listed = known ? new Set(known) : undefined;
   const put = (row: SqlValue[]): void => {
+    if (listed && !listed.has(Number(row[0])) && indexes?.complete) return;
     insert.run(alias ? row.slice(1) : row);
-    if (to.getRowsModified() === 0) return;
+    if (to.getRowsModified() === 0) return; // a row with the same key is already in: this one is not kept
     recovered++;
     got.add(Number(row[0]));
   };
@@ -125,83 +131,88 @@ function copyTable(from: Database, to: Database, table: string, report: SalvageR
     for (const row of rows) put(row);
   };
   try {
+    let scanned = true;
     try {
       take("", []);
+    } catch {
+      scanned = false;
+    }
+    // A full scan can also end early without an error (a damaged interior page that still parses): every
+    // row the indexes list must have been read.
+    if (scanned && (!known || known.every((id) => got.has(id)))) {
       report.recovered += recovered;
       return;
-    } catch {
-      recovered = 0;
     }
-    let lost = 0;
-    const known = rowidsFromIndexes(from, table);
-    if (known && known.length === 0) {
-      // The indexes are readable and list no row: the table was empty (its own damaged page held nothing).
-    } else if (known) {
-      lost = readList(known, take);
-      if (lost > 0) {
+    if (known && known.length > 0) {
+      readList(known.filter((id) => !got.has(id)), take);
+      const missing = new Set(known.filter((id) => !got.has(id)));
+      if (missing.size > 0) {
         // Look for the rows still missing on the leaf pages themselves, in the damaged file's column order.
-        const missing = new Set(known.filter((id) => !got.has(id)));
         const shapes: ColumnShape[] = damagedInfo.map((r) => ({ type: String(r[2]), rowidAlias: Number(r[5]) === 1 && String(r[2]).toUpperCase() === "INTEGER" }));
         for (const [rowid, values] of rowsOnLeafPages(file, missing, shapes)) {
           const byName = new Map(wanted.map((name, i) => [name, values[i]]));
-          const before = recovered;
           put([rowid, ...cols.map((c) => byName.get(c) ?? null)]);
-          if (recovered > before) lost--;
         }
       }
-      // Rows outside what the indexes know, at either end (an index page may be damaged as well).
-      for (const [where, p] of [["WHERE rowid < ?", known[0]], ["WHERE rowid > ?", known[known.length - 1]]] as const) {
+      // Rows outside what the indexes know, at either end, when an index page is damaged as well.
+      if (!indexes?.complete) for (const [where, p] of [["WHERE rowid < ?", known[0]], ["WHERE rowid > ?", known[known.length - 1]]] as const) {
         try {
           take(where, [p]);
         } catch {
           // damaged there too: those rows are not known to exist, so they are not counted
         }
       }
-    } else {
+      const lost = known.filter((id) => !got.has(id)).length;
+      report.lost += lost;
+      if (lost > 0) report.lostByTable[table] = lost;
+    } else if (!known) {
       readRanges(from, table, take);
       report.uncounted.push(table);
     }
+    // (Indexes readable and listing no row: the table was empty; its own damaged page held nothing.)
     report.recovered += recovered;
-    report.lost += lost;
-    if (lost > 0) report.lostByTable[table] = lost;
   } finally {
     insert.free();
   }
 }
 
-/** Every rowid the table's indexes list (each index is read on its own, without the table's pages). */
-function rowidsFromIndexes(db: Database, table: string): number[] | undefined {
+/**
+ * Every rowid the table's indexes list (each index is read on its own, without the table's pages), and
+ * whether every index could be read (then no other row exists).
+ */
+function rowidsFromIndexes(db: Database, table: string): { ids: number[]; complete: boolean } | undefined {
   const ids = new Set<number>();
   let readable = false;
-  for (const index of names(db, "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?", [table])) {
+  let complete = true;
+  const indexNames = names(db, "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?", [table]);
+  // An automatic index (a TEXT or composite PRIMARY KEY, UNIQUE) is not in sqlite_master's sql but is listed.
+  for (const index of indexNames) {
     try {
       const values = db.exec(`SELECT rowid FROM ${quote(table)} INDEXED BY ${quote(index)}`)[0]?.values ?? [];
       for (const [id] of values) ids.add(Number(id));
       readable = true;
     } catch {
-      // this index is damaged: the others may not be
+      complete = false; // this index is damaged: the others may not be
     }
   }
-  return readable ? [...ids].sort((a, b) => a - b) : undefined;
+  return readable ? { ids: [...ids].sort((a, b) => a - b), complete } : undefined;
 }
 
-/** Reads the rows of `ids` (sorted) in ranges, halving a range that fails; returns how many rowids failed alone. */
-function readList(ids: number[], take: (where: string, params: SqlValue[]) => void): number {
-  let lost = 0;
+/** Reads the rows of `ids` (sorted) in ranges, halving a range that fails down to single rows. */
+function readList(ids: number[], take: (where: string, params: SqlValue[]) => void): void {
+  if (ids.length === 0) return;
   const stack: Array<[number, number]> = [[0, ids.length - 1]];
   while (stack.length > 0) {
     const [a, b] = stack.pop() as [number, number];
     try {
       take("WHERE rowid BETWEEN ? AND ?", [ids[a], ids[b]]);
     } catch {
-      if (a === b) lost++;
-      else {
+      if (a !== b) {
         const mid = (a + b) >> 1;
         stack.push([mid + 1, b], [a, mid]);
       }
     }
   }
-  return lost;
 }
 
 /** Without a readable index: halve rowid ranges from 1 to the largest rowid (or a bound), within a budget. */

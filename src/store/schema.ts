@@ -242,8 +242,12 @@ export function migrateIndex(db: Database, file: string): boolean {
   return migrateWith(db, file, INDEX_MIGRATIONS, INDEX_BASE);
 }
 
-/** A 1.0 database (schema 1–3, everything in one file) rather than an index of segments. */
+/**
+ * A 1.0 database (everything in one file: schema 1 to 4, 4 being the development schema that kept a key's
+ * latest by insertion order) rather than an index of segments.
+ */
 export function isLayoutOne(db: Database): boolean {
   const v = schemaVersion(db);
-  return v > 0 && v < INDEX_BASE;
+  if (v < 1 || v > 4) return false;
+  return (db.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'flow_runs'")[0]?.values.length ?? 0) > 0;
 }

@@ -141,19 +141,25 @@ export function artifactRow(r: Row): ArtifactRow {
   };
 }
 
-/** An empty segment database with the current schema. */
-export function freshSegmentDatabase(SQL: SqlJsStatic, id: number, datFile: string): Database {
+/** An empty segment database with the current schema; with `id`/`datFile`, saying which segment it is. */
+export function freshSegmentDatabase(SQL: SqlJsStatic, id: number, datFile?: string): Database {
   const db = new SQL.Database();
   tuneConnection(db);
   migrateSegment(db, `segment ${id}`);
-  db.run("INSERT INTO seg_meta (key, value) VALUES ('id', ?), ('dat', ?)", [String(id), path.basename(datFile)]);
+  if (datFile !== undefined) nameSegment(db, id, datFile);
   return db;
+}
+
+/** Records which segment a database is and its payload file's name (kept if already there). */
+export function nameSegment(db: Database, id: number, datFile: string): void {
+  db.run("INSERT OR IGNORE INTO seg_meta (key, value) VALUES ('id', ?), ('dat', ?)", [String(id), path.basename(datFile)]);
 }
 
 export class Segment {
   readonly p: Prepared;
   /** Changed since it was loaded: written as a new generation at the next commit. */
   dirty = false;
+  private txOpen = false;
   private appender: PayloadAppender | undefined;
   /** Payload appends kept in memory instead (an in-memory fold): virtual offsets past any real file. */
   private memory: Map<number, Buffer> | undefined;
@@ -315,13 +321,15 @@ export class Segment {
 
   // ---- artifacts ----
 
-  insertArtifact(a: ArtifactRow): void {
-    this.p.run(
+  /** Adds an artifact; false when one with its id is here already. */
+  insertArtifact(a: ArtifactRow): boolean {
+    const n = this.p.run(
       `INSERT OR IGNORE INTO artifacts (${ARTIFACT_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       [a.seq, a.id, a.key ?? null, a.type, a.description ?? null, a.flowRunId ?? null, a.taskRunId ?? null, a.created, a.updated,
         a.data ?? null, a.ref?.off ?? null, a.ref?.len ?? null, a.ref?.crc ?? null],
     );
-    this.dirty = true;
+    if (n > 0) this.dirty = true;
+    return n > 0;
   }
 
   artifact(id: string, withData = true): ArtifactRow | undefined {
@@ -429,7 +437,21 @@ export class Segment {
   }
 
   /** The database's bytes (prepared statements are freed: sql.js would free them anyway). */
+  /**
+   * Opens a write transaction (once): a write's many statements then cost one commit, at export, instead of
+   * one each (sql.js keeps the file in memory, but every autocommit still rewrites its changed pages).
+   */
+  begin(): void {
+    if (this.txOpen) return;
+    this.db.exec("BEGIN");
+    this.txOpen = true;
+  }
+
   export(): Uint8Array {
+    if (this.txOpen) {
+      this.db.exec("COMMIT");
+      this.txOpen = false;
+    }
     this.p.free();
     const bytes = this.db.export();
     tuneConnection(this.db);

@@ -135,7 +135,7 @@ export class Store implements StoreApi {
     return Promise.resolve().then(() => this.reader.read(fn));
   }
 
-  /** Flow runs, newest first (default 50). */
+  /** Flow runs, newest first (all of them unless `limit`). */
   listFlowRuns(opts?: ListFlowRunsOptions): Promise<FlowRun[]> {
     return this.read((s) => reads.listFlowRuns(s, opts));
   }
@@ -316,7 +316,7 @@ export class Store implements StoreApi {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { rebuildIndex } = require("./rebuild") as typeof import("./rebuild");
     const aside = rebuildIndex(this.SQL, this.home);
-    this.warn(`${err.message} It was moved to ${aside} and the index was rebuilt from the segment files; no run or artifact was lost.`);
+    this.warn(`${err.message} Rebuilt it from the segment files in ${dataDir(this.home)}: nothing was lost; the damaged original is kept at ${aside}.`);
     return loadIndexFile(this.SQL, this.home, false);
   }
 
@@ -394,11 +394,14 @@ export class Store implements StoreApi {
           tx.index.close();
           continue;
         }
+        tx.refreshInfos(); // the index's summary of what the fold added (counts, times), for the reads
         this.reader.adoptShadow(tx.index, before, tx.loadedSegments());
         return outcome;
       } catch (err) {
         tx.close();
         tx.index.close();
+        // A segment file superseded while we read (a writer committed): try again on the new index.
+        if ((err as NodeJS.ErrnoException).code === "ENOENT" && attempt < 3) continue;
         throw err;
       }
     }
@@ -442,6 +445,9 @@ export class Store implements StoreApi {
       const outcome = fold
         ? foldJournals(tx, applier, this.journalDir, { warn: (m) => this.warn(m), beforeCrashMarks: beforeCrashMarks ? () => beforeCrashMarks(applier) : undefined })
         : NOTHING_FOLDED;
+      // The runs folded are written into their segments before `op` runs: an op may write and let go of
+      // segments one at a time (prune), and the applier must not hold any it let go.
+      applier.release();
       const change = op ? op(tx, applier) : { value: undefined as T, changed: false };
       applier.flush();
       const sync: SyncResult = { ...counts(outcome), journalsRemoved: 0, wrote: false };

@@ -100,7 +100,7 @@ export interface CacheEntry {
 }
 
 export interface ListFlowRunsOptions {
-  /** Default 50. */
+  /** Default: all of them. */
   limit?: number;
   offset?: number;
   flowName?: string;

@@ -41,7 +41,9 @@ export class WriteTx {
     readonly index: IndexDb,
     private readonly signature: FileSignature,
     private readonly opts: TxOptions,
-  ) {}
+  ) {
+    index.begin();
+  }
 
   now(): Date {
     return this.opts.now();
@@ -65,6 +67,7 @@ export class WriteTx {
         seg = salvageSegment(this.SQL, this.home, info, err, !this.opts.shadow, this.opts.warn);
       }
       if (this.opts.shadow) seg.keepPayloadInMemory();
+      seg.begin();
       this.loaded.set(id, seg);
     }
     return seg;
@@ -83,6 +86,7 @@ export class WriteTx {
     this.index.setMeta("current_segment", String(next));
     const seg = Segment.create(this.SQL, next, segmentPaths(this.home, fresh).dat);
     if (this.opts.shadow) seg.keepPayloadInMemory();
+    seg.begin();
     this.loaded.set(next, seg);
     return next;
   }
@@ -92,6 +96,16 @@ export class WriteTx {
     if (!seg || !seg.dirty) return info.dbBytes;
     const pages = num(seg.db.exec("PRAGMA page_count")[0]?.values[0]?.[0] ?? 0);
     return pages * num(seg.db.exec("PRAGMA page_size")[0]?.values[0]?.[0] ?? 0);
+  }
+
+  /** Brings the index's summary of every changed segment in memory up to date (without writing it). */
+  refreshInfos(): void {
+    for (const seg of this.loaded.values()) {
+      if (!seg.dirty) continue;
+      const info = this.info(seg.id);
+      refreshSegmentInfo(info, seg);
+      this.index.putSegment(info);
+    }
   }
 
   /** Segments in memory for this write. */

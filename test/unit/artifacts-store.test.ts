@@ -43,29 +43,29 @@ describe("artifacts in the store", function () {
 
   it("keeps every version of a key, newest first; the newest is the latest; deleting the latest re-points it", async () => {
     const { eng, store, ids } = await scenario();
-    assert.deepEqual(store.getArtifactVersions("report").map((a) => a.id), [ids.r3, ids.r2, ids.r1]);
-    assert.deepEqual(store.listArtifacts({ latestOnly: true }).map((a) => a.id), [ids.o2, ids.r3]);
+    assert.deepEqual((await store.getArtifactVersions("report")).map((a) => a.id), [ids.r3, ids.r2, ids.r1]);
+    assert.deepEqual((await store.listArtifacts({ latestOnly: true })).map((a) => a.id), [ids.o2, ids.r3]);
     assert.deepEqual(
-      store.listArtifactKeys().map((k) => [k.key, k.versions, k.latest.id, k.latest.data]),
+      (await store.listArtifactKeys()).map((k) => [k.key, k.versions, k.latest.id, k.latest.data]),
       [["other", 2, ids.o2, undefined], ["report", 3, ids.r3, undefined]],
     );
 
     assert.equal(await store.deleteArtifact(ids.r3), true);
-    assert.deepEqual(store.listArtifacts({ latestOnly: true, key: "report" }).map((a) => a.id), [ids.r2], "the next newest is the latest");
-    assert.deepEqual(store.listArtifactKeys().map((k) => [k.key, k.versions, k.latest.id]), [["other", 2, ids.o2], ["report", 2, ids.r2]]);
+    assert.deepEqual((await store.listArtifacts({ latestOnly: true, key: "report" })).map((a) => a.id), [ids.r2], "the next newest is the latest");
+    assert.deepEqual((await store.listArtifactKeys()).map((k) => [k.key, k.versions, k.latest.id]), [["other", 2, ids.o2], ["report", 2, ids.r2]]);
     assert.equal(await store.deleteArtifact(ids.r1), true, "deleting an older version");
-    assert.deepEqual(store.listArtifacts({ latestOnly: true, key: "report" }).map((a) => a.id), [ids.r2]);
+    assert.deepEqual((await store.listArtifacts({ latestOnly: true, key: "report" })).map((a) => a.id), [ids.r2]);
     assert.equal(await store.deleteArtifact(ids.r2), true);
-    assert.deepEqual(store.listArtifactKeys().map((k) => k.key), ["other"], "a key without versions is gone");
+    assert.deepEqual((await store.listArtifactKeys()).map((k) => k.key), ["other"], "a key without versions is gone");
     assert.equal(await store.deleteArtifactKey("other"), 2);
-    assert.deepEqual(store.listArtifacts({ latestOnly: true }), []);
+    assert.deepEqual((await store.listArtifacts({ latestOnly: true })), []);
 
     // Another process sees the same: the deletions were written to the file.
     const other = await open(eng.home);
-    assert.deepEqual(other.listArtifacts().map((a) => a.id), [ids.loose]);
+    assert.deepEqual((await other.listArtifacts()).map((a) => a.id), [ids.loose]);
   });
 
-  it("deleting a big table gives its space back: the file shrinks rather than keeping free pages", async () => {
+  it("deleting a big table gives its space back: the store's files shrink rather than keeping its bytes", async () => {
     const eng = new TestEngine();
     cleanup.push(() => fs.rmSync(eng.home, { recursive: true, force: true }));
     const rows = Array.from({ length: 30_000 }, (_, i) => [i, `row ${i} of a table big enough to matter`, i * 1.5]);
@@ -74,35 +74,35 @@ describe("artifacts in the store", function () {
     eng.flushSync();
     const store = await open(eng.home);
     await store.sync();
-    const size = () => fs.statSync(path.join(eng.home, "flowline.db")).size;
+    const size = () => [path.join(eng.home, "flowline.db"), ...fs.readdirSync(path.join(eng.home, "data")).map((f) => path.join(eng.home, "data", f))].reduce((n, f) => n + fs.statSync(f).size, 0);
     const before = size();
-    assert.equal((store.getArtifactVersions("big")[0].data as { rows: unknown[] }).rows.length, 30_000);
+    assert.equal(((await store.getArtifactVersions("big"))[0].data as { rows: unknown[] }).rows.length, 30_000);
     assert.equal(await store.deleteArtifactKey("big"), 1);
-    assert.ok(size() < before / 4, `the file went from ${before} to ${size()} bytes`);
-    assert.deepEqual(store.listArtifacts().map((a) => a.key), ["small"]);
+    assert.ok(size() < before / 4, `the files went from ${before} to ${size()} bytes`);
+    assert.deepEqual((await store.listArtifacts()).map((a) => a.key), ["small"]);
   });
 
   it("filters by key, type, flow run, task run, having a key, and text over key, description and data", async () => {
     const { eng, store, ids } = await scenario();
     const flowRunId = eng.flowRuns()[0].id;
     const taskRunId = eng.taskRuns()[0].id;
-    const list = (opts: Parameters<Store["listArtifacts"]>[0]) => store.listArtifacts(opts).map((a) => a.id);
-    assert.deepEqual(list({ key: "report" }), [ids.r3, ids.r2, ids.r1]);
-    assert.deepEqual(list({ type: "table" }), [ids.r3]);
-    assert.deepEqual(list({ type: "progress", latestOnly: true }), [ids.o2]);
-    assert.deepEqual(list({ flowRunId }).length, 6);
-    assert.deepEqual(list({ flowRunId: "no-such-run" }), []);
-    assert.deepEqual(list({ taskRunId }), [ids.r3]);
-    assert.deepEqual(list({ keyed: false }), [ids.loose]);
-    assert.deepEqual(list({ keyed: true }).length, 5);
-    assert.deepEqual(list({ text: "NEEDLE" }), [ids.o1], "text in the data, any case");
-    assert.deepEqual(list({ text: "second" }), [ids.r2], "text in the description (and data)");
-    assert.deepEqual(list({ text: "dublin" }), [ids.r3], "text in a table cell");
-    assert.deepEqual(list({ text: "repo" }), [ids.r3, ids.r2, ids.r1], "text in the key");
-    assert.deepEqual(list({ key: "report", limit: 1, offset: 1 }), [ids.r2], "a page");
-    assert.deepEqual(list({ offset: 5 }), [ids.r1], "an offset without a limit");
-    assert.equal(store.listArtifacts({ includeData: false })[0].data, undefined);
-    assert.deepEqual(store.getArtifactVersions("report", { limit: 2, includeData: false }).map((a) => [a.id, a.data]), [
+    const list = async (opts: Parameters<Store["listArtifacts"]>[0]) => (await store.listArtifacts(opts)).map((a) => a.id);
+    assert.deepEqual(await list({ key: "report" }), [ids.r3, ids.r2, ids.r1]);
+    assert.deepEqual(await list({ type: "table" }), [ids.r3]);
+    assert.deepEqual(await list({ type: "progress", latestOnly: true }), [ids.o2]);
+    assert.deepEqual((await list({ flowRunId })).length, 6);
+    assert.deepEqual(await list({ flowRunId: "no-such-run" }), []);
+    assert.deepEqual(await list({ taskRunId }), [ids.r3]);
+    assert.deepEqual(await list({ keyed: false }), [ids.loose]);
+    assert.deepEqual((await list({ keyed: true })).length, 5);
+    assert.deepEqual(await list({ text: "NEEDLE" }), [ids.o1], "text in the data, any case");
+    assert.deepEqual(await list({ text: "second" }), [ids.r2], "text in the description (and data)");
+    assert.deepEqual(await list({ text: "dublin" }), [ids.r3], "text in a table cell");
+    assert.deepEqual(await list({ text: "repo" }), [ids.r3, ids.r2, ids.r1], "text in the key");
+    assert.deepEqual(await list({ key: "report", limit: 1, offset: 1 }), [ids.r2], "a page");
+    assert.deepEqual(await list({ offset: 5 }), [ids.r1], "an offset without a limit");
+    assert.equal((await store.listArtifacts({ includeData: false }))[0].data, undefined);
+    assert.deepEqual((await store.getArtifactVersions("report", { limit: 2, includeData: false })).map((a) => [a.id, a.data]), [
       [ids.r3, undefined],
       [ids.r2, undefined],
     ]);
@@ -110,19 +110,18 @@ describe("artifacts in the store", function () {
 
   it("finds an artifact by a unique start of its id, and says so when the start is unknown or ambiguous", async () => {
     const { store, ids } = await scenario();
-    assert.equal(store.findArtifact(ids.r2).id, ids.r2);
-    assert.equal(store.findArtifact(ids.r2.slice(0, 8)).id, ids.r2);
-    assert.throws(() => store.findArtifact("zzzz"), (err: unknown) => err instanceof StoreLookupError && err.code === "not-found" && /artifacts ls --all/.test(err.message));
-    assert.throws(() => store.findArtifact(""), (err: unknown) => err instanceof StoreLookupError && err.code === "invalid");
+    assert.equal((await store.findArtifact(ids.r2)).id, ids.r2);
+    assert.equal((await store.findArtifact(ids.r2.slice(0, 8))).id, ids.r2);
+    await assert.rejects(() => store.findArtifact("zzzz"), (err: unknown) => err instanceof StoreLookupError && err.code === "not-found" && /artifacts ls --all/.test(err.message));
+    await assert.rejects(() => store.findArtifact(""), (err: unknown) => err instanceof StoreLookupError && err.code === "invalid");
     // Two artifacts whose ids share their first characters, from another writer's journal.
     const journal = path.join(store.journalDir, `${process.pid}-twins.ndjson`);
     const twin = (n: number) => ({ e: "artifact", id: `abcdef0${n}-0000-4000-8000-000000000000`, type: "markdown", data: `twin ${n}`, created: new Date().toISOString() });
     fs.writeFileSync(journal, `${JSON.stringify(twin(1))}\n${JSON.stringify(twin(2))}\n`);
     await store.sync();
-    assert.throws(
-      () => store.findArtifact("abcdef0"),
+    await assert.rejects(() => store.findArtifact("abcdef0"),
       (err: unknown) => err instanceof StoreLookupError && err.code === "ambiguous" && /abcdef01-.*abcdef02-|abcdef02-.*abcdef01-/.test(err.message) && /Give more characters/.test(err.message),
     );
-    assert.equal(store.findArtifact("abcdef02").data, "twin 2");
+    assert.equal((await store.findArtifact("abcdef02")).data, "twin 2");
   });
 });

@@ -5,9 +5,9 @@ import * as path from "node:path";
 import { journalDir } from "../../src/engine/home";
 import { openStore } from "../../src/store";
 
-// Scale checks for the store: a fold of 100,000 events is one transaction and one write, and the latest
-// version of every key is found through the index. Bounds are loose (shared CI machines are noisy); the
-// measured times are printed so a regression is visible before it fails.
+// Scale checks for the store: a fold of 100,000 events is one write, and the latest version of every key is
+// read from the index. The times are printed; the limits on them live in the benchmarks (bench/), where
+// they are measured against a baseline in the same run, not here on a shared, noisy machine.
 
 const T0 = Date.parse("2025-01-01T00:00:00.000Z");
 const at = (ms: number): string => new Date(T0 + ms).toISOString();
@@ -64,18 +64,16 @@ describe("store at scale", function () {
       console.log(`      fold of ${r.eventsFolded} events, write included: ${ms.toFixed(0)} ms`);
       assert.equal(r.eventsFolded, lines.length);
       assert.equal(r.malformedLines, 0);
-      // ~2.6 s on an idle 2-core machine, ~8 s while other suites run beside it: the bound catches a 5x regression.
-      assert.ok(ms < 15_000, `fold took ${ms.toFixed(0)} ms`);
       const t2 = performance.now();
       assert.equal((await store.sync()).eventsFolded, 0);
       console.log(`      sync with nothing new: ${(performance.now() - t2).toFixed(0)} ms`);
-      assert.equal(store.getFlowRun("0b5c6a7e-1f2a-4c3d-9e8f-000000000007").taskRuns.length, 20);
+      assert.equal((await store.getFlowRun("0b5c6a7e-1f2a-4c3d-9e8f-000000000007")).taskRuns.length, 20);
     } finally {
       store.close();
     }
   });
 
-  it("lists the latest artifact of each of 1,000 keys over 100,000 artifacts in a few ms", async () => {
+  it("lists the latest artifact of each of 1,000 keys over 100,000 artifacts, with each key's version count", async () => {
     const home = tmpHome();
     const lines: string[] = [];
     for (let i = 0; i < 100_000; i++) {
@@ -86,30 +84,28 @@ describe("store at scale", function () {
     try {
       await store.sync();
       let best = Infinity;
-      let latest = store.listArtifacts({ latestOnly: true });
+      let latest = await store.listArtifacts({ latestOnly: true });
       for (let r = 0; r < 5; r++) {
         const t = performance.now();
-        latest = store.listArtifacts({ latestOnly: true });
+        latest = await store.listArtifacts({ latestOnly: true });
         best = Math.min(best, performance.now() - t);
       }
       console.log(`      latest of each key: ${best.toFixed(1)} ms (best of 5)`);
       assert.equal(latest.length, 1000);
       assert.equal(latest.find((a) => a.key === "key-7")?.id, "a99007");
-      assert.ok(best < 25, `took ${best.toFixed(1)} ms`);
 
       // Each key with its number of versions (the extension's Artifacts tree): counted on insert, not per listing.
       let keysBest = Infinity;
-      let keys = store.listArtifactKeys();
+      let keys = await store.listArtifactKeys();
       for (let r = 0; r < 5; r++) {
         const t = performance.now();
-        keys = store.listArtifactKeys();
+        keys = await store.listArtifactKeys();
         keysBest = Math.min(keysBest, performance.now() - t);
       }
       console.log(`      keys with their version counts: ${keysBest.toFixed(1)} ms (best of 5)`);
       assert.equal(keys.length, 1000);
       assert.ok(keys.every((k) => k.versions === 100));
       assert.equal(keys.find((k) => k.key === "key-7")?.latest.id, "a99007");
-      assert.ok(keysBest < 25, `took ${keysBest.toFixed(1)} ms`);
     } finally {
       store.close();
     }

@@ -5,9 +5,10 @@ import * as path from "node:path";
 import type { EngineEvent } from "../../src/engine/events";
 import { journalDir, storageDir } from "../../src/engine/home";
 import { openStore, type Store } from "../../src/store";
-import { freshDatabase } from "../../src/store/db-file";
+import { IndexDb } from "../../src/store/index-db";
 import { loadSqlJs } from "../../src/store/sqljs";
-import { autoPrune, parseRetentionDays, RETENTION_INTERVAL_MS } from "../../src/store/retention";
+import { markRetentionRan, parseRetentionDays, retentionDue, RETENTION_INTERVAL_MS } from "../../src/store/retention";
+import { WriteTx } from "../../src/store/write-tx";
 
 // Retention: what is old goes (runs with their task runs, states, logs and subflows; artifacts), what is
 // recent or still going stays, result files stay, and automatic retention runs at most once an hour.
@@ -46,7 +47,6 @@ function history(): EngineEvent[] {
     art("a-old-1", "report", ago(40), "old"),
     art("a-old-loose", undefined, ago(39)),
     art("a-only-old", "forgotten", ago(35)),
-    { e: "log", level: "WARNING", message: "outside any run, old", ts: ago(38) },
 
     ...run("long", ago(40)),
     ...run("long-sub", ago(39), { parentFlowRunId: "long" }),
@@ -91,28 +91,28 @@ describe("store retention", function () {
   it("deletes only what is old: finished run trees with their task runs, states and logs, and old artifacts", async () => {
     const store = await storeWith(history());
     const dry = await store.prune({ olderThanDays: 30, dryRun: true });
-    const expected = { flowRuns: 2, taskRuns: 1, states: 9, logs: 2, artifacts: 3 }; // states: Pending, Running, Completed of 3 runs
+    const expected = { flowRuns: 2, taskRuns: 1, states: 9, logs: 1, artifacts: 3 }; // states: Pending, Running, Completed of 3 runs
     assert.deepEqual({ ...dry, cutoff: undefined }, { ...expected, cutoff: undefined, dryRun: true });
-    assert.equal(store.listFlowRuns().length, 6, "a dry run deletes nothing");
+    assert.equal((await store.listFlowRuns()).length, 6, "a dry run deletes nothing");
 
     const result = await store.prune({ olderThanDays: 30 });
     assert.deepEqual({ ...result, cutoff: undefined }, { ...expected, cutoff: undefined, dryRun: false });
     assert.ok(Math.abs(Date.parse(result.cutoff) - (Date.now() - 30 * DAY)) < 60_000);
 
-    assert.deepEqual(ids(store.listFlowRuns()), ["going", "long", "long-sub", "new"]);
-    assert.equal(store.getTaskRun("old-t"), undefined);
-    assert.deepEqual(store.getStateHistory("old"), []);
-    assert.deepEqual(store.getStateHistory("old-t"), []);
-    assert.deepEqual(store.getLogs({ flowRunId: "old" }), []);
-    assert.deepEqual(store.getLogs({ flowRunId: "new" }).map((l) => l.message), ["new line"]);
-    assert.deepEqual(ids(store.listArtifacts()), ["a-new-1", "a-progress"]);
-    assert.deepEqual(store.listArtifactKeys().map((k) => [k.key, k.versions, k.latest.id]), [["report", 1, "a-new-1"], ["load", 1, "a-progress"]]);
+    assert.deepEqual(ids((await store.listFlowRuns())), ["going", "long", "long-sub", "new"]);
+    assert.equal((await store.getTaskRun("old", "old-t")), undefined);
+    assert.deepEqual((await store.getStateHistory("old")), []);
+    assert.deepEqual((await store.getStateHistory("old-t", "old")), []);
+    assert.deepEqual((await store.getLogs({ flowRunId: "old" })), []);
+    assert.deepEqual((await store.getLogs({ flowRunId: "new" })).map((l) => l.message), ["new line"]);
+    assert.deepEqual(ids((await store.listArtifacts())), ["a-new-1", "a-progress"]);
+    assert.deepEqual((await store.listArtifactKeys()).map((k) => [k.key, k.versions, k.latest.id]), [["report", 1, "a-new-1"], ["load", 1, "a-progress"]]);
     assert.ok(fs.existsSync(path.join(storageDir(store.home), "result.json")), "result files are not deleted");
 
     // Written to the file: another store sees the same; and a second prune finds nothing more.
     const other = await openStore(store.home);
     cleanup.unshift(() => other.close());
-    assert.deepEqual(ids(other.listFlowRuns()), ["going", "long", "long-sub", "new"]);
+    assert.deepEqual(ids((await other.listFlowRuns())), ["going", "long", "long-sub", "new"]);
     assert.deepEqual({ ...(await other.prune({ olderThanDays: 30 })), cutoff: undefined }, { flowRuns: 0, taskRuns: 0, states: 0, logs: 0, artifacts: 0, cutoff: undefined, dryRun: false });
   });
 
@@ -122,27 +122,31 @@ describe("store retention", function () {
     cleanup.unshift(() => withRetention.close());
     const dry = await withRetention.prune({ olderThanDays: 30, dryRun: true });
     assert.equal(dry.flowRuns, 2);
-    assert.equal(withRetention.listFlowRuns().length, 6, "nothing was deleted");
+    assert.equal((await withRetention.listFlowRuns()).length, 6, "nothing was deleted");
     assert.ok((await withRetention.sync()).pruned, "the next sync does apply retention");
-    assert.equal(withRetention.listFlowRuns().length, 4);
+    assert.equal((await withRetention.listFlowRuns()).length, 4);
   });
 
-  it("refuses a number of days that is not greater than 0", async () => {
-    const store = await storeWith([]);
-    for (const days of [0, -1, Number.NaN, Infinity]) {
-      await assert.rejects(store.prune({ olderThanDays: days }), /olderThanDays must be a number of days greater than 0/);
+  it("refuses a number of days that is negative or not a number; 0 (or all) deletes everything that ended", async () => {
+    const store = await storeWith(history());
+    for (const days of [-1, Number.NaN, Infinity]) {
+      await assert.rejects(store.prune({ olderThanDays: days }), /olderThanDays must be a number of days \(0 or more/);
     }
+    const all = await store.prune({ olderThanDays: 0 });
+    assert.deepEqual({ ...all, cutoff: undefined }, { flowRuns: 5, taskRuns: 1, states: 18, logs: 2, artifacts: 5, cutoff: undefined, dryRun: false });
+    assert.deepEqual(ids(await store.listFlowRuns()), ["going"], "a run still going stays");
+    assert.deepEqual(await store.listArtifacts(), []);
   });
 
   it("FLOWLINE_RETENTION_DAYS: sync prunes, and then not again within the hour, whichever store syncs", async () => {
     const store = await storeWith(history(), { retentionDays: 30 });
     const home = store.home;
     // The first sync (in storeWith) pruned, and recorded when.
-    assert.deepEqual(ids(store.listFlowRuns()), ["going", "long", "long-sub", "new"]);
+    assert.deepEqual(ids((await store.listFlowRuns())), ["going", "long", "long-sub", "new"]);
     fs.writeFileSync(path.join(journalDir(home), `${process.pid}-more.ndjson`), history().map((e) => JSON.stringify(e) + "\n").join(""));
     const second = await store.sync();
     assert.equal(second.pruned, undefined, "not again within the hour");
-    assert.equal(store.listFlowRuns().length, 6);
+    assert.equal((await store.listFlowRuns()).length, 6);
 
     const previous = process.env.FLOWLINE_RETENTION_DAYS;
     process.env.FLOWLINE_RETENTION_DAYS = "30";
@@ -153,14 +157,15 @@ describe("store retention", function () {
   });
 
   it("automatic retention runs when due: at first, then only an hour after the last run", async () => {
-    const db = freshDatabase(await loadSqlJs(), ":memory:");
-    cleanup.push(() => db.close());
-    const t0 = new Date(now);
-    const first = autoPrune(db, 30, t0);
-    assert.ok(first && first.dryRun === false);
-    assert.equal(autoPrune(db, 30, new Date(now + RETENTION_INTERVAL_MS - 1000)), undefined);
-    assert.ok(autoPrune(db, 30, new Date(now + RETENTION_INTERVAL_MS + 1000)));
-    assert.ok(autoPrune(db, 30, new Date(now - DAY)), "a last run in the future (a clock put back) does not stop it");
+    const SQL = await loadSqlJs();
+    const index = IndexDb.create(SQL);
+    cleanup.push(() => index.close());
+    const tx = new WriteTx(SQL, os.tmpdir(), index, "", { segmentLimit: 1 << 20, now: () => new Date(now), warn: () => undefined });
+    assert.ok(retentionDue(tx, new Date(now)), "never ran: due");
+    markRetentionRan(tx, new Date(now));
+    assert.equal(retentionDue(tx, new Date(now + RETENTION_INTERVAL_MS - 1000)), false);
+    assert.ok(retentionDue(tx, new Date(now + RETENTION_INTERVAL_MS + 1000)));
+    assert.ok(retentionDue(tx, new Date(now - DAY)), "a last run in the future (a clock put back) does not stop it");
   });
 
   it("an environment variable that is not a number of days is reported, and nothing is deleted", async () => {
@@ -174,7 +179,7 @@ describe("store retention", function () {
     const warnings: string[] = [];
     const store = await storeWith(history(), { onWarning: (m) => warnings.push(m) });
     await store.sync();
-    assert.equal(store.listFlowRuns().length, 6);
+    assert.equal((await store.listFlowRuns()).length, 6);
     assert.deepEqual(warnings, ['FLOWLINE_RETENTION_DAYS is "thirty"; set it to a number of days (such as 30), or 0 to keep everything. Nothing was deleted.']);
   });
 });

@@ -7,7 +7,9 @@ import type { EngineEvent } from "../../src/engine/events";
 import { dbPath, journalDir } from "../../src/engine/home";
 import { JournalWriter } from "../../src/engine/journal";
 import { openStore, SCHEMA_VERSION, StoreLookupError, type Store } from "../../src/store";
-import { migrate } from "../../src/store/schema";
+import { loadSqlJs } from "../../src/store/sqljs";
+import type { FlowRun } from "../../src/store";
+import { layoutOneDatabase } from "./helpers/schema-1.0";
 
 // The store against real files and real processes: journals written by JournalWriter or by child
 // processes, the lock contended by several node processes, damaged and too-new database files.
@@ -128,7 +130,7 @@ describe("store", function () {
     assert.equal(last.journalsRemoved, 1);
     assert.equal(fs.existsSync(w.file), false);
 
-    const detail = store.getFlowRun("f1");
+    const detail = await store.getFlowRun("f1");
     assert.deepEqual(detail.flowRun.state, { type: "Completed", name: "Completed", message: undefined });
     assert.equal(detail.flowRun.startTime, at(2));
     assert.equal(detail.flowRun.endTime, at(7));
@@ -140,20 +142,20 @@ describe("store", function () {
     assert.equal(detail.taskRuns[0].state.type, "Completed");
     assert.equal(detail.taskRuns[0].resultKey, "hello__x.json");
     assert.deepEqual(
-      store.getStateHistory("t1").map((h) => h.type),
+      (await store.getStateHistory("t1", "f1")).map((h) => h.type),
       ["Pending", "Running", "Completed"],
       "a run's creation is its Pending state",
     );
-    const logs = store.getLogs({ flowRunId: "f1" });
+    const logs = await store.getLogs({ flowRunId: "f1" });
     assert.deepEqual(logs.map((l) => l.message), ["from the task", "from the flow"]);
     assert.equal(logs[0].flowRunId, "f1", "a task's line is filed under its flow run");
-    assert.deepEqual(store.getLogs({ flowRunId: "f1", taskRunId: "t1" }).map((l) => l.message), ["from the task"]);
-    assert.deepEqual(store.getLogs({ flowRunId: "f1", limit: 1 }).map((l) => l.message), ["from the flow"]);
+    assert.deepEqual((await store.getLogs({ flowRunId: "f1", taskRunId: "t1" })).map((l) => l.message), ["from the task"]);
+    assert.deepEqual((await store.getLogs({ flowRunId: "f1", limit: 1 })).map((l) => l.message), ["from the flow"]);
 
     // A new Store on the same file sees the same rows and folds nothing again.
     const again = await openTracked(home);
     assert.equal((await again.sync()).eventsFolded, 0);
-    assert.equal(again.listFlowRuns().length, 1);
+    assert.equal((await again.listFlowRuns()).length, 1);
   });
 
   it("two Store instances share the file: each sees the other's writes, nothing is folded twice", async () => {
@@ -164,13 +166,13 @@ describe("store", function () {
     w.append(flowRun("f1"));
     w.flushSync();
     assert.equal((await a.sync()).eventsFolded, 1);
-    assert.equal(b.listFlowRuns().length, 1, "b reloads the file a wrote");
+    assert.equal((await b.listFlowRuns()).length, 1, "b reloads the file a wrote");
     assert.equal((await b.sync()).eventsFolded, 0);
     w.append(flowRun("f2", { created: at(10) }));
     w.flushSync();
     assert.equal((await b.sync()).eventsFolded, 1);
-    assert.deepEqual(a.listFlowRuns().map((r) => r.id), ["f2", "f1"], "newest first");
-    assert.deepEqual(a.listFlowRuns({ limit: 1 }).map((r) => r.id), ["f2"]);
+    assert.deepEqual((await a.listFlowRuns()).map((r) => r.id), ["f2", "f1"], "newest first");
+    assert.deepEqual((await a.listFlowRuns({ limit: 1 })).map((r) => r.id), ["f2"]);
     w.close();
   });
 
@@ -215,7 +217,7 @@ describe("store", function () {
     let readerSyncs = 0;
     while (!done) {
       await store.sync();
-      store.listFlowRuns({ limit: 5 });
+      (await store.listFlowRuns({ limit: 5 }));
       readerSyncs++;
       await new Promise((r) => setTimeout(r, 15));
     }
@@ -223,20 +225,20 @@ describe("store", function () {
     await store.sync();
 
     assert.ok(readerSyncs > 0);
-    const runs = store.listFlowRuns();
+    const runs = await store.listFlowRuns();
     assert.equal(runs.length, CHILDREN * N);
     assert.equal(new Set(runs.map((r) => r.id)).size, CHILDREN * N);
     assert.ok(runs.every((r) => r.state.type === "Completed"));
     let tasks = 0;
     let logs = 0;
     for (const r of runs) {
-      tasks += store.getFlowRun(r.id).taskRuns.length;
-      logs += store.getLogs({ flowRunId: r.id }).length;
-      assert.equal(store.getStateHistory(r.id).length, 3);
+      tasks += (await store.getFlowRun(r.id)).taskRuns.length;
+      logs += (await store.getLogs({ flowRunId: r.id })).length;
+      assert.equal((await store.getStateHistory(r.id)).length, 3);
     }
     assert.equal(tasks, CHILDREN * N * 2);
     assert.equal(logs, CHILDREN * N * 2);
-    assert.equal(store.getArtifactVersions("shared").length, CHILDREN * N);
+    assert.equal((await store.getArtifactVersions("shared")).length, CHILDREN * N);
     assert.deepEqual(fs.readdirSync(journalDir(home)), [], "every closed journal was removed");
     assert.equal(fs.existsSync(`${dbPath(home)}.lock`), false);
   });
@@ -258,7 +260,7 @@ describe("store", function () {
     assert.equal(r.runsCrashed, 2, "the flow run and its running task");
     assert.equal(r.journalsRemoved, 2);
 
-    const a = store.getFlowRun("a-flow");
+    const a = await store.getFlowRun("a-flow");
     assert.equal(a.flowRun.state.type, "Crashed");
     assert.equal(
       a.flowRun.state.message,
@@ -268,11 +270,11 @@ describe("store", function () {
     const byId = Object.fromEntries(a.taskRuns.map((t) => [t.id, t.state.type]));
     assert.deepEqual(byId, { "a-done": "Completed", "a-busy": "Crashed" });
     assert.deepEqual(
-      store.getStateHistory("a-flow").map((h) => h.type),
+      (await store.getStateHistory("a-flow")).map((h) => h.type),
       ["Pending", "Running", "Crashed"],
     );
 
-    const b = store.getFlowRun("b-flow");
+    const b = await store.getFlowRun("b-flow");
     assert.equal(b.flowRun.state.type, "Running", "a closed journal's runs are left as they are");
     assert.deepEqual(fs.readdirSync(journalDir(home)), []);
     assert.equal((await store.sync()).runsCrashed, 0);
@@ -297,11 +299,11 @@ describe("store", function () {
     const store = await openTracked(home);
     const n = await store.markRuns("root", "Cancelled", "Cancelled from the editor.");
     assert.equal(n, 3, "root, sub and sub-task");
-    const root = store.getFlowRun("root");
+    const root = await store.getFlowRun("root");
     assert.equal(root.flowRun.state.type, "Cancelled");
     assert.equal(root.flowRun.state.message, "Cancelled from the editor.");
     assert.deepEqual(root.subflowRuns.map((s) => [s.id, s.state.type]), [["sub", "Cancelled"]]);
-    assert.equal(store.getFlowRun("sub").taskRuns[0].state.type, "Cancelled");
+    assert.equal((await store.getFlowRun("sub")).taskRuns[0].state.type, "Cancelled");
     assert.equal(root.taskRuns[0].state.type, "Completed", "finished runs keep their state");
     assert.deepEqual(fs.readdirSync(journalDir(home)), []);
   });
@@ -313,12 +315,12 @@ describe("store", function () {
     const second = JSON.stringify(flowRun("f2"));
     fs.writeFileSync(file, JSON.stringify(flowRun("f1")) + "\n" + second.slice(0, 20));
     assert.equal((await store.sync()).eventsFolded, 1);
-    assert.deepEqual(store.listFlowRuns().map((r) => r.id), ["f1"]);
+    assert.deepEqual((await store.listFlowRuns()).map((r) => r.id), ["f1"]);
     fs.appendFileSync(file, second.slice(20));
     assert.equal((await store.sync()).eventsFolded, 0, "still no newline");
     fs.appendFileSync(file, "\n");
     assert.equal((await store.sync()).eventsFolded, 1);
-    assert.equal(store.listFlowRuns().length, 2);
+    assert.equal((await store.listFlowRuns()).length, 2);
 
     const dead = deadPid();
     fs.writeFileSync(path.join(journalDir(home), `${dead}-feed02.ndjson`), JSON.stringify(flowRun("f3")) + "\n{\"e\":\"flo");
@@ -338,7 +340,7 @@ describe("store", function () {
     const r = await store.sync();
     assert.equal(r.eventsFolded, 2);
     assert.equal(r.malformedLines, 3);
-    assert.equal(store.getFlowRun("f1").flowRun.state.type, "Running");
+    assert.equal((await store.getFlowRun("f1")).flowRun.state.type, "Running");
     assert.equal(warned.length, 1);
     assert.match(warned[0], /Skipped 3 malformed line\(s\) in journal .*aaaaaa\.ndjson \(first at byte \d+: not JSON\)/);
     assert.deepEqual(store.warnings, warned);
@@ -354,80 +356,142 @@ describe("store", function () {
     assert.equal(fs.existsSync(lockFile), false);
   });
 
-  it("salvages a damaged database with a warning naming both files, keeps the original, and goes on working", async () => {
+  /** A home with `n` flow runs (names of 200 characters) and one artifact each, folded into segments. */
+  async function homeWithRuns(n: number): Promise<string> {
+    const home = tmpHome();
+    const s = await openStore(home);
+    writeJournal(home, deadPid(), [
+      ...Array.from({ length: n }, (_, i) => flowRun(`f${i}`, { name: "x".repeat(200), created: at(i) })),
+      ...Array.from({ length: n }, (_, i): EngineEvent => ({ e: "artifact", id: `a${i}`, key: `k${i % 7}`, type: "markdown", data: `# ${i}`, flowRunId: `f${i}`, created: at(i) })),
+      { e: "close", ts: at(n) },
+    ]);
+    await s.sync();
+    s.close();
+    return home;
+  }
+
+  it("rebuilds a damaged index from the segments: nothing is lost, the original is kept byte for byte", async () => {
     for (const damage of ["not sqlite", "truncated sqlite"]) {
-      const home = tmpHome();
-      if (damage === "not sqlite") {
-        fs.writeFileSync(dbPath(home), "this is not a database, but it is someone's data");
-      } else {
-        const s = await openStore(home);
-        writeJournal(home, process.pid, Array.from({ length: 300 }, (_, i) => flowRun(`f${i}`, { name: "x".repeat(200) })));
-        await s.sync();
-        s.close();
-        const bytes = fs.readFileSync(dbPath(home));
-        fs.writeFileSync(dbPath(home), bytes.subarray(0, Math.floor(bytes.length / 2)));
-        fs.rmSync(journalDir(home), { recursive: true });
-      }
+      const home = await homeWithRuns(300);
+      const bytes = fs.readFileSync(dbPath(home));
+      fs.writeFileSync(dbPath(home), damage === "not sqlite" ? Buffer.from("this is not a database, but it is someone's data") : bytes.subarray(0, Math.floor(bytes.length / 2)));
       const original = fs.readFileSync(dbPath(home));
       const store = await openTracked(home);
-      assert.equal(store.warnings.length, 1, damage);
-      const aside = fs.readdirSync(home).filter((n) => n.startsWith("flowline.db.corrupt-"));
+      await store.sync();
+      const rebuilt = store.warnings.filter((w) => w.includes("Rebuilt it from the segment files"));
+      assert.equal(rebuilt.length, 1, `${damage}: ${store.warnings.join(" | ")}`);
+      const aside = fs.readdirSync(home).filter((f) => f.startsWith("flowline.db.corrupt-"));
       assert.equal(aside.length, 1, damage);
       const asidePath = path.join(home, aside[0]);
       assert.deepEqual(fs.readFileSync(asidePath), original, "kept byte for byte");
-      assert.ok(store.warnings[0].includes(dbPath(home)) && store.warnings[0].includes(asidePath), store.warnings[0]);
-      assert.match(store.warnings[0], /Salvaged it: (nothing in it could be read|recovered \d+ of \d+ rows)/);
-      const salvaged = store.listFlowRuns().length;
+      assert.ok(rebuilt[0].includes(dbPath(home)) && rebuilt[0].includes(asidePath), rebuilt[0]);
+      assert.equal((await store.listFlowRuns({ limit: 1000 })).length, 300, "every run");
+      assert.deepEqual((await store.listArtifactKeys()).map((k) => k.versions).reduce((a, b) => a + b, 0), 300, "every artifact");
+      assert.equal((await store.getArtifactVersions("k3"))[0].id, "a297", "latest stays the one stored last");
 
-      writeJournal(home, process.pid, [flowRun("new")]);
+      writeJournal(home, process.pid, [flowRun("new", { created: at(10_000) })], "later");
       await store.sync();
-      assert.equal(store.listFlowRuns().length, salvaged + 1);
-      assert.equal(store.listFlowRuns()[0].id, "new");
+      assert.equal((await store.listFlowRuns())[0].id, "new");
       const reopened = await openTracked(home);
+      assert.equal((await reopened.listFlowRuns({ limit: 1000 })).length, 301);
       assert.deepEqual(reopened.warnings, []);
-      assert.equal(reopened.listFlowRuns().length, salvaged + 1);
     }
   });
 
-  it("a reader keeps its last good copy when the file is damaged later; the next sync salvages it", async () => {
+  it("salvages a damaged segment row by row: the counts are told, the original is kept beside it", async () => {
+    const home = await homeWithRuns(3000);
+    const dataDir = path.join(home, "data");
+    const segFile = fs.readdirSync(dataDir).find((f) => f.endsWith(".db")) as string;
+    const bytes = fs.readFileSync(path.join(dataDir, segFile));
+    // One bad page of flow runs (the page holding the 1,500th run's 200-character name; 8 KiB pages).
+    const name = Buffer.from("x".repeat(200));
+    let at1500 = -1;
+    for (let i = 0, from = 0; i < 1500; i++, from = at1500 + 200) at1500 = bytes.indexOf(name, from);
+    const page = Math.floor(at1500 / 8192) * 8192;
+    bytes.fill(0xa5, page + 100, page + 8192);
+    fs.writeFileSync(path.join(dataDir, segFile), bytes);
+    const damaged = Buffer.from(bytes);
+    const store = await openTracked(home);
+    writeJournal(home, process.pid, [flowRun("after", { created: at(20_000) })], "after");
+    await store.sync(); // a write: checks each segment it touches, and salvages a damaged one
+    const message = store.warnings.find((w) => w.includes("Salvaged it"));
+    assert.ok(message, store.warnings.join(" | "));
+    const m = /recovered ([\d,]+) of ([\d,]+) rows/.exec(message);
+    assert.ok(m, message);
+    const [recovered, of] = [Number(m[1].replace(/,/g, "")), Number(m[2].replace(/,/g, ""))];
+    assert.ok(recovered >= of * 0.9 && recovered < of, `${recovered} of ${of}`);
+    const kept = fs.readdirSync(dataDir).filter((f) => f.includes(".corrupt-"));
+    assert.equal(kept.length, 1);
+    assert.deepEqual(fs.readFileSync(path.join(dataDir, kept[0])), damaged, "the damaged original, byte for byte");
+    const runs = await store.listFlowRuns({ limit: 5000 });
+    assert.ok(runs.length >= 2700 && runs.length <= 3001, String(runs.length));
+    assert.equal(runs[0].id, "after", "and it goes on working");
+  });
+
+  it("a reader keeps its last good index when the file is damaged later; the next sync rebuilds it", async () => {
     const home = tmpHome();
     const store = await openTracked(home);
     writeJournal(home, process.pid, [flowRun("f1")]); // a live writer's journal: kept until it closes
     await store.sync();
     fs.writeFileSync(dbPath(home), "garbage");
-    assert.deepEqual(store.listFlowRuns().map((r) => r.id), ["f1"]);
+    assert.deepEqual((await store.listFlowRuns()).map((r) => r.id), ["f1"]);
     assert.match(store.warnings[0], /damaged or not a SQLite file.*last good copy/);
     await store.sync();
     assert.ok(fs.readdirSync(home).some((n) => n.startsWith("flowline.db.corrupt-")));
-    assert.deepEqual(store.listFlowRuns().map((r) => r.id), ["f1"], "refolded from the journal that is still there");
+    assert.deepEqual((await store.listFlowRuns()).map((r) => r.id), ["f1"]);
   });
 
-  it("migrates an older schema forward on open and writes it", async () => {
+  it("converts a Flowline 1.0 database on first open, keeping every run and artifact, and keeps the original", async () => {
+    // A real 1.0 home (made by Flowline 1.0's CLI from test/fixtures/home-1.0/flows.ts, run twice).
     const home = tmpHome();
-    const SQL = await (await import("sql.js")).default();
-    const db = new SQL.Database();
-    migrate(db, "v1", 1);
-    const insert = "INSERT INTO artifacts (id, key, type, data, created, updated) VALUES (?, 'k', 'markdown', '1', ?, ?)";
-    db.run(insert, ["old", at(0), at(0)]);
-    db.run(insert, ["new", at(5), at(5)]);
-    fs.writeFileSync(dbPath(home), db.export());
-    db.close();
+    fs.copyFileSync(path.join(ROOT, "test/fixtures/home-1.0/flowline.db"), dbPath(home));
+    const original = fs.readFileSync(dbPath(home));
+    const notes: string[] = [];
+    const store = await openTracked(home, { onProgress: (m) => notes.push(m) });
+    assert.match(notes[0], /Converting this Flowline home to the 1\.1 storage layout \(4 flow runs, 10 artifacts\)/);
+    assert.match(notes[notes.length - 1], /kept as .*flowline\.db\.1\.0-backup/);
+    assert.deepEqual(fs.readFileSync(`${dbPath(home)}.1.0-backup`), original, "the 1.0 file, untouched");
+    const runs = await store.listFlowRuns();
+    assert.deepEqual(runs.map((r) => r.flowName).sort(), ["child-flow", "child-flow", "legacy-flow", "legacy-flow"]);
+    const big = runs.find((r) => r.flowName === "legacy-flow" && r.taskRunCounts.total === 4) as FlowRun;
+    const detail = await store.getFlowRun(big.id);
+    assert.deepEqual(detail.taskRuns.map((t) => [t.name, t.state.name, t.resultKey]), [
+      ["add-0", "Completed", "add-0.json"],
+      ["add-1", "Completed", "add-1.json"],
+      ["add-2", "Completed", "add-2.json"],
+      ["boom-0", "Failed", undefined],
+    ]);
+    assert.equal(detail.subflowRuns.length, 1);
+    assert.deepEqual((await store.getStateHistory(detail.taskRuns[3].id, big.id)).map((h) => h.name), ["Pending", "Running", "AwaitingRetry", "Retrying", "Failed"]);
+    assert.ok((await store.getLogs({ flowRunId: big.id })).some((l) => l.message === "adding 2"));
+    assert.deepEqual((await store.listArtifactKeys()).map((k) => [k.key, k.versions]), [["child-report", 2], ["load", 2], ["cities", 4]]);
+    assert.equal((await store.getArtifactVersions("load"))[0].data, 100, "a progress artifact's last value");
+    assert.equal((await store.listArtifacts({ keyed: false })).length, 2, "unkeyed artifacts too");
+    const reopened = await openTracked(home, { onProgress: (m) => notes.push(`again: ${m}`) });
+    assert.ok(!notes.some((n) => n.startsWith("again:")), "converted once");
+    assert.equal((await reopened.listFlowRuns()).length, 4);
+  });
 
-    const store = await openTracked(home);
-    assert.deepEqual(store.listArtifacts({ latestOnly: true }).map((a) => a.id), ["new"]);
-    const onDisk = new SQL.Database(fs.readFileSync(dbPath(home)));
-    assert.equal(onDisk.exec("PRAGMA user_version")[0].values[0][0], SCHEMA_VERSION);
-    onDisk.close();
-    assert.equal(await store.deleteArtifact("new"), true);
-    assert.deepEqual(store.listArtifacts({ latestOnly: true }).map((a) => a.id), ["old"]);
-
-    // The latest is kept on insert by itself: the version stored last, whatever its clock said.
-    const art = (id: string, created: string): EngineEvent => ({ e: "artifact", id, key: "k", type: "markdown", data: id, created });
-    writeJournal(home, process.pid, [art("newer", at(9)), art("older", at(1))]);
-    await store.sync();
-    assert.deepEqual(store.listArtifacts({ latestOnly: true }).map((a) => a.id), ["older"]);
-    assert.deepEqual(store.getArtifactVersions("k").map((a) => a.id), ["older", "newer", "old"]);
-    assert.deepEqual(store.listArtifactKeys().map((k) => [k.key, k.versions]), [["k", 3]]);
+  it("converting a 1.0 database (schema 1 or 3) keeps versions in the order they were stored", async () => {
+    const SQL = await loadSqlJs();
+    for (const version of [1, 3] as const) {
+      const home = tmpHome();
+      const db = layoutOneDatabase(SQL, version);
+      const insert = "INSERT INTO artifacts (id, key, type, data, created, updated) VALUES (?, 'k', 'markdown', '1', ?, ?)";
+      db.run(insert, ["first", at(5_000), at(5_000)]);
+      db.run(insert, ["second", at(0), at(0)]); // stored later, with a clock an instant behind
+      fs.writeFileSync(dbPath(home), db.export());
+      db.close();
+      const store = await openTracked(home);
+      assert.deepEqual((await store.listArtifacts({ latestOnly: true })).map((a) => a.id), ["second"], `schema ${version}`);
+      assert.deepEqual((await store.listArtifactKeys()).map((k) => [k.latest.id, k.versions]), [["second", 2]]);
+      assert.equal(await store.deleteArtifact("second"), true);
+      assert.deepEqual((await store.listArtifacts({ latestOnly: true })).map((a) => a.id), ["first"]);
+      // New versions go after the converted ones.
+      writeJournal(home, process.pid, [{ e: "artifact", id: "third", key: "k", type: "markdown", data: "3", created: at(1) }]);
+      await store.sync();
+      assert.deepEqual((await store.getArtifactVersions("k")).map((a) => a.id), ["third", "first"]);
+    }
   });
 
   it("a key's latest is the version stored last, even when the clock stepped back between versions", async () => {
@@ -439,27 +503,11 @@ describe("store", function () {
     await store.sync();
     writeJournal(home, process.pid, [art("v2", "2025-06-01T11:00:00.000Z")], "second");
     await store.sync();
-    assert.deepEqual(store.listArtifacts({ latestOnly: true }).map((a) => a.id), ["v2"]);
-    assert.deepEqual(store.getArtifactVersions("report").map((a) => a.id), ["v2", "v1"], "newest first = stored last first");
-    assert.equal(store.listArtifactKeys()[0].latest.id, "v2");
+    assert.deepEqual((await store.listArtifacts({ latestOnly: true })).map((a) => a.id), ["v2"]);
+    assert.deepEqual((await store.getArtifactVersions("report")).map((a) => a.id), ["v2", "v1"], "newest first = stored last first");
+    assert.equal((await store.listArtifactKeys())[0].latest.id, "v2");
     assert.equal(await store.deleteArtifact("v2"), true);
-    assert.deepEqual(store.listArtifacts({ latestOnly: true }).map((a) => a.id), ["v1"], "then the one stored before it");
-  });
-
-  it("migrating a schema v3 database makes each key's latest its version stored last", async () => {
-    const home = tmpHome();
-    const SQL = await (await import("sql.js")).default();
-    const db = new SQL.Database();
-    migrate(db, "v3", 3);
-    const insert = "INSERT INTO artifacts (id, key, type, data, created, updated) VALUES (?, 'k', 'markdown', '1', ?, ?)";
-    db.run(insert, ["first", at(5_000), at(5_000)]);
-    db.run(insert, ["second", at(0), at(0)]); // stored later, with a clock an instant behind
-    assert.equal(db.exec("SELECT a.id FROM artifact_latest l JOIN artifacts a ON a.seq = l.seq")[0].values[0][0], "first", "v3 went by the clock");
-    fs.writeFileSync(dbPath(home), db.export());
-    db.close();
-    const store = await openTracked(home);
-    assert.deepEqual(store.listArtifacts({ latestOnly: true }).map((a) => a.id), ["second"]);
-    assert.deepEqual(store.listArtifactKeys().map((k) => [k.latest.id, k.versions]), [["second", 2]]);
+    assert.deepEqual((await store.listArtifacts({ latestOnly: true })).map((a) => a.id), ["v1"], "then the one stored before it");
   });
 
   it("refuses a database written by a newer schema, and leaves it untouched", async () => {
@@ -479,40 +527,20 @@ describe("store", function () {
     );
   });
 
-  it("lookupCache returns unexpired entries only, and the latest write of a key", async () => {
-    const home = tmpHome();
-    const store = await openTracked(home);
-    writeJournal(home, process.pid, [
-      { e: "cache", cacheKey: "forever", storageKey: "s/1", taskRunId: "t1", created: at(0) },
-      { e: "cache", cacheKey: "short", storageKey: "s/2", taskRunId: "t2", created: at(0), expiresAt: at(60_000) },
-      { e: "cache", cacheKey: "again", storageKey: "old", taskRunId: "t3", created: at(0), expiresAt: at(1000) },
-      { e: "cache", cacheKey: "again", storageKey: "new", taskRunId: "t4", created: at(5000), expiresAt: at(90_000) },
-    ]);
-    await store.sync();
-    const now = new Date(T0 + 30_000);
-    assert.deepEqual(store.lookupCache("forever", now), { storageKey: "s/1", taskRunId: "t1", expiresAt: undefined });
-    assert.equal(store.lookupCache("short", now)?.storageKey, "s/2");
-    assert.equal(store.lookupCache("short", new Date(T0 + 60_000)), undefined, "expired at its expiry time");
-    assert.equal(store.lookupCache("again", now)?.storageKey, "new");
-    assert.equal(store.lookupCache("missing", now), undefined);
-  });
-
   it("finds a flow run by a unique id prefix and says so when a prefix is ambiguous or unknown", async () => {
     const home = tmpHome();
     const store = await openTracked(home);
     writeJournal(home, process.pid, [flowRun("abc123"), flowRun("abd456"), flowRun("abd789")]);
     await store.sync();
-    assert.equal(store.getFlowRun("abc").flowRun.id, "abc123");
-    assert.equal(store.getFlowRun("abd456").flowRun.id, "abd456");
-    assert.throws(
-      () => store.getFlowRun("ab"),
+    assert.equal((await store.getFlowRun("abc")).flowRun.id, "abc123");
+    assert.equal((await store.getFlowRun("abd456")).flowRun.id, "abd456");
+    await assert.rejects(() => store.getFlowRun("ab"),
       (err: unknown) =>
         err instanceof StoreLookupError &&
         err.code === "ambiguous" &&
         /"ab" matches more than one flow run: .*abc123.*Give more characters/.test(err.message),
     );
-    assert.throws(
-      () => store.getFlowRun("zz"),
+    await assert.rejects(() => store.getFlowRun("zz"),
       (err: unknown) => err instanceof StoreLookupError && err.code === "not-found" && /runs ls/.test(err.message),
     );
   });
@@ -532,22 +560,22 @@ describe("store", function () {
       { e: "artifact_update", id: "k1", data: { v: "not a progress artifact: ignored" }, ts: at(9) },
     ]);
     await store.sync();
-    assert.deepEqual(store.getArtifactVersions("report").map((a) => a.id), ["k3", "k2", "k1"]);
-    assert.deepEqual(store.listArtifacts({ latestOnly: true }).map((a) => a.id), ["o1", "k3"]);
-    assert.deepEqual(store.listArtifacts().map((a) => a.id), ["u1", "o1", "k3", "k2", "k1"], "newest = stored last first");
-    assert.deepEqual(store.listArtifacts({ type: "table" }).map((a) => a.id), ["k3"]);
-    assert.deepEqual(store.listArtifacts({ text: "ABOUT O1" }).map((a) => a.id), ["o1"]);
-    assert.deepEqual(store.getArtifact("o1")?.data, 50);
-    assert.deepEqual(store.getArtifact("k1")?.data, { v: "k1" });
-    assert.equal(store.getArtifact("o1")?.updated, at(9));
-    assert.equal(store.getArtifact("u1")?.key, undefined);
+    assert.deepEqual((await store.getArtifactVersions("report")).map((a) => a.id), ["k3", "k2", "k1"]);
+    assert.deepEqual((await store.listArtifacts({ latestOnly: true })).map((a) => a.id), ["o1", "k3"]);
+    assert.deepEqual((await store.listArtifacts()).map((a) => a.id), ["u1", "o1", "k3", "k2", "k1"], "newest = stored last first");
+    assert.deepEqual((await store.listArtifacts({ type: "table" })).map((a) => a.id), ["k3"]);
+    assert.deepEqual((await store.listArtifacts({ text: "ABOUT O1" })).map((a) => a.id), ["o1"]);
+    assert.deepEqual((await store.getArtifact("o1"))?.data, 50);
+    assert.deepEqual((await store.getArtifact("k1"))?.data, { v: "k1" });
+    assert.equal((await store.getArtifact("o1"))?.updated, at(9));
+    assert.equal((await store.getArtifact("u1"))?.key, undefined);
 
     assert.equal(await store.deleteArtifact("k3"), true);
     assert.equal(await store.deleteArtifact("k3"), false);
-    assert.deepEqual(store.listArtifacts({ latestOnly: true, key: "report" }).map((a) => a.id), ["k2"]);
+    assert.deepEqual((await store.listArtifacts({ latestOnly: true, key: "report" })).map((a) => a.id), ["k2"]);
     assert.equal(await store.deleteArtifactKey("report"), 2);
-    assert.deepEqual(store.listArtifacts({ latestOnly: true }).map((a) => a.id), ["o1"]);
+    assert.deepEqual((await store.listArtifacts({ latestOnly: true })).map((a) => a.id), ["o1"]);
     const other = await openTracked(home);
-    assert.deepEqual(other.listArtifacts().map((a) => a.id), ["u1", "o1"], "the deletion was written to the file");
+    assert.deepEqual((await other.listArtifacts()).map((a) => a.id), ["u1", "o1"], "the deletion was written to the file");
   });
 });
