@@ -171,23 +171,44 @@ export async function quickCheck(file: string): Promise<string> {
   }
 }
 
-/** Folds every journal (as any command does), then reads the artifact ids straight from the file. */
+/**
+ * The store's files as a reader finds them, read with sql.js alone (no store code): the index, then every
+ * segment database it names. `check` is "ok" when the index and each of those pass quick_check; `query`
+ * runs on each segment and its rows are concatenated.
+ */
+export async function readStoreFiles(home: string, query: string): Promise<{ rows: unknown[][]; check: string }> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const initSqlJs = require("sql.js") as typeof import("sql.js").default;
+  const SQL = await initSqlJs();
+  const index = new SQL.Database(fs.readFileSync(path.join(home, "flowline.db")));
+  const rows: unknown[][] = [];
+  const checks: string[] = [];
+  try {
+    checks.push(String(index.exec("PRAGMA quick_check")[0]?.values[0]?.[0]));
+    const files = (index.exec("SELECT db_file FROM segments WHERE db_file IS NOT NULL")[0]?.values ?? []).map((r) => String(r[0]));
+    for (const file of files) {
+      const seg = new SQL.Database(fs.readFileSync(path.join(home, "data", file)));
+      try {
+        checks.push(String(seg.exec("PRAGMA quick_check")[0]?.values[0]?.[0]));
+        rows.push(...(seg.exec(query)[0]?.values ?? []));
+      } finally {
+        seg.close();
+      }
+    }
+  } finally {
+    index.close();
+  }
+  return { rows, check: checks.every((c) => c === "ok") ? "ok" : checks.filter((c) => c !== "ok").join("; ") };
+}
+
+/** Folds every journal (as any command does), then reads the artifact ids straight from the files. */
 export async function syncedArtifactIds(home: string): Promise<{ ids: Set<string>; rows: number; check: string; warnings: string[] }> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { openStore } = require("../../src/store") as typeof import("../../src/store");
   const store = await openStore(home, { sync: true });
+  await store.sync({ wait: true }); // written to the files, even if another process held the lock a moment ago
   const warnings = [...store.warnings];
   store.close();
-  const file = path.join(home, "flowline.db");
-  const check = await quickCheck(file);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const initSqlJs = require("sql.js") as typeof import("sql.js").default;
-  const SQL = await initSqlJs();
-  const db = new SQL.Database(fs.readFileSync(file));
-  try {
-    const values = db.exec("SELECT id FROM artifacts")[0]?.values ?? [];
-    return { ids: new Set(values.map((r) => String(r[0]))), rows: values.length, check, warnings };
-  } finally {
-    db.close();
-  }
+  const { rows, check } = await readStoreFiles(home, "SELECT id FROM artifacts");
+  return { ids: new Set(rows.map((r) => String(r[0]))), rows: rows.length, check, warnings };
 }

@@ -51,12 +51,12 @@ describe("faults: runaway flows", function () {
     assert.equal(res.code, 0, show(res));
     assert.equal(JSON.parse(res.stdout).result, "done");
     const home = path.join(dir, ".flowline");
-    await syncedArtifactIds(home); // folds
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const SQL = await (require("sql.js") as typeof import("sql.js").default)();
-    const db = new SQL.Database(fs.readFileSync(path.join(home, "flowline.db")));
-    const messages = (db.exec("SELECT message FROM logs ORDER BY rowid")[0]?.values ?? []).map((r) => String(r[0]));
-    db.close();
+    const { openStore } = require("../../src/store") as typeof import("../../src/store");
+    const store = await openStore(home, { sync: true });
+    const [run] = await store.listFlowRuns();
+    const messages = (await store.getLogs({ flowRunId: run.id })).map((l) => l.message);
+    store.close();
     // Beginning + the long line + lines up to 2,000 in all, then one note; "Finished" is dropped too.
     assert.equal(messages.length, 2001, `${messages.length} lines`);
     assert.match(messages[messages.length - 1], /Log lines after 2000 were dropped/);
