@@ -1,21 +1,15 @@
 import { findFlows, isFlowSourceFile, mayDefineFlows, type FoundFlow } from "./flow-finder";
 import { Emitter, type Disposable } from "./emitter";
-import type { RunManager } from "./run-manager";
+import type { RunManager, RunTarget } from "./run-manager";
 import { formatDuration, stateGlyph } from "./runs-model";
 import type { CodeLens, CodeLensProvider, TextDocument, VSCode } from "./vscode-types";
 
 // `▶ Run flow` and `Run with parameters…` above every flow definition; while it runs, its state and
-// `■ Cancel`; after, how it ended. Flows are found statically (flow-finder), once per document version.
+// `■ Cancel`; after, how it ended. Flows are found statically (flow-finder), once per document version;
+// their parameters are asked of a flow process only when Run with parameters… is clicked.
 
-/** What a lens hands the run commands. */
-export interface FlowLensArgs {
-  file: string;
-  target: string;
-  label: string;
-  defaults: Record<string, unknown>;
-  names: string[];
-  open: boolean;
-}
+/** What a lens hands the run commands: the flow; its parameters are asked of its flow process when needed. */
+export type FlowLensArgs = RunTarget;
 
 export class FlowCodeLensProvider implements CodeLensProvider, Disposable {
   private readonly changed = new Emitter<void>();
@@ -68,7 +62,7 @@ export class FlowCodeLensProvider implements CodeLensProvider, Disposable {
     const lenses: CodeLens[] = [];
     for (const flow of this.flowsOf(document)) {
       const range = new Range(flow.line, flow.character, flow.line, flow.character);
-      const args: FlowLensArgs = { file: document.fileName, target: flow.target, label: flow.label, defaults: flow.params.defaults, names: flow.params.names, open: flow.params.open };
+      const args: FlowLensArgs = { file: document.fileName, target: flow.target, label: flow.label };
       if (!this.vscode.workspace.isTrusted) {
         lenses.push(new CodeLens(range, { title: "$(shield) Flowline: trust this workspace to run flows", command: "workbench.trust.manage", tooltip: "Flows are code from this workspace; Restricted Mode does not run them." }));
         continue;
