@@ -1,4 +1,4 @@
-import { findFlows, isFlowSourceFile, mayDefineFlows, type FoundFlow } from "./flow-finder";
+import { isFlowSourceFile, readFlows, type FoundFlow } from "./flow-finder";
 import { Emitter, type Disposable } from "./emitter";
 import type { RunManager, RunTarget } from "./run-manager";
 import { formatDuration, stateGlyph } from "./runs-model";
@@ -40,13 +40,12 @@ export class FlowCodeLensProvider implements CodeLensProvider, Disposable {
     this.changed.fire();
   }
 
-  /** Flows of a document, parsed once per version. */
+  /** Flows of a document, parsed once per version; a version being typed that cannot be read keeps the last ones. */
   flowsOf(document: Pick<TextDocument, "uri" | "version" | "getText" | "fileName">): FoundFlow[] {
     const key = document.uri.toString();
     const hit = this.cache.get(key);
     if (hit && hit.version === document.version) return hit.flows;
-    const text = document.getText();
-    const flows = mayDefineFlows(text) ? findFlows(text, document.fileName) : [];
+    const flows = readFlows(document.getText(), document.fileName) ?? hit?.flows ?? [];
     this.cache.set(key, { version: document.version, flows });
     if (this.cache.size > 200) this.cache.delete(this.cache.keys().next().value as string);
     return flows;

@@ -133,6 +133,16 @@ describe("extension: CodeLens", () => {
     assert.equal(lenses[0].command?.command, "workbench.trust.manage");
   });
 
+  it("keeps a document's lenses while an edit leaves it unreadable, and follows it once it reads again", () => {
+    const fake = fakeVscode();
+    const provider = new FlowCodeLensProvider(fake.vscode, runs(), () => true);
+    const titles = (text: string, version: number) => provider.provideCodeLenses(fake.document("/ws/f.ts", text, version)).map((l) => `${l.range.start.line} ${l.command?.title}`);
+    const before = titles(src, 1);
+    const typing = src.replace("export const b = flow(async () => {});", "export const b = flow(async () => {\n  if (ready) {");
+    assert.deepEqual(titles(typing, 2), before);
+    assert.deepEqual(titles(src + "export const c = flow(async () => {});\n", 3), [...before, "4 ▶ Run flow", "4 Run with parameters…"]);
+  });
+
   it("parses a document once per version", () => {
     const fake = fakeVscode();
     const provider = new FlowCodeLensProvider(fake.vscode, runs(), () => true);
