@@ -28,8 +28,12 @@ const builds = [
 // The VS Code extension (the only bundle that imports vscode) and the panels' browser code.
 const extensionEntry = path.join(root, "src/extension/extension.ts");
 if (fs.existsSync(extensionEntry)) {
+  // The flow finder's parser is its own file, required when a flow file is first read: activation does not
+  // load it (300 KB of code to compile would cost the extension's load a third more).
+  const lazyParser = { name: "lazy-babel-parser", setup: (b) => b.onResolve({ filter: /^@babel\/parser$/ }, () => ({ path: "./babel-parser.js", external: true })) };
   // mainFields: packages' ES module builds first (jsonc-parser's UMD build hides its requires from the bundler).
-  builds.push({ ...node, entryPoints: [extensionEntry], outfile: path.join(dist, "extension.js"), minify: !watch, mainFields: ["module", "main"] });
+  builds.push({ ...node, entryPoints: [extensionEntry], outfile: path.join(dist, "extension.js"), minify: !watch, mainFields: ["module", "main"], plugins: [lazyParser] });
+  builds.push({ ...node, entryPoints: [path.join(root, "node_modules/@babel/parser/lib/index.js")], outfile: path.join(dist, "babel-parser.js"), minify: !watch, sourcemap: false });
 }
 const webviewEntry = path.join(root, "webview/main.ts");
 if (fs.existsSync(webviewEntry)) {

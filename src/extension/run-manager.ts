@@ -1,4 +1,5 @@
 import type { EngineEvent, StateType } from "../engine/events";
+import { describeFlows, type FlowDescription } from "../runner/describe";
 import type { DoneMessage } from "../runner/protocol";
 import { startFlowProcess, WarmFlowProcess, type FlowProcess, type RunResult } from "../runner/run";
 import { Emitter, type Disposable } from "./emitter";
@@ -169,17 +170,36 @@ export class RunManager implements Disposable {
     return this.outcomes.get(runKey(target));
   }
 
-  /** Starts a run. Throws RefusedError when it may not run (untrusted workspace, bad node setting). */
-  start(spec: RunSpec): ActiveRun {
+  /** Where a run of `file` happens. Throws RefusedError when no flow may run (untrusted workspace, bad node setting). */
+  private environmentFor(file: string): RunEnvironment {
     if (!this.options.isTrusted()) {
       throw new RefusedError("Flowline does not run flows in Restricted Mode: a flow is code from this workspace. Trust the workspace to run it.");
     }
-    let environment: RunEnvironment;
     try {
-      environment = this.options.environment(spec);
+      return this.options.environment({ file });
     } catch (err) {
       throw new RefusedError(err instanceof Error ? err.message : String(err));
     }
+  }
+
+  /**
+   * A flow's parameters (and the file's other flows), from a flow process that loads the file as a run
+   * would but runs nothing; the waiting process is used when there is one, and another is started for the
+   * run that likely follows. Throws RefusedError as start does, and a UserError when the file would not run.
+   */
+  async describe(target: RunTarget): Promise<FlowDescription> {
+    const environment = this.environmentFor(target.file);
+    try {
+      const { home, node, env, cwd } = environment;
+      return await describeFlows({ file: target.file, flow: target.target, home, nodePath: node.command, env: { ...env, ...node.env }, cwd }, this.warm);
+    } finally {
+      this.warmUp(target.file);
+    }
+  }
+
+  /** Starts a run. Throws RefusedError when it may not run (untrusted workspace, bad node setting). */
+  start(spec: RunSpec): ActiveRun {
+    const environment = this.environmentFor(spec.file);
     const { store, log } = this.options;
     const proc = startFlowProcess({
       file: spec.file,
