@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { quoteCut, UserError } from "./errors";
-import type { ArtifactType } from "./events";
+import type { ArtifactType } from "../shared/events";
 
 // What each kind of artifact stores as its `data` (the store keeps it as JSON; the CLI's --json prints it
 // as it is; the extension's panels render it), and the checks a create call makes before anything is

@@ -2,7 +2,8 @@ import { format } from "node:util";
 import { currentContext, type RunContext } from "./context";
 import { engineConfig, levelEnabled } from "./config";
 import { MissingContextError } from "./errors";
-import type { LogEvent, LogLevel } from "./events";
+import type { LogEvent, LogLevel } from "../shared/events";
+import { formatLogLine, runLabel } from "../shared/log-line";
 
 export interface RunLogger {
   debug(...args: unknown[]): void;
@@ -13,15 +14,9 @@ export interface RunLogger {
   error(...args: unknown[]): void;
 }
 
-/** One line as the CLI prints it: `12:00:01.123 | INFO    | Task run 'hello-0' - message`. */
-export function formatLogLine(event: Pick<LogEvent, "level" | "message" | "ts">, runLabel: string): string {
-  const time = event.ts.slice(11, 23);
-  return `${time} | ${event.level.padEnd(7)} | ${runLabel} - ${event.message}`;
-}
-
-export function runLabelOf(ctx: RunContext | undefined): string {
+function runLabelOf(ctx: RunContext | undefined): string {
   if (!ctx) return "Flowline";
-  return ctx.taskRun ? `Task run '${ctx.taskRun.name}'` : `Flow run '${ctx.flowRun.name}'`;
+  return ctx.taskRun ? runLabel("task", ctx.taskRun.name) : runLabel("flow", ctx.flowRun.name);
 }
 
 /** Whether DEBUG lines are recorded: checked before building a message nobody would keep. */

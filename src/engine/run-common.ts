@@ -2,7 +2,7 @@ import { types } from "node:util";
 import { engineConfig } from "./config";
 import type { RunContext } from "./context";
 import { CancelledError, TimeoutError, UserError } from "./errors";
-import type { StateEvent, StateType } from "./events";
+import type { StateEvent, StateType } from "../shared/events";
 import { emitLog } from "./logging";
 import type { RetryDelay } from "./retries";
 import type { SerializerOption } from "./serializer";

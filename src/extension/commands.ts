@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { storageDir } from "../engine/home";
+import { storageDir } from "../shared/home";
 import type { FlowRun } from "../store";
 import type { FlowLensArgs } from "./codelens";
 import type { Disposable } from "./emitter";

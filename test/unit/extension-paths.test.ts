@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { journalDir, storageDir } from "../../src/engine/home";
+import { journalDir, storageDir } from "../../src/shared/home";
 import type { FlowlineExtension as Extension } from "../../src/extension/flowline-extension";
 import type { RunNode } from "../../src/extension/runs-tree";
 import { fakeContext, fakeVscode, type FakeOptions } from "./extension-fake-vscode";

@@ -49,7 +49,7 @@ describe("tree tooltips show stored text as text", function () {
 
   before(async () => {
     h = hostileHome();
-    store = new StoreService({ home: () => h.home, wasmPath: path.join(ROOT, "dist", "sql-wasm.wasm"), onWarning: () => undefined });
+    store = new StoreService({ home: () => h.home, onWarning: () => undefined });
     await store.sync();
     runs = new RunManager({ environment: () => { throw new Error("no runs here"); }, store, log: console as never, flowlineDirs: [], isTrusted: () => false });
   });

@@ -1,6 +1,6 @@
 import type { Browser } from "playwright-core";
 import type { Uri as VsUri } from "vscode";
-import type { WebviewMessage } from "../../src/extension/panels/protocol";
+import type { WebviewMessage } from "../../src/shared/panel-protocol";
 import { FakePanel, Uri } from "./fake-vscode";
 import { ORIGIN, PanelPage } from "./harness";
 

@@ -6,7 +6,7 @@ import { linkData, prepareArtifact, rowMessages } from "../../src/extension/pane
 import { contentSecurityPolicy, panelHtml } from "../../src/extension/panels/html";
 import { resolveImage, resolveLink } from "../../src/extension/panels/links";
 import { toCsv } from "../../webview/csv";
-import { cellText, normalizeTable } from "../../webview/table-data";
+import { cellText, normalizeTable } from "../../src/shared/table";
 import { TableModel } from "../../webview/table-model";
 import { artifact } from "./harness";
 

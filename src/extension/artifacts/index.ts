@@ -1,6 +1,6 @@
 import type { Disposable, ExtensionContext } from "vscode";
 import { ArtifactPanels } from "../panels/panels";
-import { ARTIFACT_VIEW_TYPE } from "../panels/protocol";
+import { ARTIFACT_VIEW_TYPE } from "../../shared/panel-protocol";
 import type { ExtensionServices, RegisterArtifacts } from "../services";
 import type { VSCode } from "../vscode-types";
 import { artifactIdOf, clearArtifacts, deleteArtifact, deleteArtifactKey, pickArtifact, type ArtifactArg } from "./commands";

@@ -1,6 +1,6 @@
 import type { Artifact } from "../../store/types";
-import { normalizeTable, type NormalizedTable } from "../../../webview/table-data";
-import type { ArtifactBody, ArtifactHeader, Cell, HostMessage, RunLink, VersionInfo } from "./protocol";
+import { normalizeTable, type NormalizedTable } from "../../shared/table";
+import type { ArtifactBody, ArtifactHeader, Cell, HostMessage, RunLink, VersionInfo } from "../../shared/panel-protocol";
 
 // What a panel sends for one artifact, built without VS Code (tests feed these messages to the real
 // webview). The body is shaped by type here, so the webview never guesses at stored data; a table is
