@@ -7,7 +7,7 @@ import { RunManager, type ActiveRun, type RunLog, type RunSpec } from "../../src
 import { RunsTreeProvider } from "../../src/extension/runs-tree";
 import { resolveNodeRuntime } from "../../src/extension/settings";
 import { StoreService } from "../../src/extension/store-service";
-import { fakeContext, fakeVscode } from "./extension-fake-vscode";
+import { fakeContext, fakeVscode } from "../fake-vscode";
 
 // The extension's runs with real child processes, as in the editor but without it: the run manager
 // (src/runner underneath), the store service and its watcher on the home folder.

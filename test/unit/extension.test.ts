@@ -8,7 +8,7 @@ import { parametersPrefill, parametersPrompt, validateParameters } from "../../s
 import { RunManager } from "../../src/extension/run-manager";
 import { formatDuration, relativeTime, stateIcon } from "../../src/extension/runs-model";
 import { readSettings, resolveHomeFolder, resolveNodeRuntime, runEnvironment } from "../../src/extension/settings";
-import { fakeContext, fakeVscode } from "./extension-fake-vscode";
+import { fakeContext, fakeVscode } from "../fake-vscode";
 
 // The extension's logic in plain Node: vscode is a fake handed in through constructors.
 
