@@ -184,6 +184,10 @@ export function fakeVscode(options: FakeOptions = {}) {
       workspace.isTrusted = true;
       trustGranted.fire();
     },
+    /** As if the user changed a setting in `section` (change `options.settings` first). */
+    fireConfigurationChange(section: string) {
+      config.fire({ affectsConfiguration: (s: string) => s === section || section.startsWith(`${s}.`) });
+    },
     document(file: string, text: string, version = 1) {
       return { uri: Uri.file(file), fileName: path.resolve(file), version, getText: () => text } as never;
     },
