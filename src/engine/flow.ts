@@ -11,7 +11,7 @@ import { argumentsFromParameters, bindArguments, paramSpec } from "./params";
 import { generateRunName } from "./names";
 import { persistValue } from "./results";
 import type { FlowRunRecord } from "./run-records";
-import { failureState, hookList, renderRunName, type Hook, type RunOptions } from "./run-common";
+import { adoptExportName, definitionArgs, failureState, hookList, renderRunName, type Hook, type RunOptions } from "./run-common";
 import { State } from "./states";
 import { Stopper } from "./stopper";
 import { adoptTaskExportName, childEnded, isTask } from "./task";
@@ -48,6 +48,7 @@ export interface Flow<A extends unknown[] = unknown[], R = unknown> {
 }
 
 type AnyFlow = Flow<any[], any>;
+type UserFn = (...args: unknown[]) => unknown;
 
 /** How a flow run ended, for the runner and for callers that want the state rather than the value. */
 export interface FlowRunOutcome {
@@ -78,9 +79,8 @@ export function flow<A extends unknown[], R>(
   a: FlowOptions | ((...args: A) => R | Promise<R>),
   b?: (...args: A) => R | Promise<R>,
 ): Flow<A, Awaited<R>> {
-  const [options, fn] = typeof a === "function" ? [{}, a] : [a, b];
-  if (typeof fn !== "function") throw new UserError("flow() needs a function: flow(fn) or flow({ name, ... }, fn).");
-  return makeFlow(options ?? {}, fn as (...args: unknown[]) => unknown) as unknown as Flow<A, Awaited<R>>;
+  const [options, fn] = definitionArgs<FlowOptions>("flow", a as FlowOptions, b as UserFn | undefined);
+  return makeFlow(options, fn) as unknown as Flow<A, Awaited<R>>;
 }
 
 interface FlowDef {
@@ -125,21 +125,10 @@ function makeFlow(options: FlowOptions, fn: (...args: unknown[]) => unknown): An
   return call;
 }
 
-/**
- * Names a flow made from an anonymous function (`export const etl = flow(async () => ...)`) after its
- * export, as a Python function's name would be. The runner calls it before the run starts.
- */
-export function adoptFlowExportName(value: AnyFlow, exportName: string): void {
-  const def = DEFS.get(value);
-  if (!def || def.options.name !== undefined || def.fn.name) return;
-  def.name = exportName;
-  Object.defineProperty(value, "name", { value: exportName, configurable: true });
-}
-
 /** Names the anonymous flows and tasks a module exports after their exports. */
 export function adoptExportNames(exports: Record<string, unknown>): void {
   for (const [exportName, value] of Object.entries(exports)) {
-    if (isFlow(value)) adoptFlowExportName(value, exportName);
+    if (isFlow(value)) adoptExportName(DEFS.get(value), value, exportName);
     else if (isTask(value)) adoptTaskExportName(value, exportName);
   }
 }

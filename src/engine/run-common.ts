@@ -52,6 +52,25 @@ export interface RunOptions<H> {
 
 export type Hook<O, R> = (owner: O, run: R, state: State) => void | Promise<void>;
 
+type UserFn = (...args: unknown[]) => unknown;
+
+/** `flow(fn)` or `flow(options, fn)` (and the same for task): the options and the function, or what to write. */
+export function definitionArgs<O extends object>(what: "flow" | "task", a: O | UserFn, b: UserFn | undefined): [O, UserFn] {
+  const [options, fn] = typeof a === "function" ? [{} as O, a] : [a, b];
+  if (typeof fn !== "function") throw new UserError(`${what}() needs a function: ${what}(fn) or ${what}({ name, ... }, fn).`);
+  return [options ?? ({} as O), fn];
+}
+
+/**
+ * Names a flow or task made from an anonymous function (`export const etl = flow(async () => ...)`) after
+ * its export, as a Python function's name would be. The runner calls it before any run starts.
+ */
+export function adoptExportName(def: { name: string; readonly options: { name?: string }; readonly fn: UserFn } | undefined, value: object, exportName: string): void {
+  if (!def || def.options.name !== undefined || def.fn.name) return;
+  def.name = exportName;
+  Object.defineProperty(value, "name", { value: exportName, configurable: true });
+}
+
 export function hookList<O, R>(hooks: Hook<O, R> | readonly Hook<O, R>[] | undefined): readonly Hook<O, R>[] {
   if (!hooks) return [];
   return typeof hooks === "function" ? [hooks] : hooks;

@@ -12,7 +12,7 @@ import { bindArguments, paramSpec } from "./params";
 import { loadCachedValue, loadValue, persistValue } from "./results";
 import type { CachedRead } from "./result-document";
 import type { FlowRunRecord, TaskRunRecord } from "./run-records";
-import { describeError, failureState, hookList, isInstance, renderRunName, type Hook, type RunOptions } from "./run-common";
+import { adoptExportName, definitionArgs, describeError, failureState, hookList, isInstance, renderRunName, type Hook, type RunOptions } from "./run-common";
 import { State } from "./states";
 import type { Stopper } from "./stopper";
 
@@ -61,15 +61,9 @@ const TASK = Symbol.for("flowline.task");
 const DEFAULT_TASK_NAME = "task";
 const TASK_DEFS = new WeakMap<AnyTask, TaskDef>();
 
-/**
- * Names a task made from an anonymous function (`export const hello = task(async () => ...)`) after
- * its export, as a Python function's name would be. The runner calls it before any run starts.
- */
+/** Names a task made from an anonymous function after its export (see adoptExportName). */
 export function adoptTaskExportName(value: AnyTask, exportName: string): void {
-  const def = TASK_DEFS.get(value);
-  if (!def || def.options.name !== undefined || def.fn.name) return;
-  def.name = exportName;
-  Object.defineProperty(value, "name", { value: exportName, configurable: true });
+  adoptExportName(TASK_DEFS.get(value), value, exportName);
 }
 
 export function isTask(value: unknown): value is AnyTask {
@@ -82,9 +76,8 @@ export function task<A extends unknown[], R>(
   a: TaskOptions | ((...args: A) => R | Promise<R>),
   b?: (...args: A) => R | Promise<R>,
 ): Task<A, Awaited<R>> {
-  const [options, fn] = typeof a === "function" ? [{}, a] : [a, b];
-  if (typeof fn !== "function") throw new UserError("task() needs a function: task(fn) or task({ name, ... }, fn).");
-  return makeTask(options ?? {}, fn as (...args: unknown[]) => unknown) as unknown as Task<A, Awaited<R>>;
+  const [options, fn] = definitionArgs<TaskOptions>("task", a as TaskOptions, b as ((...args: unknown[]) => unknown) | undefined);
+  return makeTask(options, fn) as unknown as Task<A, Awaited<R>>;
 }
 
 /** Persisting is on when asked, or when caching or a storage key needs it. */
