@@ -1,9 +1,8 @@
 // The `flowline` module as flow files see it (dist/flowline.js): the engine's SDK, a cache index backed
 // by the store (loaded only when a cached task first looks something up), and the runner's child entry.
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { setDefaultCacheIndex, type CacheHit } from "./engine/config";
 import { childMain } from "./runner/child";
+import { openFlowlineStore } from "./runner/open-store";
 import type { Store } from "./store";
 
 export * from "./engine/index";
@@ -11,11 +10,8 @@ export * from "./engine/index";
 let store: { home: string; promise: Promise<Store> } | undefined;
 
 setDefaultCacheIndex(async (home: string, cacheKey: string, now: Date): Promise<CacheHit | undefined> => {
-  // Loaded on first use only: most flows never look a cache key up, and sql.js costs start-up time.
-  const { openStore, setSqlWasmPath } = require("./store/index") as typeof import("./store/index");
-  const wasm = path.join(__dirname, "sql-wasm.wasm");
-  if (fs.existsSync(wasm)) setSqlWasmPath(wasm);
-  if (!store || store.home !== home) store = { home, promise: openStore(home) };
+  // Opened on first use only: most flows never look a cache key up, and sql.js costs start-up time.
+  if (!store || store.home !== home) store = { home, promise: openFlowlineStore(home) };
   const opened = await store.promise;
   await opened.sync();
   const hit = opened.lookupCache(cacheKey, now);

@@ -1,5 +1,5 @@
 import { UserError } from "../engine/errors";
-import { resolveHome } from "../engine/home";
+import { resolveHome } from "../shared/home";
 import { parse } from "./args";
 import { escapeBlock, flowRunJson, formatDuration, formatTime, printJson, quote, table, taskRunJson } from "./format";
 import { openCliStore } from "./store";

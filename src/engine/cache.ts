@@ -67,7 +67,3 @@ export async function findCachedResult(cacheKey: string, now: Date): Promise<str
   const hit = await config.cacheIndex(config.home, cacheKey, now);
   return hit?.storageKey;
 }
-
-export function forgetCacheEntry(cacheKey: string): void {
-  local.delete(cacheKey);
-}

@@ -1,4 +1,4 @@
-// The parameters of a flow or task, read from its function (SPEC §1 "Parameters").
+// The parameters of a flow or task (the named values a run records and the CLI passes), read from its function.
 // User functions arrive compiled by esbuild, so `Function.prototype.toString` gives JavaScript with
 // destructuring and defaults intact. We parse it with acorn once per function and keep a small spec;
 // binding a call to named parameters then runs on every task run, so it is plain loops, no parsing.
@@ -18,6 +18,7 @@ import { parse } from "acorn";
 import type { Expression, Pattern, Program } from "acorn";
 import { UserError } from "./errors";
 import { argumentIndex, isJsonValue, unknownParameters, type FlowParameters, type ParamKind, type ParameterSpec } from "./parameter-specs";
+import { isPlainObject } from "../shared/objects";
 
 export type { ParamKind } from "./parameter-specs";
 
@@ -240,13 +241,6 @@ function cloneLiteral(v: unknown): unknown {
   const out: Record<string, unknown> = {};
   for (const k in src) out[k] = cloneLiteral(src[k]);
   return out;
-}
-
-/** Prototype Object (of any realm) or null. */
-export function isPlainObject(v: unknown): v is Record<string, unknown> {
-  if (typeof v !== "object" || v === null) return false;
-  const proto: unknown = Object.getPrototypeOf(v);
-  return proto === null || Object.getPrototypeOf(proto) === null;
 }
 
 /** Assign without tripping the `__proto__` setter (a JSON-parsed `--params` may carry that key). */

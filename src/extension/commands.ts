@@ -1,8 +1,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { UserError } from "../engine/errors";
-import { storageDir } from "../engine/home";
 import type { FlowParameters } from "../engine/parameter-specs";
+import { storageDir } from "../shared/home";
 import type { FlowRun } from "../store";
 import type { FlowLensArgs } from "./codelens";
 import type { Disposable } from "./emitter";

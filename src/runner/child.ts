@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import { configureEngine, JournalSink, type CacheHit, type EngineSink } from "../engine/config";
 import { CancelledError, UserError } from "../engine/errors";
-import { isTerminal, type EngineEvent } from "../engine/events";
+import { isTerminal, type EngineEvent } from "../shared/events";
 import { adoptExportNames, runFlowWithParameters } from "../engine/flow";
 import { toJsonSafe } from "../engine/json-safe";
 import { loadedFlows, type LoadedFlow } from "./flow-summaries";

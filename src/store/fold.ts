@@ -1,9 +1,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Database, SqlValue } from "sql.js";
-import type { EngineEvent } from "../engine/events";
-import { journalWriter } from "../engine/home";
-import { isAlive, type ProcessIdentity } from "../engine/process-identity";
+import type { EngineEvent } from "../shared/events";
+import { journalWriter } from "../shared/home";
+import { isAlive, type ProcessIdentity } from "../shared/process-identity";
 import { isoTime, parseEventLine } from "./events-parse";
 import { RunBuffer } from "./run-buffer";
 import { Statements } from "./statements";

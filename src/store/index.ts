@@ -1,8 +1,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Database, SqlJsStatic } from "sql.js";
-import { tempFilePrefix } from "../engine/atomic-write";
-import { dbPath, journalDir, storageDir, storageTempDir } from "../engine/home";
+import { tempFilePrefix } from "../shared/atomic-write";
+import { dbPath, journalDir, storageDir, storageTempDir } from "../shared/home";
 import { fileSignature, removeDeadWritersTemps } from "./atomic-file";
 import { DatabaseCopy, mb } from "./copy";
 import { compactIfSparse, CorruptDatabaseError } from "./db-file";

@@ -1,5 +1,5 @@
 import type { Database } from "sql.js";
-import type { StateType } from "../engine/events";
+import type { StateType } from "../shared/events";
 import { applyState, type Statements } from "./statements";
 
 // Marking runs that cannot finish by themselves: the runs of a journal whose writer died (Crashed), and a

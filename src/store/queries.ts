@@ -1,5 +1,5 @@
 import type { Database, SqlValue } from "sql.js";
-import type { ArtifactType, LogLevel, StateType } from "../engine/events";
+import type { ArtifactType, LogLevel, StateType } from "../shared/events";
 import type {
   Artifact,
   ArtifactKeySummary,

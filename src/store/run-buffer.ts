@@ -1,5 +1,5 @@
 import type { SqlValue } from "sql.js";
-import { isTerminal, type FlowRunCreatedEvent, type StateType, type TaskRunCreatedEvent } from "../engine/events";
+import { isTerminal, type FlowRunCreatedEvent, type StateType, type TaskRunCreatedEvent } from "../shared/events";
 import { isoTime } from "./events-parse";
 import { applyState, type StateChange, type Statements } from "./statements";
 

@@ -1,5 +1,5 @@
 import type { Database, SqlValue, Statement } from "sql.js";
-import { isTerminal, type StateType } from "../engine/events";
+import { isTerminal, type StateType } from "../shared/events";
 
 // The prepared statements of one write transaction. sql.js frees every statement on db.export(), so they
 // are prepared per transaction (cheap: well under a millisecond) and reused for every event in it.

@@ -5,7 +5,7 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { flow, getRunLogger } from "flowline";
-import type { LogEvent } from "../../src/engine/events";
+import type { LogEvent } from "../../src/shared/events";
 import { openStore } from "../../src/store";
 import { cli, ensureBuilt, show, tempDir } from "../faults/helpers";
 import { TestEngine } from "./helpers/engine";

@@ -9,7 +9,7 @@ import { parametersPrefill, parametersPrompt, validateParameters } from "../../s
 import { RunManager } from "../../src/extension/run-manager";
 import { formatDuration, relativeTime, stateIcon } from "../../src/extension/runs-model";
 import { readSettings, resolveHomeFolder, resolveNodeRuntime, runEnvironment } from "../../src/extension/settings";
-import { fakeContext, fakeVscode } from "./extension-fake-vscode";
+import { fakeContext, fakeVscode } from "../fake-vscode";
 
 // The extension's logic in plain Node: vscode is a fake handed in through constructors.
 
@@ -182,5 +182,42 @@ describe("extension: activation", () => {
     assert.equal(fake.messages.length, 1);
     assert.match(fake.messages[0].text, /does not run flows in Restricted Mode/);
     assert.deepEqual(fake.messages[0].actions, ["Manage Workspace Trust"]);
+  });
+
+  it("flowline.retentionDays reaches the window's store as its option, and follows a change; the host's environment is left alone", async () => {
+    const ws = fs.mkdtempSync(path.join(os.tmpdir(), "flowline-ws-"));
+    const journal = path.join(ws, ".flowline", "journal");
+    fs.mkdirSync(journal, { recursive: true });
+    const day = 86_400_000;
+    const runEvents = (id: string, daysAgo: number) => {
+      const ts = new Date(Date.now() - daysAgo * day).toISOString();
+      return [
+        { e: "flow_run", id, name: id, flowName: "f", parameters: {}, tags: [], created: ts, expectedStartTime: ts, pid: 1 },
+        { e: "state", kind: "flow", id, type: "Completed", name: "Completed", ts },
+      ];
+    };
+    // A closed journal of a process that is gone, as a run in a terminal leaves it.
+    const lines = [...runEvents("old", 40), ...runEvents("recent", 1), { e: "close", ts: new Date().toISOString() }];
+    fs.writeFileSync(path.join(journal, "1-retention.ndjson"), lines.map((e) => JSON.stringify(e)).join("\n") + "\n");
+    const settings: Record<string, unknown> = { retentionDays: 0, warmStart: false };
+    const fake = fakeVscode({ workspaceFolder: ws, settings });
+    const context = fakeContext(path.resolve(__dirname, "../..")) as { subscriptions: Array<{ dispose(): unknown }> };
+    const envBefore = process.env.FLOWLINE_RETENTION_DAYS;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { FlowlineExtension } = require("../../src/extension/flowline-extension") as typeof import("../../src/extension/flowline-extension");
+    const extension = new FlowlineExtension(fake.vscode, context as never);
+    try {
+      const ids = async () => (await extension.store.get()).listFlowRuns().map((r) => r.id).sort();
+      await extension.store.sync();
+      assert.deepEqual(await ids(), ["old", "recent"], "0 keeps everything");
+      settings.retentionDays = 30;
+      fake.fireConfigurationChange("flowline");
+      await extension.store.sync();
+      assert.deepEqual(await ids(), ["recent"]);
+      assert.equal(process.env.FLOWLINE_RETENTION_DAYS, envBefore);
+    } finally {
+      for (const d of context.subscriptions) d.dispose();
+      fs.rmSync(ws, { recursive: true, force: true });
+    }
   });
 });

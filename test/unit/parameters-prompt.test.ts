@@ -6,7 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { FlowlineExtension } from "../../src/extension/flowline-extension";
 import type { InputBoxOptions } from "../../src/extension/vscode-types";
-import { fakeContext, fakeVscode } from "./extension-fake-vscode";
+import { fakeContext, fakeVscode } from "../fake-vscode";
 import { ensureBuilt } from "./helpers/build";
 
 const ROOT = path.resolve(__dirname, "..", "..");

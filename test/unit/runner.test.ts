@@ -5,7 +5,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import type { EngineEvent } from "../../src/engine/events";
+import type { EngineEvent } from "../../src/shared/events";
 import { startFlowProcess, type RunRequest } from "../../src/runner/run";
 
 const REPO = path.resolve(__dirname, "..", "..");
