@@ -206,7 +206,7 @@ describe("flow finder: its parser loads when the first file is read", () => {
     this.timeout(60_000);
     // A fresh process: in this one another test may have loaded the parser already.
     const script = `
-      const { fakeVscode, fakeContext } = require("./test/unit/extension-fake-vscode");
+      const { fakeVscode, fakeContext } = require("./test/fake-vscode");
       const loaded = () => Object.keys(require.cache).some((k) => /[\\\\/]@babel[\\\\/]parser[\\\\/]/.test(k));
       const fake = fakeVscode({ workspaceFolder: require("node:os").tmpdir() });
       const { FlowlineExtension } = require("./src/extension/flowline-extension");
