@@ -1,5 +1,5 @@
-// Builds Flowline: the engine SDK (what flow files import as "flowline"), the runner's child entry,
-// the CLI, and (later) the extension and the webview bundles. Types are checked separately (tsc --noEmit).
+// Builds Flowline: the engine SDK (what flow files import as "flowline"), the runner's child entry, the
+// CLI, the extension and the webview bundles. Types are checked separately (tsc --noEmit).
 import * as esbuild from "esbuild";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -10,8 +10,12 @@ const dist = path.join(root, "dist");
 const watch = process.argv.includes("--watch");
 fs.mkdirSync(dist, { recursive: true });
 
+// The version every bundle reports (src/shared/version.ts): package.json's, put in at build time.
+const { version } = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8"));
+
 const node = {
   bundle: true,
+  define: { __FLOWLINE_VERSION__: JSON.stringify(version) },
   platform: "node",
   format: "cjs",
   target: "node20",
@@ -21,19 +25,19 @@ const node = {
   logLevel: "warning",
 };
 
+const lazyParser = { name: "lazy-babel-parser", setup: (b) => b.onResolve({ filter: /^@babel\/parser$/ }, () => ({ path: "./babel-parser.js", external: true })) };
+
 const builds = [
   { ...node, entryPoints: [path.join(root, "src/sdk.ts")], outfile: path.join(dist, "flowline.js") },
   { ...node, entryPoints: [path.join(root, "src/cli/main.ts")], outfile: path.join(dist, "cli.js") },
-];
-// The VS Code extension (the only bundle that imports vscode) and the panels' browser code.
-const extensionEntry = path.join(root, "src/extension/extension.ts");
-if (fs.existsSync(extensionEntry)) {
-  // mainFields: packages' ES module builds first (jsonc-parser's UMD build hides its requires from the bundler).
-  builds.push({ ...node, entryPoints: [extensionEntry], outfile: path.join(dist, "extension.js"), minify: !watch, mainFields: ["module", "main"] });
-}
-const webviewEntry = path.join(root, "webview/main.ts");
-if (fs.existsSync(webviewEntry)) {
-  builds.push({
+  // The VS Code extension (the only bundle that imports vscode). mainFields: packages' ES module builds
+  // first (jsonc-parser's UMD build hides its requires from the bundler). The flow finder's parser is its
+  // own file, required when a flow file is first read: activation does not load it (300 KB of code to
+  // compile would cost the extension's load a third more).
+  { ...node, entryPoints: [path.join(root, "src/extension/extension.ts")], outfile: path.join(dist, "extension.js"), minify: !watch, mainFields: ["module", "main"], plugins: [lazyParser] },
+  { ...node, entryPoints: [path.join(root, "node_modules/@babel/parser/lib/index.js")], outfile: path.join(dist, "babel-parser.js"), minify: !watch, sourcemap: false },
+  // The panels' browser code.
+  {
     bundle: true,
     platform: "browser",
     format: "iife",
@@ -41,10 +45,10 @@ if (fs.existsSync(webviewEntry)) {
     sourcemap: watch ? "inline" : false,
     minify: !watch,
     logLevel: "warning",
-    entryPoints: { main: webviewEntry, ...(fs.existsSync(path.join(root, "webview/styles.css")) ? { styles: path.join(root, "webview/styles.css") } : {}) },
+    entryPoints: { main: path.join(root, "webview/main.ts"), styles: path.join(root, "webview/styles.css") },
     outdir: path.join(dist, "webview"),
-  });
-}
+  },
+];
 
 // The child entry only loads the SDK bundle, so the user's flows and the runner share one engine.
 fs.writeFileSync(
@@ -53,11 +57,14 @@ fs.writeFileSync(
 );
 fs.copyFileSync(path.join(root, "node_modules/sql.js/dist/sql-wasm.wasm"), path.join(dist, "sql-wasm.wasm"));
 
-// The SDK's declarations (dist/types), for the types the extension gives a user's workspace.
+// The SDK's declarations (dist/types), for the types the extension gives a user's workspace. tsc writes
+// them by folder (engine/, shared/); index.d.ts at the top is what "flowline" resolves to.
 function buildTypes() {
   if (process.argv.includes("--no-types")) return;
-  fs.rmSync(path.join(dist, "types"), { recursive: true, force: true });
+  const types = path.join(dist, "types");
+  fs.rmSync(types, { recursive: true, force: true });
   execFileSync(process.execPath, [path.join(root, "node_modules/typescript/bin/tsc"), "-p", path.join(root, "tsconfig.types.json")], { stdio: "inherit" });
+  fs.writeFileSync(path.join(types, "index.d.ts"), 'export * from "./engine/index";\n');
 }
 
 if (watch) {

@@ -37,6 +37,13 @@ row("▶ Run flow click to the first task starting (warm)", `${fmt(ex.clickMs, 0
 row("… the same click with flowline.warmStart off (the run's process started at the click)", `${fmt(ex.clickMs, 0)} ms`, `${fmt(ex.clickNoWarmMs, 0)} ms warmStart off`, `${fmt(ex.clickMs / ex.clickNoWarmMs)}×`, "", true);
 row("… the first click of a window (esbuild and the store start cold)", `${fmt(ex.clickColdMs, 0)} ms`, `${fmt(ex.clickMs, 0)} ms warm`, `${fmt(ex.clickColdMs / ex.clickMs)}×`, "", true);
 
+process.stderr.write("flow finder (CodeLens)…\n");
+const ff = await runNodeJson(path.join(here, "flow-finder.mjs"), ["5"], { nodeArgs: ["--import", "tsx"] });
+row(`Find the flows of a typical flow file (${fmt(ff.typical.bytes / 1024, 1)} KB), CPU`, `${fmt(ff.typical.finderMs)} ms`, `${fmt(ff.typical.parseMs)} ms @babel/parser alone`, `${fmt(ff.typical.finderMs / ff.typical.parseMs)}×`, "≤ 20 ms", ff.typical.finderMs <= 20);
+for (const [what, f] of [["a 5 MB file of 2,000 flows", ff.fiveMb], ["the TypeScript compiler (9 MB of JavaScript)", ff.typescriptJs]]) {
+  row(`… ${what}, CPU`, `${fmt(f.finderMs, 0)} ms`, `${fmt(f.parseMs, 0)} ms @babel/parser alone`, `${fmt(f.finderMs / f.parseMs)}×`, "≤ 1.5× the parse", f.finderMs / f.parseMs <= 1.5);
+}
+
 process.stderr.write("artifacts: create and fold…\n");
 const a2 = await runNodeJson(path.join(here, "artifacts.mjs"), ["2000", "5"]);
 const a20 = await runNodeJson(path.join(here, "artifacts.mjs"), ["20000", "3"]);

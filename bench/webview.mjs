@@ -20,7 +20,7 @@ const harness = load("../test/webview/harness.ts");
 const { measureTable } = load("../test/webview/table-perf.ts");
 const { prepareArtifact, rowMessages } = load("../src/extension/panels/artifact-content.ts");
 const fixture = load("../test/webview/store-fixture.ts");
-const { fakeVSCode } = load("../test/webview/fake-vscode.ts");
+const { fakeVscode } = load("../test/fake-vscode.ts");
 const { ArtifactsTreeProvider } = load("../src/extension/artifacts/tree.ts");
 const log = (m) => process.stderr.write(`${m}\n`);
 
@@ -66,7 +66,7 @@ for (let i = 0; i < artifacts; i++) {
 const fx = await fixture.storeWith(events);
 let tree;
 try {
-  const f = fakeVSCode();
+  const f = fakeVscode();
   const provider = new ArtifactsTreeProvider(f.vscode, { peek: async () => fx.store });
   const refresh = async () => {
     const root = await provider.getChildren();

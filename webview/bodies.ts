@@ -1,4 +1,4 @@
-import type { ArtifactBody } from "../src/extension/panels/protocol";
+import type { ArtifactBody } from "../src/shared/panel-protocol";
 import { el } from "./dom";
 import { renderMarkdown } from "./markdown";
 import { remoteImageAllowed, remoteImagePlaceholder } from "./remote-images";

@@ -1,4 +1,4 @@
-import { cellText } from "./table-data";
+import { cellText } from "../src/shared/table";
 
 // CSV as RFC 4180 writes it: fields with a comma, quote or line break are quoted, quotes doubled,
 // lines end with CRLF. Nested values are their JSON text, empty cells empty.

@@ -1,4 +1,4 @@
-import type { ArtifactHeader, VersionInfo } from "../src/extension/panels/protocol";
+import type { ArtifactHeader, VersionInfo } from "../src/shared/panel-protocol";
 import { el, time } from "./dom";
 import { renderMarkdown } from "./markdown";
 

@@ -1,6 +1,6 @@
 import "@vscode-elements/elements/dist/vscode-button/index.js";
 import "@vscode-elements/elements/dist/vscode-textfield/index.js";
-import type { HostMessage, PanelState } from "../src/extension/panels/protocol";
+import type { HostMessage, PanelState } from "../src/shared/panel-protocol";
 import { imageBody, invalidBody, linkBody, markdownBody, ProgressView } from "./bodies";
 import { el } from "./dom";
 import { HeaderView } from "./header";

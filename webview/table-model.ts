@@ -1,5 +1,5 @@
-import type { SortDir } from "../src/extension/panels/protocol";
-import { cellText } from "./table-data";
+import type { SortDir } from "../src/shared/panel-protocol";
+import { cellText } from "../src/shared/table";
 
 // The table's rows, search and sort, without the DOM (tests drive it in plain Node).
 //

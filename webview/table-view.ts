@@ -1,8 +1,8 @@
-import type { Cell, SortDir } from "../src/extension/panels/protocol";
+import type { Cell, SortDir } from "../src/shared/panel-protocol";
 import { toCsv } from "./csv";
 import { el } from "./dom";
 import { renderInlineInto } from "./markdown";
-import { cellText } from "./table-data";
+import { cellText } from "../src/shared/table";
 import { TableModel } from "./table-model";
 import { VirtualList } from "./virtual-list";
 

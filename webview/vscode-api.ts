@@ -1,4 +1,4 @@
-import type { PanelState, WebviewMessage } from "../src/extension/panels/protocol";
+import type { PanelState, WebviewMessage } from "../src/shared/panel-protocol";
 
 // The one place that touches acquireVsCodeApi: it may be called once per page, and the object it returns
 // stays private to this module (the guide asks that it never reach the global scope).

@@ -1,7 +1,7 @@
 import { isArtifactType } from "../engine/artifacts-data";
 import { UserError } from "../engine/errors";
-import type { ArtifactType } from "../engine/events";
-import { resolveHome } from "../engine/home";
+import type { ArtifactType } from "../shared/events";
+import { resolveHome } from "../shared/home";
 import type { Artifact, Store } from "../store";
 import { parse } from "./args";
 import { artifactJson, escapeBlock, formatTime, printJson, quote, table } from "./format";

@@ -1,6 +1,7 @@
 import type { Artifact, FlowRun, TaskRun } from "../store";
 
-// How the CLI shows runs and artifacts: the JSON shapes of SPEC §6 and plain-text tables.
+// How the CLI shows runs and artifacts: the --json shapes (a run is `{flowRun, taskRuns, subflowRuns, result}`,
+// an artifact `{id, key, type, description, data, flowRunId, taskRunId, created}`) and plain-text tables.
 //
 // Everything a listing prints comes from the database, and a journal can hold any text: a run name with
 // ESC sequences would clear the screen, set the window title or write the clipboard (OSC 52) when shown.

@@ -1,5 +1,5 @@
 import { UserError } from "../engine/errors";
-import { FLOWLINE_VERSION } from "../engine/serializer";
+import { FLOWLINE_VERSION } from "../shared/version";
 import { ARTIFACTS_USAGE, artifactsCommand } from "./artifacts-command";
 import { escapeBlock } from "./format";
 import { PRUNE_USAGE, pruneCommand } from "./prune-command";

@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import { UserError } from "../engine/errors";
-import { resolveHome, storageDir } from "../engine/home";
+import { resolveHome, storageDir } from "../shared/home";
 import type { PruneResult } from "../store";
 import { parse } from "./args";
 import { formatTime, printJson, quote } from "./format";

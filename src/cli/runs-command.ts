@@ -1,7 +1,7 @@
 import { UserError } from "../engine/errors";
-import { resolveHome } from "../engine/home";
+import { resolveHome } from "../shared/home";
 import { parse } from "./args";
-import type { StateType } from "../engine/events";
+import type { StateType } from "../shared/events";
 import { artifactJson, escapeBlock, flowRunJson, formatDuration, formatTime, printJson, quote, table, taskRunJson, taskRunSummary } from "./format";
 import { JsonStream, paged } from "./json-stream";
 import { openCliStore } from "./store";

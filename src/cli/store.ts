@@ -1,7 +1,6 @@
-import * as fs from "node:fs";
-import * as path from "node:path";
 import * as v8 from "node:v8";
-import { openStore, setSqlWasmPath, type Store } from "../store";
+import { openFlowlineStore } from "../runner/open-store";
+import type { Store } from "../store";
 import { escapeBlock } from "./format";
 
 let wasmFlagsSet = false;
@@ -30,9 +29,7 @@ function commandLabel(argv: string[] = process.argv.slice(2)): string {
  */
 export async function openCliStore(home: string): Promise<Store> {
   preferQuickWasm();
-  const wasm = path.join(__dirname, "sql-wasm.wasm");
-  if (fs.existsSync(wasm)) setSqlWasmPath(wasm);
-  return openStore(home, {
+  return openFlowlineStore(home, {
     label: commandLabel(),
     onWarning: (message) => process.stderr.write(`flowline: warning: ${escapeBlock(message)}\n`),
     onWait: (message) => process.stderr.write(`flowline: ${escapeBlock(message)}\n`),

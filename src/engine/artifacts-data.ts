@@ -2,7 +2,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { quoteCut, UserError } from "./errors";
-import type { ArtifactType } from "./events";
+import type { ArtifactType } from "../shared/events";
+import type { TableArtifactData } from "../shared/table";
 
 // What each kind of artifact stores as its `data` (the store keeps it as JSON; the CLI's --json prints it
 // as it is; the extension's panels render it), and the checks a create call makes before anything is
@@ -14,16 +15,7 @@ import type { ArtifactType } from "./events";
 //   progress  number             0..100
 //   image     string             an http(s) or data:image URL, or a path relative to the workspace ("/")
 
-/**
- * A table, normalised: `rows[i][j]` is the cell of row i in column `columns[j]`. A list of records gives
- * its fields as columns (in first-seen order, null where a record lacks one); a record of columns is
- * turned to rows (shorter columns padded with null); a list of rows keeps its rows, under `headers` or
- * "0", "1", ... Exactly these two fields, so that any reader can tell it from the shapes a user passes.
- */
-export interface TableArtifactData {
-  columns: string[];
-  rows: unknown[][];
-}
+export type { TableArtifactData } from "../shared/table";
 
 export interface LinkArtifactData {
   url: string;

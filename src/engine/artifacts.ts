@@ -12,7 +12,7 @@ import {
 import { normaliseTable, type TableInput } from "./artifacts-table";
 import { engineConfig } from "./config";
 import { currentContext } from "./context";
-import type { ArtifactEvent, ArtifactType, ArtifactUpdateEvent } from "./events";
+import type { ArtifactEvent, ArtifactType, ArtifactUpdateEvent } from "../shared/events";
 import { emitLog } from "./logging";
 
 // Creating artifacts from a flow (Prefect's create_*_artifact). An artifact is an event in this process's

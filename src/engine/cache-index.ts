@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { writeFileAtomicSync, type Durability } from "./atomic-write";
+import { writeFileAtomicSync, type Durability } from "../shared/atomic-write";
 
 // The cache index of a Flowline home: one small JSON file per cache key under <home>/cache/keys/, written
 // when a task persists a cached result and read by any later run in any process. A lookup reads one file:

@@ -1,11 +1,11 @@
-import type { Durability } from "./atomic-write";
+import type { Durability } from "../shared/atomic-write";
 import { UserError } from "./errors";
-import type { EngineEvent, LogLevel } from "./events";
-import { resolveHome } from "./home";
+import type { EngineEvent, LogLevel } from "../shared/events";
+import { resolveHome } from "../shared/home";
 import { JournalWriter } from "./journal";
 import type { CacheIndexEntry } from "./cache-index";
 
-export type { Durability } from "./atomic-write";
+export type { Durability } from "../shared/atomic-write";
 
 /** Where the engine's events go. */
 export interface EngineSink {

@@ -1,19 +1,20 @@
 import { randomUUID } from "node:crypto";
+import { AttemptedRun, runAttempts, type RunHooks } from "./attempts";
 import { engineConfig } from "./config";
 import { currentContext, runContext, type RunContext } from "./context";
 import { CancelledError, TimeoutError, UserError } from "./errors";
 import { toJsonSafe } from "./json-safe";
 import { Limiter } from "./limiter";
-import { emitLog, enableLogPrints, LogBudget } from "./logging";
+import { LogBudget } from "./log-budget";
+import { emitLog, enableLogPrints } from "./logging";
 import { argumentsFromParameters, bindArguments, paramSpec } from "./params";
 import { generateRunName } from "./names";
-import { persistFailure, persistValue } from "./results";
-import { retryDelaySeconds, sleep } from "./retries";
+import { persistValue } from "./results";
 import type { FlowRunRecord } from "./run-records";
-import { describeError, emitState, emitTransition, errorStack, failureState, isInstance, hookList, isPromiseLike, raceStop, renderRunName, runHooks, Stopper, type Hook, type RunOptions } from "./run-common";
+import { adoptExportName, definitionArgs, failureState, hookList, renderRunName, type Hook, type RunOptions } from "./run-common";
 import { State } from "./states";
+import { Stopper } from "./stopper";
 import { adoptTaskExportName, childEnded, isTask } from "./task";
-import { StorageKeyError } from "./storage-key";
 
 export interface FlowRunInfoForHooks {
   readonly id: string;
@@ -47,6 +48,7 @@ export interface Flow<A extends unknown[] = unknown[], R = unknown> {
 }
 
 type AnyFlow = Flow<any[], any>;
+type UserFn = (...args: unknown[]) => unknown;
 
 /** How a flow run ended, for the runner and for callers that want the state rather than the value. */
 export interface FlowRunOutcome {
@@ -77,9 +79,8 @@ export function flow<A extends unknown[], R>(
   a: FlowOptions | ((...args: A) => R | Promise<R>),
   b?: (...args: A) => R | Promise<R>,
 ): Flow<A, Awaited<R>> {
-  const [options, fn] = typeof a === "function" ? [{}, a] : [a, b];
-  if (typeof fn !== "function") throw new UserError("flow() needs a function: flow(fn) or flow({ name, ... }, fn).");
-  return makeFlow(options ?? {}, fn as (...args: unknown[]) => unknown) as unknown as Flow<A, Awaited<R>>;
+  const [options, fn] = definitionArgs<FlowOptions>("flow", a as FlowOptions, b as UserFn | undefined);
+  return makeFlow(options, fn) as unknown as Flow<A, Awaited<R>>;
 }
 
 interface FlowDef {
@@ -88,6 +89,7 @@ interface FlowDef {
   fn: (...args: unknown[]) => unknown;
   retries: number;
   persist: boolean;
+  hooks: RunHooks;
   self: AnyFlow;
 }
 
@@ -100,6 +102,7 @@ function makeFlow(options: FlowOptions, fn: (...args: unknown[]) => unknown): An
     fn,
     retries: Math.max(0, Math.floor(options.retries ?? 0)),
     persist: options.persistResult ?? options.resultStorageKey !== undefined,
+    hooks: { onCompletion: hookList(options.onCompletion), onFailure: hookList(options.onFailure), onCancellation: hookList(options.onCancellation) },
     self: undefined as unknown as AnyFlow,
   };
   const call = function (...args: unknown[]): Promise<unknown> {
@@ -122,21 +125,10 @@ function makeFlow(options: FlowOptions, fn: (...args: unknown[]) => unknown): An
   return call;
 }
 
-/**
- * Names a flow made from an anonymous function (`export const etl = flow(async () => ...)`) after its
- * export, as a Python function's name would be. The runner calls it before the run starts.
- */
-export function adoptFlowExportName(value: AnyFlow, exportName: string): void {
-  const def = DEFS.get(value);
-  if (!def || def.options.name !== undefined || def.fn.name) return;
-  def.name = exportName;
-  Object.defineProperty(value, "name", { value: exportName, configurable: true });
-}
-
 /** Names the anonymous flows and tasks a module exports after their exports. */
 export function adoptExportNames(exports: Record<string, unknown>): void {
   for (const [exportName, value] of Object.entries(exports)) {
-    if (isFlow(value)) adoptFlowExportName(value, exportName);
+    if (isFlow(value)) adoptExportName(DEFS.get(value), value, exportName);
     else if (isTask(value)) adoptTaskExportName(value, exportName);
   }
 }
@@ -147,13 +139,6 @@ export function runFlowWithParameters(target: AnyFlow, parameters: Record<string
   if (!def) throw new UserError("runFlowWithParameters() needs a flow made with flow().");
   const args = argumentsFromParameters(paramSpec(def.fn), parameters, def.options.parameters, `Flow '${def.name}'`);
   return startFlowRun(def, args, options);
-}
-
-/** The parameter names a flow takes, and the defaults that can be known, for prompts and validation. */
-export function flowParameterInfo(target: AnyFlow): ReturnType<typeof paramSpec> & { optionDefaults: Record<string, unknown> } {
-  const def = DEFS.get(target);
-  if (!def) throw new UserError("flowParameterInfo() needs a flow made with flow().");
-  return { ...paramSpec(def.fn), optionDefaults: def.options.parameters ?? {} };
 }
 
 function limiterFor(option: TaskRunnerOption | undefined): Limiter | undefined {
@@ -239,86 +224,68 @@ async function runFlow(def: FlowDef, rawArgs: unknown[], parent: RunContext | un
   const onSignal = () => cancel.stop(asCancellation(start.signal?.reason));
   if (start.signal?.aborted) onSignal();
   else start.signal?.addEventListener("abort", onSignal, { once: true });
-  let state: State;
-  let resultKey: string | undefined;
-  for (;;) {
-    record.runCount++;
-    record.failedChildren = 0;
-    record.cancelledChildren = 0;
-    record.childCount = 0;
-    emitTransition("flow", id, "Running", record.runCount > 1 ? "Retrying" : "Running", record.runCount);
-    if (record.runCount === 1) emitLog(ctx, "INFO", `Beginning flow run '${name}' for flow '${def.name}'`);
-
-    const attempt = new Stopper(cancel, options.timeoutSeconds, `Flow run '${name}'`);
-    record.stopper = attempt;
-    let thrown: unknown;
-    let value: unknown;
-    let threw = false;
-    try {
-      // On disk before user code runs: a flow that blocks the event loop at once is still recorded.
-      sink.flushSync();
-      value = runContext.run(ctx, () => def.fn(...callArgs));
-      if (isPromiseLike(value)) value = await raceStop(value, attempt);
-    } catch (err) {
-      thrown = err;
-      threw = true;
-      // Runs it started and did not wait for end now, rather than outliving the flow run.
-      attempt.stop(new CancelledError(`Flow run '${name}' ended before this run finished.`));
-    }
-    while (record.active > 0) await new Promise<void>((wake) => (record.idle = wake));
-    attempt.dispose();
-
-    if (threw) state = failureState(thrown, "Flow run");
-    else if (value instanceof State) state = value;
-    else if (value === undefined && record.failedChildren > 0) {
-      state = new State("Failed", "Failed", `${record.failedChildren} of ${record.childCount} task or subflow runs failed.`);
-    } else if (value === undefined && record.cancelledChildren > 0) {
-      state = new State("Cancelled", "Cancelled", `${record.cancelledChildren} of ${record.childCount} task or subflow runs were cancelled.`);
-    } else state = new State("Completed", "Completed", undefined, value);
-
-    if (state.type === "Completed" && def.persist) {
-      try {
-        resultKey = runContext.run(ctx, () => persistValue(config.home, value, options.resultStorageKey, parameters, options.resultSerializer ?? "json", { owner: "flow" }));
-      } catch (err) {
-        state = failureState(err, "Flow run");
-        thrown = err;
-      }
-    }
-    if (state.type !== "Failed" || record.runCount > def.retries || isInstance(thrown, StorageKeyError)) break;
-    if (thrown !== undefined) emitLog(ctx, "ERROR", `Encountered exception during execution: ${errorDetail(thrown)}`);
-    const delay = retryDelaySeconds(options.retryDelaySeconds, record.runCount, options.retryJitterFactor);
-    emitState("flow", id, new State("Pending", "AwaitingRetry", `Retry ${record.runCount} of ${def.retries} in ${delay}s`), record.runCount);
-    try {
-      await sleep(delay, cancel.signal);
-    } catch (cancel) {
-      state = failureState(cancel, "Flow run");
-      break;
-    }
-  }
-
-  if (state.type === "Failed" && state.error !== undefined) {
-    emitLog(ctx, "ERROR", `Encountered exception during execution: ${errorDetail(state.error)}`);
-    if (def.persist && !isInstance(state.error, StorageKeyError)) resultKey = persistFailure(config.home, state.error, options.resultSerializer ?? "json");
-  }
-  emitState("flow", id, state, record.runCount, resultKey, state.type === "Completed" && state.data !== undefined ? toJsonSafe(state.data) : undefined);
-  emitLog(ctx, state.type === "Completed" ? "INFO" : state.type === "Cancelled" ? "WARNING" : "ERROR", `Finished in state ${state}`);
-
-  const hookInfo: FlowRunInfoForHooks = { id, name, flowName: def.name, parameters, tags: record.tags, runCount: record.runCount };
-  const hooks = state.type === "Completed" ? options.onCompletion : state.type === "Cancelled" ? options.onCancellation : options.onFailure;
-  const list = hookList(hooks);
-  if (list.length) await runHooks(list, hookKind(state), def.self, hookInfo, state, ctx);
+  const state = await runAttempts(new FlowAttempts(def, record, ctx, callArgs, cancel));
   cancel.dispose();
   start.signal?.removeEventListener("abort", onSignal);
   if (!parent) sink.flushSync();
   return { flowRunId: id, flowRunName: name, state };
 }
 
-function hookKind(state: State): string {
-  return state.type === "Completed" ? "onCompletion" : state.type === "Cancelled" ? "onCancellation" : "onFailure";
-}
+/** A flow run's part in runAttempts: it waits for the runs it started, and counts their failures. */
+class FlowAttempts extends AttemptedRun {
+  readonly kind = "flow";
+  readonly ownStopper = true;
 
-function errorDetail(err: unknown): string {
-  return isInstance(err, TimeoutError) || isInstance(err, CancelledError) ? describeError(err) : errorStack(err);
+  constructor(
+    override readonly def: FlowDef,
+    override readonly record: FlowRunRecord,
+    ctx: RunContext,
+    private readonly callArgs: unknown[],
+    cancel: Stopper,
+  ) {
+    super(def, record, ctx, cancel);
+  }
+
+  attemptStarted(): void {
+    const record = this.record;
+    record.failedChildren = 0;
+    record.cancelledChildren = 0;
+    record.childCount = 0;
+    if (record.runCount === 1) emitLog(this.ctx, "INFO", `Beginning flow run '${record.name}' for flow '${this.def.name}'`);
+    // On disk before user code runs: a flow that blocks the event loop at once is still recorded.
+    engineConfig().sink.flushSync();
+  }
+
+  call(): unknown {
+    return runContext.run(this.ctx, () => this.def.fn(...this.callArgs));
+  }
+
+  async settle(value: unknown, threw: boolean, thrown: unknown, attempt: Stopper): Promise<State> {
+    const record = this.record;
+    // Runs it started and did not wait for end now, rather than outliving the flow run.
+    if (threw) attempt.stop(new CancelledError(`Flow run '${record.name}' ended before this run finished.`));
+    while (record.active > 0) await new Promise<void>((wake) => (record.idle = wake));
+    if (threw) return failureState(thrown, "Flow run");
+    if (value instanceof State) return value;
+    if (value === undefined && record.failedChildren > 0) {
+      return new State("Failed", "Failed", `${record.failedChildren} of ${record.childCount} task or subflow runs failed.`);
+    }
+    if (value === undefined && record.cancelledChildren > 0) {
+      return new State("Cancelled", "Cancelled", `${record.cancelledChildren} of ${record.childCount} task or subflow runs were cancelled.`);
+    }
+    return new State("Completed", "Completed", undefined, value);
+  }
+
+  save(value: unknown, state: State): { resultKey: string; state: State } {
+    const { options } = this.def;
+    const resultKey = runContext.run(this.ctx, () => persistValue(engineConfig().home, value, options.resultStorageKey, this.record.parameters, options.resultSerializer ?? "json", { owner: "flow" }));
+    return { resultKey, state };
+  }
+
+  hookInfo(): FlowRunInfoForHooks {
+    const r = this.record;
+    return { id: r.id, name: r.name, flowName: r.flowName, parameters: r.parameters, tags: r.tags, runCount: r.runCount };
+  }
 }
 
 function asCancellation(reason: unknown): unknown {

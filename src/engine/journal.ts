@@ -1,9 +1,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { randomBytes } from "node:crypto";
-import { fsyncFolder, makeFolder, syncDeferredWrites, type Durability } from "./atomic-write";
-import type { EngineEvent } from "./events";
-import { journalDir, journalFileName } from "./home";
+import { fsyncFolder, makeFolder, syncDeferredWrites, type Durability } from "../shared/atomic-write";
+import type { EngineEvent } from "../shared/events";
+import { journalDir, journalFileName } from "../shared/home";
 
 const PLAIN_NAME = /^[A-Za-z][A-Za-z ]*$/;
 

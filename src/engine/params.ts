@@ -1,4 +1,4 @@
-// The parameters of a flow or task, read from its function (SPEC §1 "Parameters").
+// The parameters of a flow or task (the named values a run records and the CLI passes), read from its function.
 // User functions arrive compiled by esbuild, so `Function.prototype.toString` gives JavaScript with
 // destructuring and defaults intact. We parse it with acorn once per function and keep a small spec;
 // binding a call to named parameters then runs on every task run, so it is plain loops, no parsing.
@@ -17,8 +17,10 @@
 import { parse } from "acorn";
 import type { Expression, Pattern, Program } from "acorn";
 import { UserError } from "./errors";
+import { argumentIndex, isJsonValue, unknownParameters, type FlowParameters, type ParamKind, type ParameterSpec } from "./parameter-specs";
+import { isPlainObject } from "../shared/objects";
 
-export type ParamKind = "none" | "object" | "positional" | "unknown";
+export type { ParamKind } from "./parameter-specs";
 
 export interface ParamSpec {
   kind: ParamKind;
@@ -241,13 +243,6 @@ function cloneLiteral(v: unknown): unknown {
   return out;
 }
 
-/** Prototype Object (of any realm) or null. */
-export function isPlainObject(v: unknown): v is Record<string, unknown> {
-  if (typeof v !== "object" || v === null) return false;
-  const proto: unknown = Object.getPrototypeOf(v);
-  return proto === null || Object.getPrototypeOf(proto) === null;
-}
-
 /** Assign without tripping the `__proto__` setter (a JSON-parsed `--params` may carry that key). */
 function setKey(o: Record<string, unknown>, k: string, v: unknown): void {
   if (k === "__proto__") Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
@@ -384,13 +379,6 @@ function bindPositional(spec: ParamSpec, args: unknown[], optionDefaults: Record
   return { parameters, callArgs };
 }
 
-/** `arg<i>` with i ≥ min → i; else -1. The names extra positional arguments are recorded under. */
-function extraIndex(key: string, min: number): number {
-  const i = EXTRA_KEY.test(key) ? Number(key.slice(3)) : -1;
-  return i >= min ? i : -1;
-}
-const EXTRA_KEY = /^arg(?:0|[1-9][0-9]{0,5})$/;
-
 /**
  * From named parameters (CLI `--param`, a rerun's recorded parameters) to the arguments to call fn with.
  * Throws for a name the function does not take, when its names are known and closed. `label` names the
@@ -403,15 +391,15 @@ export function argumentsFromParameters(
   const reject = (k: string): never => {
     throw new UserError(`${label ?? "The function"} has no parameter "${k}"; it ${describeParameters(spec)}`);
   };
+  // The same rule the Run with parameters… prompt checks, from the same specs (parameter-specs.ts).
+  const unknown = unknownParameters(flowParameters(spec, optionDefaults), keys);
+  if (unknown.length > 0) reject(unknown[0]);
   const copy = (): Record<string, unknown> => { const o: Record<string, unknown> = {}; copyOwn(parameters, o); return o; };
 
-  if (spec.kind === "object") {
-    if (!spec.open) for (const k of keys) if (!spec.names.includes(k)) reject(k);
-    return bindObject(spec, keys.length === 0 ? [] : [copy()], optionDefaults).callArgs;
-  }
+  if (spec.kind === "object") return bindObject(spec, keys.length === 0 ? [] : [copy()], optionDefaults).callArgs;
   if (spec.kind === "unknown") {
     if (keys.length === 0) return hasAnyKey(optionDefaults) ? bindArguments(spec, [{ ...optionDefaults }]).callArgs : [];
-    if (!keys.every((k) => extraIndex(k, 0) >= 0)) return [copy()];
+    if (!keys.every((k) => argumentIndex(k) >= 0)) return [copy()];
   }
   const names = spec.names;
   const n = names.length;
@@ -424,7 +412,7 @@ export function argumentsFromParameters(
   let extra = false;
   for (const k of keys) {
     if (!names.includes(k) && k !== spec.rest) {
-      const i = spec.rest === undefined ? extraIndex(k, n) : -1;
+      const i = argumentIndex(k); // an extra argument: the check above let only `arg<i>` (i ≥ n) through
       if (i < 0) reject(k);
       out[i] = parameters[k];
       extra = true;
@@ -454,6 +442,26 @@ export function parameterNames(spec: ParamSpec): string[] {
 /** Parameters a UI can prefill: what a call with no arguments records (option and literal defaults). */
 export function defaultParameters(spec: ParamSpec, optionDefaults?: Record<string, unknown>): Record<string, unknown> {
   return bindArguments(spec, [], optionDefaults).parameters;
+}
+
+/**
+ * The parameters a caller can give the function (as a flow: its `optionDefaults` are the options'
+ * `parameters`), each with what a run given none records for it. What the child process reports.
+ */
+export function flowParameters(spec: ParamSpec, optionDefaults?: Record<string, unknown>): FlowParameters {
+  const defaults = defaultParameters(spec, optionDefaults);
+  // A lone plain parameter, `(opts) =>`, takes one object whose keys are the parameters (bindSingle).
+  const single = spec.kind === "positional" && spec.names.length === 1 && spec.rest === undefined;
+  const names = single || spec.kind === "unknown" ? [] : parameterNames(spec);
+  for (const k of Object.keys(defaults)) if (!names.includes(k)) names.push(k);
+  const parameters = names.map((name): ParameterSpec => {
+    const known = hasOwn.call(defaults, name);
+    const p: ParameterSpec = { name, required: !known && !spec.unknownDefaults.includes(name) && !spec.argumentDefaultUnknown };
+    if (known && isJsonValue(defaults[name])) p.default = defaults[name];
+    if (spec.kind === "positional" && name === spec.rest) p.rest = true;
+    return p;
+  });
+  return { kind: spec.kind, parameters, open: spec.kind === "unknown" || single || spec.open };
 }
 
 /** One line for error messages: "takes: name, count", "takes no parameters". */

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { customSerializer, FLOWLINE_VERSION, jsonSerializer, ResultFormatError, type Serializer, type UserSerializer } from "./serializer";
+import { customSerializer, jsonSerializer, ResultFormatError, type Serializer, type UserSerializer } from "./serializer";
+import { FLOWLINE_VERSION } from "../shared/version";
 
 // The result file: one human-readable JSON document holding what a serializer made of the value. A result
 // stored for a cache key also carries that key and a digest of its data: two inputs may share one storage

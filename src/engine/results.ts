@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import { randomUUID } from "node:crypto";
-import { storageDir, storageTempDir } from "./home";
-import { writeFileAtomicSync } from "./atomic-write";
+import { storageDir, storageTempDir } from "../shared/home";
+import { writeFileAtomicSync } from "../shared/atomic-write";
 import { engineConfig } from "./config";
 import { resolveSerializer, type UserSerializer } from "./serializer";
 import { readCachedResultDocument, readResultDocument, resultDocument, type CachedRead } from "./result-document";

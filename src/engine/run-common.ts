@@ -2,7 +2,7 @@ import { types } from "node:util";
 import { engineConfig } from "./config";
 import type { RunContext } from "./context";
 import { CancelledError, TimeoutError, UserError } from "./errors";
-import type { StateEvent, StateType } from "./events";
+import type { StateEvent, StateType } from "../shared/events";
 import { emitLog } from "./logging";
 import type { RetryDelay } from "./retries";
 import type { SerializerOption } from "./serializer";
@@ -52,6 +52,25 @@ export interface RunOptions<H> {
 
 export type Hook<O, R> = (owner: O, run: R, state: State) => void | Promise<void>;
 
+type UserFn = (...args: unknown[]) => unknown;
+
+/** `flow(fn)` or `flow(options, fn)` (and the same for task): the options and the function, or what to write. */
+export function definitionArgs<O extends object>(what: "flow" | "task", a: O | UserFn, b: UserFn | undefined): [O, UserFn] {
+  const [options, fn] = typeof a === "function" ? [{} as O, a] : [a, b];
+  if (typeof fn !== "function") throw new UserError(`${what}() needs a function: ${what}(fn) or ${what}({ name, ... }, fn).`);
+  return [options ?? ({} as O), fn];
+}
+
+/**
+ * Names a flow or task made from an anonymous function (`export const etl = flow(async () => ...)`) after
+ * its export, as a Python function's name would be. The runner calls it before any run starts.
+ */
+export function adoptExportName(def: { name: string; readonly options: { name?: string }; readonly fn: UserFn } | undefined, value: object, exportName: string): void {
+  if (!def || def.options.name !== undefined || def.fn.name) return;
+  def.name = exportName;
+  Object.defineProperty(value, "name", { value: exportName, configurable: true });
+}
+
 export function hookList<O, R>(hooks: Hook<O, R> | readonly Hook<O, R>[] | undefined): readonly Hook<O, R>[] {
   if (!hooks) return [];
   return typeof hooks === "function" ? [hooks] : hooks;
@@ -73,91 +92,6 @@ export async function runHooks<O, R>(
       emitLog(ctx, "ERROR", `The ${kind} hook ${hook.name || "(anonymous)"} failed: ${describeError(err)}`);
     }
   }
-}
-
-/**
- * Stops a run: an AbortSignal for user code (runtime.taskRun.signal) plus a set of callbacks for the
- * engine. Every pending task run waits on its flow run's stopper; a Set keeps that O(1) per task where
- * thousands of AbortSignal listeners would not be.
- */
-export class Stopper {
-  // Made only when user code asks for the signal: most task runs never do, and an AbortController
-  // is a good part of a no-op task run's cost.
-  private controller: AbortController | undefined;
-  private stoppedWith: { reason: unknown } | undefined;
-  private readonly callbacks = new Set<(reason: unknown) => void>();
-  private timer: NodeJS.Timeout | undefined;
-  private unlink: (() => void) | undefined;
-
-  /** Stops when `parent` stops; after `seconds` with a TimeoutError naming `what`. */
-  constructor(parent?: Stopper, seconds?: number, what = "The run") {
-    if (parent) {
-      if (parent.stopped) this.stop(parent.reason);
-      else this.unlink = parent.onStop((reason) => this.stop(reason));
-    }
-    if (seconds !== undefined) {
-      this.timer = setTimeout(
-        () => this.stop(new TimeoutError(`${what} exceeded timeout of ${seconds} second${seconds === 1 ? "" : "s"}`)),
-        seconds * 1000,
-      );
-    }
-  }
-
-  get signal(): AbortSignal {
-    if (!this.controller) {
-      this.controller = new AbortController();
-      if (this.stoppedWith) this.controller.abort(this.stoppedWith.reason);
-    }
-    return this.controller.signal;
-  }
-
-  get stopped(): boolean {
-    return this.stoppedWith !== undefined;
-  }
-
-  get reason(): unknown {
-    return this.stoppedWith?.reason;
-  }
-
-  onStop(callback: (reason: unknown) => void): () => void {
-    this.callbacks.add(callback);
-    return () => this.callbacks.delete(callback);
-  }
-
-  stop(reason: unknown): void {
-    if (this.stoppedWith) return;
-    this.stoppedWith = { reason };
-    this.controller?.abort(reason);
-    for (const callback of this.callbacks) callback(reason);
-    this.callbacks.clear();
-    this.dispose();
-  }
-
-  /** Ends the link to the parent and the timer; the stopper no longer fires by itself. */
-  dispose(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.unlink?.();
-    this.unlink = undefined;
-  }
-}
-
-/** Resolves or rejects as `promise` does, or rejects with the stop reason as soon as the stopper fires. */
-export function raceStop<T>(promise: PromiseLike<T>, stopper: Stopper): Promise<T> {
-  if (stopper.stopped) return Promise.reject(stopper.reason);
-  return new Promise<T>((resolve, reject) => {
-    const unsubscribe = stopper.onStop(reject);
-    promise.then(
-      (value) => {
-        unsubscribe();
-        resolve(value);
-      },
-      (error) => {
-        unsubscribe();
-        reject(error);
-      },
-    );
-  });
 }
 
 export function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
@@ -196,6 +130,11 @@ export function errorStack(err: unknown): string {
     // a stack getter that throws: fall back to the description
   }
   return describeError(err);
+}
+
+/** What a failed attempt logs: a timeout or a cancel in one line (their stack is Flowline's own), else the stack. */
+export function errorDetail(err: unknown): string {
+  return isInstance(err, TimeoutError) || isInstance(err, CancelledError) ? describeError(err) : errorStack(err);
 }
 
 /** The final state for what a run threw. */

@@ -1,6 +1,6 @@
 import type { Limiter } from "./limiter";
-import type { LogBudget } from "./logging";
-import type { Stopper } from "./run-common";
+import type { LogBudget } from "./log-budget";
+import type { Stopper } from "./stopper";
 
 // The engine's own record of a run while it is going. Kept small: a flow can have many task runs.
 

@@ -10,9 +10,6 @@ import { UserError } from "./errors";
 // (they come back as plain objects; an object with a `toJSON()` is stored as what it returns, as with
 // JSON.stringify); symbol-keyed properties are dropped; an object reached twice is stored twice.
 
-/** Written into every result document; keep in step with package.json (a unit test checks). */
-export const FLOWLINE_VERSION = "1.0.0";
-
 /** The reserved key of tagged values. */
 export const TAG = "$flowline";
 

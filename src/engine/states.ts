@@ -1,6 +1,6 @@
-import type { StateType } from "./events";
+import { isTerminal, type StateType } from "../shared/events";
 
-export type { StateType } from "./events";
+export type { StateType } from "../shared/events";
 
 /**
  * The state of a flow run or task run, as Prefect names them: a type (Completed, Failed, ...) and a
@@ -26,7 +26,7 @@ export class State<T = unknown> {
   isCrashed(): boolean { return this.type === "Crashed"; }
   isCancelled(): boolean { return this.type === "Cancelled"; }
   isFinal(): boolean {
-    return this.type === "Completed" || this.type === "Failed" || this.type === "Crashed" || this.type === "Cancelled";
+    return isTerminal(this.type);
   }
 
   /** The run's value, or throws what made it fail. */

@@ -1,34 +1,20 @@
 import { randomUUID } from "node:crypto";
+import { AttemptedRun, endRun, runAttempts, type RunHooks } from "./attempts";
 import { findCachedResult, rememberCacheEntry, type TaskCacheContext } from "./cache";
 import { engineConfig } from "./config";
 import { currentContext, runContext, type RunContext } from "./context";
 import { MissingContextError, UpstreamError, UserError } from "./errors";
-import { Future, isFuture, isUnmapped, type Unmapped } from "./future";
+import { expandMapArguments, hasFutures, resolveFutures } from "./task-arguments";
+import { Future, type Unmapped } from "./future";
 import { isPlainJson, toJsonSafe } from "./json-safe";
-import { debugEnabled, emitLog, enableLogPrints } from "./logging";
+import { emitLog, enableLogPrints } from "./logging";
 import { bindArguments, paramSpec } from "./params";
-import { loadCachedValue, loadValue, persistFailure, persistValue } from "./results";
+import { loadCachedValue, loadValue, persistValue } from "./results";
 import type { CachedRead } from "./result-document";
-import { retryDelaySeconds, sleep } from "./retries";
 import type { FlowRunRecord, TaskRunRecord } from "./run-records";
-import {
-  describeError,
-  emitState,
-  errorStack,
-  isInstance,
-  emitTransition,
-  failureState,
-  hookList,
-  isPromiseLike,
-  raceStop,
-  Stopper,
-  renderRunName,
-  runHooks,
-  type Hook,
-  type RunOptions,
-} from "./run-common";
+import { adoptExportName, definitionArgs, describeError, failureState, hookList, isInstance, renderRunName, type Hook, type RunOptions } from "./run-common";
 import { State } from "./states";
-import { StorageKeyError } from "./storage-key";
+import type { Stopper } from "./stopper";
 
 export interface TaskRunInfoForHooks {
   readonly id: string;
@@ -75,15 +61,9 @@ const TASK = Symbol.for("flowline.task");
 const DEFAULT_TASK_NAME = "task";
 const TASK_DEFS = new WeakMap<AnyTask, TaskDef>();
 
-/**
- * Names a task made from an anonymous function (`export const hello = task(async () => ...)`) after
- * its export, as a Python function's name would be. The runner calls it before any run starts.
- */
+/** Names a task made from an anonymous function after its export (see adoptExportName). */
 export function adoptTaskExportName(value: AnyTask, exportName: string): void {
-  const def = TASK_DEFS.get(value);
-  if (!def || def.options.name !== undefined || def.fn.name) return;
-  def.name = exportName;
-  Object.defineProperty(value, "name", { value: exportName, configurable: true });
+  adoptExportName(TASK_DEFS.get(value), value, exportName);
 }
 
 export function isTask(value: unknown): value is AnyTask {
@@ -96,9 +76,8 @@ export function task<A extends unknown[], R>(
   a: TaskOptions | ((...args: A) => R | Promise<R>),
   b?: (...args: A) => R | Promise<R>,
 ): Task<A, Awaited<R>> {
-  const [options, fn] = typeof a === "function" ? [{}, a] : [a, b];
-  if (typeof fn !== "function") throw new UserError("task() needs a function: task(fn) or task({ name, ... }, fn).");
-  return makeTask(options ?? {}, fn as (...args: unknown[]) => unknown) as unknown as Task<A, Awaited<R>>;
+  const [options, fn] = definitionArgs<TaskOptions>("task", a as TaskOptions, b as ((...args: unknown[]) => unknown) | undefined);
+  return makeTask(options, fn) as unknown as Task<A, Awaited<R>>;
 }
 
 /** Persisting is on when asked, or when caching or a storage key needs it. */
@@ -113,11 +92,11 @@ function makeTask(options: TaskOptions, fn: (...args: unknown[]) => unknown): An
   const name = options.name ?? (fn.name || DEFAULT_TASK_NAME);
   const persist = persistenceOf(options, name);
   const retries = Math.max(0, Math.floor(options.retries ?? 0));
-  const onCompletion = hookList(options.onCompletion);
-  const onFailure = hookList(options.onFailure);
+  // A task run's hooks: completion and failure (a cancelled task run calls none).
+  const hooks = { onCompletion: hookList(options.onCompletion), onFailure: hookList(options.onFailure), onCancellation: [] };
   if (options.logPrints) enableLogPrints();
 
-  const def: TaskDef = { name, options, fn, persist, retries, onCompletion, onFailure, self: undefined as unknown as AnyTask };
+  const def: TaskDef = { name, options, fn, persist, retries, hooks, self: undefined as unknown as AnyTask };
 
   const call = function (this: unknown, ...args: unknown[]): Promise<unknown> {
     const ctx = requireContext(def.name);
@@ -155,8 +134,7 @@ interface TaskDef {
   fn: (...args: unknown[]) => unknown;
   persist: boolean;
   retries: number;
-  onCompletion: readonly Hook<AnyTask, TaskRunInfoForHooks>[];
-  onFailure: readonly Hook<AnyTask, TaskRunInfoForHooks>[];
+  hooks: RunHooks;
   self: AnyTask;
 }
 
@@ -220,33 +198,38 @@ export function childEnded(flowRun: FlowRunRecord, state: State): void {
   }
 }
 
-async function runTask(
-  def: TaskDef,
-  rawArgs: unknown[],
-  flowRun: FlowRunRecord,
-  id: string,
-  onState?: (state: State) => void,
-): Promise<State> {
-  const { options } = def;
-  const config = engineConfig();
-  const sink = config.sink;
+/**
+ * A task run: its upstream futures resolved, its parameters bound, its cache looked up, then its attempts.
+ * Returns the final state, or a promise of it: a plain call awaits nothing on the way to its attempts.
+ */
+function runTask(def: TaskDef, rawArgs: unknown[], flowRun: FlowRunRecord, id: string, onState?: (state: State) => void): State | Promise<State> {
+  // Numbered and timed as called, whenever its upstream runs end.
   const created = new Date();
   const counter = flowRun.taskCounters.get(def.name) ?? 0;
   flowRun.taskCounters.set(def.name, counter + 1);
+  const call: TaskCall = { def, flowRun, id, name: `${def.name}-${counter}`, created, onState };
+  if (!hasFutures(rawArgs)) return startTask(call, rawArgs, undefined);
+  return resolveFutures(rawArgs).then(
+    (args) => startTask(call, args, undefined),
+    (err: unknown) => startTask(call, rawArgs, err),
+  );
+}
 
-  let args = rawArgs;
-  let upstreamError: unknown;
-  if (hasFutures(rawArgs)) {
-    try {
-      args = await resolveFutures(rawArgs);
-    } catch (err) {
-      upstreamError = err;
-    }
-  }
+interface TaskCall {
+  def: TaskDef;
+  flowRun: FlowRunRecord;
+  id: string;
+  /** The default run name, `<task>-<n>`. */
+  name: string;
+  created: Date;
+  onState: ((state: State) => void) | undefined;
+}
 
+function startTask({ def, flowRun, id, name, created, onState }: TaskCall, args: unknown[], upstreamError: unknown): State | Promise<State> {
+  const { options } = def;
   let parameters: Record<string, unknown> = {};
   let callArgs: unknown[] = args;
-  let runName = `${def.name}-${counter}`;
+  let runName = name;
   let setupError: unknown = upstreamError;
   if (setupError === undefined) {
     try {
@@ -268,7 +251,7 @@ async function runTask(
     logPrints: options.logPrints ?? flowRun.logPrints,
   };
   const ctx: RunContext = { flowRun, taskRun: record };
-  sink.emit({
+  engineConfig().sink.emit({
     e: "task_run",
     id,
     flowRunId: flowRun.id,
@@ -280,107 +263,95 @@ async function runTask(
   });
   // The task_run event itself stands for the first state, Pending: one event fewer a run.
 
+  const run = new TaskAttempts(def, record, ctx, callArgs, flowRun.stopper, onState);
   if (setupError !== undefined) {
     const state = isInstance(setupError, UpstreamError)
       ? new State("Failed", "NotReady", setupError.message, undefined, setupError)
       : failureState(setupError, "Task run");
-    return finishTask(def, ctx, onState, state);
+    return endRun(run, state);
   }
 
-  // Caching: an unexpired result under the same key, from any earlier run, is reused without running.
-  let cacheKey: string | undefined;
   if (options.cacheKeyFn) {
     try {
       const key = options.cacheKeyFn(cacheContext(def, flowRun, record), parameters);
-      cacheKey = key === null || key === undefined ? undefined : String(key);
+      run.cacheKey = key === null || key === undefined ? undefined : String(key);
     } catch (err) {
-      return finishTask(def, ctx, onState, failureState(err, "Task run"));
+      return endRun(run, failureState(err, "Task run"));
     }
-    if (cacheKey !== undefined && !options.refreshCache) {
-      const hit = await findCachedResult(cacheKey, new Date()).catch((err: unknown) => {
-        emitLog(ctx, "WARNING", `Could not read the cache index (${describeError(err)}); running the task.`);
-        return undefined;
-      });
-      if (hit !== undefined) {
-        let read: CachedRead;
-        try {
-          read = loadCachedValue(config.home, hit, cacheKey, options.resultSerializer);
-        } catch (err) {
-          read = { hit: false, why: `The cached result at ${hit} could not be read (${describeError(err)})` };
-        }
-        if (read.hit) return finishTask(def, ctx, onState, new State("Completed", "Cached", `Cached result from ${hit}`, read.value), { resultKey: hit });
-        emitLog(ctx, "WARNING", `${read.why}; not a cache hit, running the task.`);
-      }
-    }
+    if (run.cacheKey !== undefined && !options.refreshCache) return fromCache(run, run.cacheKey);
   }
-
-  for (;;) {
-    record.runCount++;
-    const runningName = record.runCount > 1 ? "Retrying" : "Running";
-    emitTransition("task", id, "Running", runningName, record.runCount);
-    onState?.(new State("Running", runningName));
-    const attempt = options.timeoutSeconds === undefined ? flowRun.stopper : new Stopper(flowRun.stopper, options.timeoutSeconds, `Task run '${runName}'`);
-    record.stopper = attempt;
-    try {
-      let value = runContext.run(ctx, def.fn, ...callArgs);
-      if (isPromiseLike(value)) value = await raceStop(value, attempt);
-      else if (attempt.stopped) throw attempt.reason;
-      if (attempt !== flowRun.stopper) attempt.dispose();
-      let resultKey: string | undefined;
-      if (def.persist) {
-        resultKey = runContext.run(ctx, () => persistValue(config.home, value, options.resultStorageKey, parameters, options.resultSerializer ?? "json", { cacheKey }));
-        if (cacheKey !== undefined) {
-          const expiresAt = options.cacheExpirationSeconds !== undefined ? new Date(Date.now() + options.cacheExpirationSeconds * 1000) : undefined;
-          rememberCacheEntry(cacheKey, resultKey, expiresAt, id);
-        }
-      }
-      const dropValue = def.persist && options.cacheResultInMemory === false && resultKey !== undefined;
-      const state = dropValue
-        ? new LazyResultState(() => loadValue(config.home, resultKey!, options.resultSerializer ?? "json"))
-        : new State("Completed", "Completed", undefined, value);
-      return finishTask(def, ctx, onState, state, resultKey !== undefined ? { resultKey } : undefined);
-    } catch (err) {
-      if (attempt !== flowRun.stopper) attempt.dispose();
-      const state = failureState(err, "Task run");
-      const retryable = state.type === "Failed" && !isInstance(err, StorageKeyError) && record.runCount <= def.retries;
-      if (state.type === "Failed") emitLog(ctx, "ERROR", `Encountered exception during execution: ${errorStack(err)}`);
-      if (!retryable) {
-        // A key that cannot be rendered must leave nothing behind, not even the failure.
-        const resultKey = def.persist && state.type === "Failed" && !isInstance(err, StorageKeyError) ? persistFailure(config.home, err, options.resultSerializer ?? "json") : undefined;
-        return finishTask(def, ctx, onState, state, resultKey !== undefined ? { resultKey } : undefined);
-      }
-      const delay = retryDelaySeconds(options.retryDelaySeconds, record.runCount, options.retryJitterFactor);
-      const awaiting = new State("Pending", "AwaitingRetry", `Retry ${record.runCount} of ${def.retries} in ${round(delay)}s`);
-      emitState("task", id, awaiting, record.runCount);
-      onState?.(awaiting);
-      emitLog(ctx, "INFO", `Received non-final state 'AwaitingRetry' when proposing final state 'Failed' and will attempt to run again in ${round(delay)}s...`);
-      try {
-        await sleep(delay, flowRun.stopper.signal);
-      } catch (cancel) {
-        return finishTask(def, ctx, onState, failureState(cancel, "Task run"));
-      }
-    }
-  }
+  return runAttempts(run);
 }
 
-async function finishTask(
-  def: TaskDef,
-  ctx: RunContext,
-  onState: ((state: State) => void) | undefined,
-  state: State,
-  extra?: { resultKey?: string },
-): Promise<State> {
-  const record = ctx.taskRun!;
-  emitState("task", record.id, state, record.runCount, extra?.resultKey);
-  onState?.(state);
-  if (state.type === "Completed") {
-    if (debugEnabled()) emitLog(ctx, "DEBUG", `Finished in state ${state}`);
-    if (def.onCompletion.length) await runHooks(def.onCompletion, "onCompletion", def.self, info(record), state, ctx);
-  } else {
-    emitLog(ctx, state.type === "Cancelled" ? "INFO" : "ERROR", `Finished in state ${state}`);
-    if (def.onFailure.length && state.type !== "Cancelled") await runHooks(def.onFailure, "onFailure", def.self, info(record), state, ctx);
+/** Caching: an unexpired result under the same key, from any earlier run, is reused without running. */
+async function fromCache(run: TaskAttempts, cacheKey: string): Promise<State> {
+  const { options } = run.def;
+  const hit = await findCachedResult(cacheKey, new Date()).catch((err: unknown) => {
+    emitLog(run.ctx, "WARNING", `Could not read the cache index (${describeError(err)}); running the task.`);
+    return undefined;
+  });
+  if (hit !== undefined) {
+    let read: CachedRead;
+    try {
+      read = loadCachedValue(engineConfig().home, hit, cacheKey, options.resultSerializer);
+    } catch (err) {
+      read = { hit: false, why: `The cached result at ${hit} could not be read (${describeError(err)})` };
+    }
+    if (read.hit) return endRun(run, new State("Completed", "Cached", `Cached result from ${hit}`, read.value), hit);
+    emitLog(run.ctx, "WARNING", `${read.why}; not a cache hit, running the task.`);
   }
-  return state;
+  return runAttempts(run);
+}
+
+/** A task run's part in runAttempts: a stored result is also a cache entry, and may be read back lazily. */
+class TaskAttempts extends AttemptedRun {
+  readonly kind = "task";
+  readonly ownStopper = false;
+  /** The run's cache key, when its task has a cacheKeyFn that gave one. */
+  cacheKey: string | undefined;
+
+  constructor(
+    override readonly def: TaskDef,
+    override readonly record: TaskRunRecord,
+    ctx: RunContext,
+    private readonly callArgs: unknown[],
+    cancel: Stopper,
+    override readonly onState: ((state: State) => void) | undefined,
+  ) {
+    super(def, record, ctx, cancel);
+  }
+
+  attemptStarted(name: "Running" | "Retrying"): void {
+    this.onState?.(new State("Running", name));
+  }
+
+  call(): unknown {
+    return runContext.run(this.ctx, this.def.fn, ...this.callArgs);
+  }
+
+  settle(value: unknown, threw: boolean, thrown: unknown): State {
+    return threw ? failureState(thrown, "Task run") : new State("Completed", "Completed", undefined, value);
+  }
+
+  save(value: unknown, state: State): { resultKey: string; state: State } {
+    const { options } = this.def;
+    const { cacheKey } = this;
+    const home = engineConfig().home;
+    const serializer = options.resultSerializer ?? "json";
+    const resultKey = runContext.run(this.ctx, () => persistValue(home, value, options.resultStorageKey, this.record.parameters, serializer, { cacheKey }));
+    if (cacheKey !== undefined) {
+      const expiresAt = options.cacheExpirationSeconds !== undefined ? new Date(Date.now() + options.cacheExpirationSeconds * 1000) : undefined;
+      rememberCacheEntry(cacheKey, resultKey, expiresAt, this.record.id);
+    }
+    // cacheResultInMemory: false keeps only the stored copy; the run's result is read back when asked for.
+    if (options.cacheResultInMemory === false) state = new LazyResultState(() => loadValue(home, resultKey, serializer));
+    return { resultKey, state };
+  }
+
+  hookInfo(): TaskRunInfoForHooks {
+    const r = this.record;
+    return { id: r.id, name: r.name, taskName: r.taskName, parameters: r.parameters, tags: r.tags, runCount: r.runCount };
+  }
 }
 
 class LazyResultState extends State {
@@ -392,101 +363,10 @@ class LazyResultState extends State {
   }
 }
 
-function round(seconds: number): number {
-  return Math.round(seconds * 1000) / 1000;
-}
-
-function info(record: TaskRunRecord): TaskRunInfoForHooks {
-  return { id: record.id, name: record.name, taskName: record.taskName, parameters: record.parameters, tags: record.tags, runCount: record.runCount };
-}
-
 function cacheContext(def: TaskDef, flowRun: FlowRunRecord, record: TaskRunRecord): TaskCacheContext {
   return {
     task: { name: def.name, fn: def.fn },
     flowRun: { id: flowRun.id, name: flowRun.name, flowName: flowRun.flowName, parameters: flowRun.parameters },
     taskRun: { id: record.id, name: record.name, taskName: record.taskName },
   };
-}
-
-// Futures passed as arguments (at the top level, or one level into arrays and plain objects) are
-// awaited and replaced by their values, as Prefect resolves upstream futures.
-function hasFutures(args: unknown[]): boolean {
-  for (const arg of args) {
-    if (isFuture(arg)) return true;
-    if (Array.isArray(arg)) {
-      if (arg.length <= 10_000) for (const v of arg) if (isFuture(v)) return true;
-    } else if (isPlainObject(arg)) {
-      for (const k in arg) if (isFuture((arg as Record<string, unknown>)[k])) return true;
-    }
-  }
-  return false;
-}
-
-async function resolveFutures(args: unknown[]): Promise<unknown[]> {
-  const one = async (v: unknown): Promise<unknown> => {
-    if (!isFuture(v)) return v;
-    const state = await v.wait();
-    if (state.type !== "Completed") throw new UpstreamError(`Upstream task run ${v.id} did not complete (${state.name}); this task run did not start.`);
-    return state.result();
-  };
-  return Promise.all(
-    args.map(async (arg) => {
-      if (isFuture(arg)) return one(arg);
-      if (Array.isArray(arg)) return Promise.all(arg.map(one));
-      if (isPlainObject(arg)) {
-        const out: Record<string, unknown> = {};
-        for (const k of Object.keys(arg)) out[k] = await one((arg as Record<string, unknown>)[k]);
-        return out;
-      }
-      return arg;
-    }),
-  );
-}
-
-function isPlainObject(value: unknown): value is object {
-  if (typeof value !== "object" || value === null) return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
-
-/** The argument lists of the runs `task.map(...)` starts. */
-export function expandMapArguments(name: string, args: unknown[]): unknown[][] {
-  // The object form, task.map({ name: ["a", "b"], greeting: unmapped("hi") }), maps its array fields.
-  if (args.length === 1 && isPlainObject(args[0])) {
-    const obj = args[0] as Record<string, unknown>;
-    const keys = Object.keys(obj);
-    const length = commonLength(name, keys.map((k) => [k, obj[k]] as const));
-    if (length !== undefined) {
-      return Array.from({ length }, (_, i) => {
-        const one: Record<string, unknown> = {};
-        for (const k of keys) one[k] = pickMapped(obj[k], i);
-        return [one];
-      });
-    }
-  }
-  const length = commonLength(name, args.map((a, i) => [`argument ${i + 1}`, a] as const));
-  if (length === undefined) {
-    throw new UserError(`${name}.map() needs at least one array to map over; wrap values every run shares in unmapped(...).`);
-  }
-  return Array.from({ length }, (_, i) => args.map((a) => pickMapped(a, i)));
-}
-
-function commonLength(name: string, entries: ReadonlyArray<readonly [string, unknown]>): number | undefined {
-  let length: number | undefined;
-  let first = "";
-  for (const [label, value] of entries) {
-    if (!Array.isArray(value)) continue;
-    if (length === undefined) {
-      length = value.length;
-      first = label;
-    } else if (value.length !== length) {
-      throw new UserError(`${name}.map() needs arrays of the same length: ${first} has ${length}, ${label} has ${value.length}.`);
-    }
-  }
-  return length;
-}
-
-function pickMapped(value: unknown, i: number): unknown {
-  if (isUnmapped(value)) return value.value;
-  return Array.isArray(value) ? value[i] : value;
 }

@@ -1,21 +1,15 @@
-import { findFlows, isFlowSourceFile, mayDefineFlows, type FoundFlow } from "./flow-finder";
+import { isFlowSourceFile, readFlows, type FoundFlow } from "./flow-finder";
 import { Emitter, type Disposable } from "./emitter";
-import type { RunManager } from "./run-manager";
+import type { RunManager, RunTarget } from "./run-manager";
 import { formatDuration, stateGlyph } from "./runs-model";
 import type { CodeLens, CodeLensProvider, TextDocument, VSCode } from "./vscode-types";
 
 // `▶ Run flow` and `Run with parameters…` above every flow definition; while it runs, its state and
-// `■ Cancel`; after, how it ended. Flows are found statically (flow-finder), once per document version.
+// `■ Cancel`; after, how it ended. Flows are found statically (flow-finder), once per document version;
+// their parameters are asked of a flow process only when Run with parameters… is clicked.
 
-/** What a lens hands the run commands. */
-export interface FlowLensArgs {
-  file: string;
-  target: string;
-  label: string;
-  defaults: Record<string, unknown>;
-  names: string[];
-  open: boolean;
-}
+/** What a lens hands the run commands: the flow; its parameters are asked of its flow process when needed. */
+export type FlowLensArgs = RunTarget;
 
 export class FlowCodeLensProvider implements CodeLensProvider, Disposable {
   private readonly changed = new Emitter<void>();
@@ -46,13 +40,12 @@ export class FlowCodeLensProvider implements CodeLensProvider, Disposable {
     this.changed.fire();
   }
 
-  /** Flows of a document, parsed once per version. */
+  /** Flows of a document, parsed once per version; a version being typed that cannot be read keeps the last ones. */
   flowsOf(document: Pick<TextDocument, "uri" | "version" | "getText" | "fileName">): FoundFlow[] {
     const key = document.uri.toString();
     const hit = this.cache.get(key);
     if (hit && hit.version === document.version) return hit.flows;
-    const text = document.getText();
-    const flows = mayDefineFlows(text) ? findFlows(text, document.fileName) : [];
+    const flows = readFlows(document.getText(), document.fileName) ?? hit?.flows ?? [];
     this.cache.set(key, { version: document.version, flows });
     if (this.cache.size > 200) this.cache.delete(this.cache.keys().next().value as string);
     return flows;
@@ -68,7 +61,7 @@ export class FlowCodeLensProvider implements CodeLensProvider, Disposable {
     const lenses: CodeLens[] = [];
     for (const flow of this.flowsOf(document)) {
       const range = new Range(flow.line, flow.character, flow.line, flow.character);
-      const args: FlowLensArgs = { file: document.fileName, target: flow.target, label: flow.label, defaults: flow.params.defaults, names: flow.params.names, open: flow.params.open };
+      const args: FlowLensArgs = { file: document.fileName, target: flow.target, label: flow.label };
       if (!this.vscode.workspace.isTrusted) {
         lenses.push(new CodeLens(range, { title: "$(shield) Flowline: trust this workspace to run flows", command: "workbench.trust.manage", tooltip: "Flows are code from this workspace; Restricted Mode does not run them." }));
         continue;

@@ -1,6 +1,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { storageDir } from "../engine/home";
+import { UserError } from "../engine/errors";
+import type { FlowParameters } from "../engine/parameter-specs";
+import { storageDir } from "../shared/home";
 import type { FlowRun } from "../store";
 import type { FlowLensArgs } from "./codelens";
 import type { Disposable } from "./emitter";
@@ -40,17 +42,39 @@ export function registerCommands(deps: CommandDeps): Disposable[] {
   const { window, commands } = vscode;
   const PARAMS_KEY = "flowline.lastParameters";
 
-  const startRun = async (spec: RunSpec): Promise<void> => {
-    // Run what the editor shows: an unsaved flow file is saved first.
-    const doc = vscode.workspace.textDocuments.find((d) => d.uri.scheme === "file" && d.fileName === spec.file);
+  /** Run what the editor shows: an unsaved flow file is saved first. */
+  const saveFile = async (file: string): Promise<void> => {
+    const doc = vscode.workspace.textDocuments.find((d) => d.uri.scheme === "file" && d.fileName === file);
     if (doc?.isDirty) await doc.save();
+  };
+
+  const showRefused = async (err: RefusedError): Promise<void> => {
+    const trust = vscode.workspace.isTrusted ? [] : ["Manage Workspace Trust"];
+    const picked = await window.showErrorMessage(`Flowline: ${err.message}`, ...trust);
+    if (picked) await commands.executeCommand("workbench.trust.manage");
+  };
+
+  const startRun = async (spec: RunSpec): Promise<void> => {
+    await saveFile(spec.file);
     try {
       runs.start(spec);
     } catch (err) {
       if (!(err instanceof RefusedError)) throw err;
-      const trust = vscode.workspace.isTrusted ? [] : ["Manage Workspace Trust"];
-      const picked = await window.showErrorMessage(`Flowline: ${err.message}`, ...trust);
-      if (picked) await commands.executeCommand("workbench.trust.manage");
+      await showRefused(err);
+    }
+  };
+
+  /** The flow's parameters as the engine reads them, from a flow process that loads its file (saved first). */
+  const parametersOf = async (flow: FlowLensArgs): Promise<FlowParameters | undefined> => {
+    await saveFile(flow.file);
+    try {
+      const title = `Flowline: reading the parameters of '${flow.label}'…`;
+      return (await window.withProgress({ location: vscode.ProgressLocation.Window, title }, () => runs.describe(flow))).selected.parameters;
+    } catch (err) {
+      if (err instanceof RefusedError) return void (await showRefused(err));
+      if (!(err instanceof UserError)) throw err;
+      void window.showErrorMessage(`Flowline: cannot run '${flow.label}': ${err.message}`);
+      return undefined;
     }
   };
 
@@ -89,14 +113,16 @@ export function registerCommands(deps: CommandDeps): Disposable[] {
   const runFlowWithParameters = async (arg?: RunArg) => {
     const flow = await pickFlow(arg, "Flowline: Run Flow with Parameters");
     if (!flow) return;
+    const params = await parametersOf(flow);
+    if (!params) return;
     const key = `${flow.file}#${flow.target}`;
     const remembered = deps.context.workspaceState.get<Record<string, Record<string, unknown>>>(PARAMS_KEY, {});
     const text = await window.showInputBox({
       title: `Run flow '${flow.label}' with parameters`,
-      value: parametersPrefill(flow, remembered[key]),
-      prompt: parametersPrompt(flow),
+      value: parametersPrefill(params, remembered[key]),
+      prompt: parametersPrompt(params),
       ignoreFocusOut: true,
-      validateInput: (t) => validateParameters(t, flow),
+      validateInput: (t) => validateParameters(t, params),
     });
     if (text === undefined) return;
     const parameters = parseParameters(text);
@@ -228,7 +254,7 @@ export function registerCommands(deps: CommandDeps): Disposable[] {
 }
 
 function lensArgs(file: string, flow: ReturnType<typeof findFlows>[number]): FlowLensArgs {
-  return { file, target: flow.target, label: flow.label, defaults: flow.params.defaults, names: flow.params.names, open: flow.params.open };
+  return { file, target: flow.target, label: flow.label };
 }
 
 /**

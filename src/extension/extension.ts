@@ -2,7 +2,8 @@ import { loadStarted } from "./load-clock";
 import * as fs from "node:fs";
 import { performance } from "node:perf_hooks";
 import { FlowlineExtension } from "./flowline-extension";
-import type { ExtensionServices, RegisterArtifacts } from "./services";
+import { registerArtifacts } from "./artifacts";
+import type { ExtensionServices } from "./services";
 import type { ExtensionContext, VSCode } from "./vscode-types";
 
 // The extension's entry point, and the only place the vscode module is required: everything else gets
@@ -18,7 +19,7 @@ export function activate(context: ExtensionContext): ExtensionServices {
   const extension = new FlowlineExtension(vscode, context);
   const runsReady = { wall: performance.now(), cpu: process.cpuUsage() };
   try {
-    registerArtifacts()?.(vscode, context, extension.services);
+    registerArtifacts(vscode, context, extension.services);
   } catch (err) {
     // Runs, lenses and the Flow Runs tree keep working if the artifacts part cannot start.
     extension.output.error(`The Artifacts view could not start: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
@@ -32,20 +33,6 @@ export function activate(context: ExtensionContext): ExtensionServices {
 export function deactivate(): void {
   // Runs still going are cancelled by their disposal (context.subscriptions); their processes also
   // cancel themselves when this process goes away.
-}
-
-/**
- * The Artifacts tree and panels plug in through src/extension/artifacts/index.ts when the build has it.
- * esbuild bundles a require() it can resolve and leaves one it cannot (inside try) to fail at run time.
- */
-function registerArtifacts(): RegisterArtifacts | undefined {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const mod = require("./artifacts") as { registerArtifacts?: RegisterArtifacts };
-    return typeof mod.registerArtifacts === "function" ? mod.registerArtifacts : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 function cpuMs(now: NodeJS.CpuUsage, before: NodeJS.CpuUsage): number {

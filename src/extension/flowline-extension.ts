@@ -1,5 +1,5 @@
 import * as path from "node:path";
-import { storageDir } from "../engine/home";
+import { storageDir } from "../shared/home";
 import { FlowCodeLensProvider } from "./codelens";
 import { registerCommands } from "./commands";
 import { registerLogsDocuments } from "./logs-document";
@@ -35,10 +35,10 @@ export class FlowlineExtension {
     const { window, workspace, languages } = vscode;
     const sub = (...d: Array<{ dispose(): unknown }>) => context.subscriptions.push(...d);
     this.output = window.createOutputChannel("Flowline", { log: true });
-    this.applyRetention();
     this.store = new StoreService({
       home: () => this.home,
-      wasmPath: path.join(__dirname, "sql-wasm.wasm"),
+      // Runs get it in their environment (runEnvironment); this process never sets its own.
+      retentionDays: () => this.settings.retentionDays,
       onWarning: (m) => this.output.warn(m),
     });
     this.runs = new RunManager({
@@ -83,7 +83,6 @@ export class FlowlineExtension {
         if (!e.affectsConfiguration("flowline")) return;
         const before = this.home;
         this.settingsCache = undefined;
-        this.applyRetention();
         codeLens.refresh();
         if (this.home !== before) this.store.homeChanged();
         else this.tree.refresh();
@@ -113,13 +112,6 @@ export class FlowlineExtension {
 
   get home(): string {
     return resolveHomeFolder(this.settings, this.vscode.workspace.workspaceFolders?.[0]?.uri.fsPath);
-  }
-
-  /** flowline.retentionDays reaches the store through its environment variable (runs get it too). */
-  private applyRetention(): void {
-    const days = this.settings.retentionDays;
-    if (days > 0) process.env.FLOWLINE_RETENTION_DAYS = String(days);
-    else delete process.env.FLOWLINE_RETENTION_DAYS;
   }
 
   private async revealRun(flowRunId: string, taskRunId?: string): Promise<void> {

@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { dbPath, journalDir } from "../engine/home";
+import { dbPath, journalDir } from "../shared/home";
 import type { Disposable } from "./emitter";
 
 // Watches a Flowline home for what other processes do: the database file being replaced (every write is

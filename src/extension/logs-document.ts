@@ -1,4 +1,4 @@
-import { formatLogLine } from "../engine/logging";
+import { formatLogLine, RunLabels } from "../shared/log-line";
 import type { StoreService } from "./store-service";
 import type { Uri, VSCode } from "./vscode-types";
 
@@ -21,11 +21,10 @@ export function registerLogsDocuments(vscode: VSCode, store: StoreService): { di
       const taskRunId = params.get("taskRun") ?? undefined;
       const opened = await store.get();
       const detail = opened.getFlowRun(flowRunId);
-      const labels = new Map<string, string>([[detail.flowRun.id, `Flow run '${detail.flowRun.name}'`]]);
-      for (const t of detail.taskRuns) labels.set(t.id, `Task run '${t.name}'`);
-      const lines = opened.getLogs({ flowRunId, taskRunId }).map((l) =>
-        formatLogLine({ level: l.level, message: l.message, ts: l.timestamp }, (l.taskRunId && labels.get(l.taskRunId)) || (l.flowRunId && labels.get(l.flowRunId)) || "Flowline"),
-      );
+      const labels = new RunLabels();
+      labels.add("flow", detail.flowRun.id, detail.flowRun.name);
+      for (const t of detail.taskRuns) labels.add("task", t.id, t.name);
+      const lines = opened.getLogs({ flowRunId, taskRunId }).map((l) => formatLogLine({ level: l.level, message: l.message, ts: l.timestamp }, labels.of(l)));
       const head = `# Flow run '${detail.flowRun.name}' of flow '${detail.flowRun.flowName}': ${detail.flowRun.state.name}${detail.flowRun.state.message ? ` (${detail.flowRun.state.message})` : ""}`;
       return [head, ...(lines.length ? lines : ["(no log lines)"]), ""].join("\n");
     },

@@ -1,43 +1,46 @@
-// Parameters typed by the user for "Run with parameters…": a JSON object, checked against what the
-// flow-finder knows of the flow's parameters before any run starts.
+import { unknownParameters, type FlowParameters, type ParameterSpec } from "../engine/parameter-specs";
+import { parameterProblem } from "../runner/parameters-check";
 
-export interface KnownParams {
-  /** Declared names (empty when unknown). */
-  names: string[];
-  defaults: Record<string, unknown>;
-  /** Any key is accepted (or the names could not be read). */
-  open: boolean;
+// Parameters typed by the user for "Run with parameters…": a JSON object, checked before any run starts
+// against the flow's parameters as its flow process reported them (the engine's own specs), by the same
+// rule the engine applies when the run starts.
+
+/** The text the input starts with: the last parameters used, else the known defaults, as one line of JSON. */
+export function parametersPrefill(params: FlowParameters, lastUsed?: Record<string, unknown>): string {
+  if (lastUsed) return JSON.stringify(lastUsed);
+  const defaults: Record<string, unknown> = {};
+  for (const p of params.parameters) if ("default" in p && !p.rest) defaults[p.name] = p.default;
+  return JSON.stringify(defaults);
 }
 
-/** The text the input starts with: the known defaults, as one line of JSON. */
-export function parametersPrefill(known: KnownParams, lastUsed?: Record<string, unknown>): string {
-  return JSON.stringify(lastUsed ?? known.defaults);
+/** The input box's prompt: which parameters there are, their types when known, and which have no default. */
+export function parametersPrompt(params: FlowParameters): string {
+  if (params.parameters.length === 0) return params.open ? 'A JSON object of parameters, e.g. {"name": "x"}' : "This flow takes no parameters: {}";
+  return `A JSON object. Parameters: ${params.parameters.map(shown).join(", ")}`;
 }
 
-/** The input box's prompt: which parameters there are, and which have no default. */
-export function parametersPrompt(known: KnownParams): string {
-  if (known.names.length === 0) return known.open ? "A JSON object of parameters, e.g. {\"name\": \"x\"}" : "This flow takes no parameters: {}";
-  const listed = known.names.map((n) => (n in known.defaults ? n : `${n} (no default)`));
-  return `A JSON object. Parameters: ${listed.join(", ")}`;
+function shown(p: ParameterSpec): string {
+  const name = `${p.rest ? "..." : ""}${p.name}${p.type ? `: ${p.type}` : ""}`;
+  return p.required ? `${name} (no default)` : name;
 }
 
-/** An error message for the input, or undefined when it is a valid parameters object. */
-export function validateParameters(text: string, known: KnownParams): string | undefined {
+/** An error message for the input, naming the parameter at fault, or undefined when the run may start. */
+export function validateParameters(text: string, params: FlowParameters): string | undefined {
   let value: unknown;
   try {
     value = JSON.parse(text.trim() === "" ? "{}" : text);
   } catch (err) {
     return `Not valid JSON: ${err instanceof Error ? err.message : String(err)}`;
   }
-  if (value === null || typeof value !== "object" || Array.isArray(value)) return "Parameters must be a JSON object, e.g. {\"name\": \"x\"}.";
-  if (!known.open) {
-    const unknown = Object.keys(value).filter((k) => !known.names.includes(k));
-    if (unknown.length > 0) {
-      const takes = known.names.length ? `it takes: ${known.names.join(", ")}` : "it takes none";
-      return `Unknown parameter${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => `'${k}'`).join(", ")}; ${takes}.`;
-    }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return 'Parameters must be a JSON object, e.g. {"name": "x"}.';
+  const unknown = unknownParameters(params, Object.keys(value));
+  if (unknown.length > 0) {
+    const names = params.parameters.map((p) => p.name);
+    const takes = names.length ? `it takes: ${names.join(", ")}` : "it takes none";
+    return `Unknown parameter${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => `'${k}'`).join(", ")}; ${takes}.`;
   }
-  return undefined;
+  const problem = parameterProblem(value as Record<string, unknown>);
+  return problem === undefined ? undefined : problem.charAt(0).toUpperCase() + problem.slice(1);
 }
 
 export function parseParameters(text: string): Record<string, unknown> {

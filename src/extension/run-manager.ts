@@ -1,15 +1,18 @@
-import type { EngineEvent, StateType } from "../engine/events";
+import { describeFlows, type FlowDescription } from "../runner/describe";
 import type { DoneMessage } from "../runner/protocol";
-import { startFlowProcess, WarmFlowProcess, type FlowProcess, type RunResult } from "../runner/run";
+import { WarmFlowProcess, type RunResult } from "../runner/run";
+import { RunSession, type SessionEnd } from "../runner/session";
+import { isTerminal, type EngineEvent, type LogEvent, type StateType } from "../shared/events";
+import { logText } from "../shared/log-line";
 import { Emitter, type Disposable } from "./emitter";
 import { userErrorLocation, type ErrorLocation } from "./error-location";
 import type { NodeRuntime } from "./settings";
 import type { StoreService } from "./store-service";
 
-// Runs flows for the extension, the way the CLI does (src/cli/run-command.ts): one child process of the
-// user's node per run (src/runner), its events streamed live to a log, cache lookups answered from the
-// store, and the store told how a run ended when its process could not say. No vscode here: the UI
-// (run-ui.ts, codelens.ts) follows the events below.
+// Runs flows for the extension in the same RunSession as the CLI (src/runner/session.ts): one child
+// process of the user's node per run, its log lines streamed live to the Output channel, cache lookups
+// answered from the store, and the store told how a run ended when its process could not say. No vscode
+// here: the UI (run-ui.ts, codelens.ts) follows the events below.
 
 export interface RunTarget {
   /** Absolute path of the flow file. */
@@ -62,6 +65,7 @@ export interface RunManagerOptions {
   environment(spec: Pick<RunSpec, "file">): RunEnvironment;
   /** Keep a flow process started ahead for the next run (the flowline.warmStart setting); default off. */
   warmStart?(): boolean;
+  /** The window's store: runs record their end in it and answer cache lookups from it. */
   store: Pick<StoreService, "get" | "sync">;
   log: RunLog;
   /** Folders of Flowline's own code, skipped when looking for the user's line in a stack. */
@@ -74,20 +78,17 @@ let nextRunId = 1;
 export class ActiveRun {
   readonly id = nextRunId++;
   readonly startedAt = Date.now();
-  flowRunId: string | undefined;
-  flowRunName: string | undefined;
   state: { type: StateType; name: string } = { type: "Pending", name: "Pending" };
   /** Task runs seen, and how many have ended. */
   tasksStarted = 0;
   tasksEnded = 0;
   /** The task run that most recently started running. */
   currentTask: string | undefined;
-  cancelRequested = false;
   readonly done: Promise<RunOutcome>;
 
   constructor(
     readonly spec: RunSpec,
-    private readonly process: FlowProcess,
+    readonly session: RunSession,
     done: (run: ActiveRun) => Promise<RunOutcome>,
   ) {
     this.done = done(this);
@@ -97,14 +98,25 @@ export class ActiveRun {
     return runKey(this.spec);
   }
 
+  get cancelRequested(): boolean {
+    return this.session.cancelRequested;
+  }
+
+  get flowRunId(): string | undefined {
+    return this.session.flowRunId;
+  }
+
+  get flowRunName(): string | undefined {
+    return this.session.flowRunName;
+  }
+
   cancel(): void {
-    this.cancelRequested = true;
-    this.process.cancel("Cancelled from VS Code.");
+    this.session.cancel("Cancelled from VS Code.");
   }
 
   /** Ends the run's process tree now (a second cancel). */
   kill(): void {
-    this.process.kill();
+    this.session.kill();
   }
 }
 
@@ -169,19 +181,38 @@ export class RunManager implements Disposable {
     return this.outcomes.get(runKey(target));
   }
 
-  /** Starts a run. Throws RefusedError when it may not run (untrusted workspace, bad node setting). */
-  start(spec: RunSpec): ActiveRun {
+  /** Where a run of `file` happens. Throws RefusedError when no flow may run (untrusted workspace, bad node setting). */
+  private environmentFor(file: string): RunEnvironment {
     if (!this.options.isTrusted()) {
       throw new RefusedError("Flowline does not run flows in Restricted Mode: a flow is code from this workspace. Trust the workspace to run it.");
     }
-    let environment: RunEnvironment;
     try {
-      environment = this.options.environment(spec);
+      return this.options.environment({ file });
     } catch (err) {
       throw new RefusedError(err instanceof Error ? err.message : String(err));
     }
+  }
+
+  /**
+   * A flow's parameters (and the file's other flows), from a flow process that loads the file as a run
+   * would but runs nothing; the waiting process is used when there is one, and another is started for the
+   * run that likely follows. Throws RefusedError as start does, and a UserError when the file would not run.
+   */
+  async describe(target: RunTarget): Promise<FlowDescription> {
+    const environment = this.environmentFor(target.file);
+    try {
+      const { home, node, env, cwd } = environment;
+      return await describeFlows({ file: target.file, flow: target.target, home, nodePath: node.command, env: { ...env, ...node.env }, cwd }, this.warm);
+    } finally {
+      this.warmUp(target.file);
+    }
+  }
+
+  /** Starts a run. Throws RefusedError when it may not run (untrusted workspace, bad node setting). */
+  start(spec: RunSpec): ActiveRun {
+    const environment = this.environmentFor(spec.file);
     const { store, log } = this.options;
-    const proc = startFlowProcess({
+    const session = new RunSession({
       file: spec.file,
       flow: spec.target,
       parameters: spec.parameters,
@@ -190,61 +221,36 @@ export class RunManager implements Disposable {
       env: { ...environment.env, ...environment.node.env },
       cwd: environment.cwd,
       cancelGraceSeconds: environment.cancelGraceSeconds,
-    }, this.warm);
-    // Open the store while the flow runs (sql.js loads once), so the end of the run is recorded quickly.
-    proc.once("loaded", () => void store.get().catch(() => undefined));
+      // The window's store, which its trees share: opened while the flow runs (sql.js loads once), so
+      // the end of the run is recorded quickly.
+      store,
+      preloadStore: true,
+      warm: this.warm,
+    });
     this.lastSpec = spec;
     log.info(`Starting flow '${spec.label}' from ${spec.file}${Object.keys(spec.parameters).length ? ` with parameters ${JSON.stringify(spec.parameters)}` : ""}`);
-    const run = new ActiveRun(spec, proc, (r) => this.follow(r, proc));
+    const run = new ActiveRun(spec, session, (r) => this.follow(r));
     this.runs.set(run.id, run);
     this.started.fire(run);
     return run;
   }
 
-  private async follow(run: ActiveRun, proc: FlowProcess): Promise<RunOutcome> {
+  private async follow(run: ActiveRun): Promise<RunOutcome> {
     const { log } = this.options;
-    const labels = new Map<string, string>();
-    proc.on("event", (event: EngineEvent) => {
-      switch (event.e) {
-        case "flow_run":
-          labels.set(event.id, `Flow run '${event.name}'`);
-          if (!event.parentFlowRunId && run.flowRunId === undefined) {
-            run.flowRunId = event.id;
-            run.flowRunName = event.name;
-            this.changed.fire(run);
-          }
-          break;
-        case "task_run":
-          labels.set(event.id, `Task run '${event.name}'`);
-          run.tasksStarted++;
-          break;
-        case "state":
-          if (event.kind === "flow" && event.id === run.flowRunId) run.state = { type: event.type, name: event.name };
-          else if (event.kind === "task" && event.type === "Running") run.currentTask = labels.get(event.id);
-          else if (event.kind === "task" && ["Completed", "Failed", "Crashed", "Cancelled"].includes(event.type)) run.tasksEnded++;
-          this.changed.fire(run);
-          break;
-        case "log": {
-          const label = (event.taskRunId && labels.get(event.taskRunId)) || (event.flowRunId && labels.get(event.flowRunId)) || "Flowline";
-          const line = `${label} - ${event.message}`;
-          if (event.level === "ERROR") log.error(line);
-          else if (event.level === "WARNING") log.warn(line);
-          else if (event.level === "DEBUG") log.debug(line);
-          else log.info(line);
-          break;
-        }
-      }
-    });
+    const { session } = run;
+    session.on("flowRun", () => this.changed.fire(run));
+    session.on("event", (event) => this.progress(run, event));
+    session.on("log", (event, label) => logTo(log, event, label));
     const partial = { stdout: "", stderr: "" };
-    proc.on("output", (text, stream) => {
+    session.on("output", (text, stream) => {
       const lines = (partial[stream] + text).split(/\r?\n/);
       partial[stream] = lines.pop() ?? "";
       for (const line of lines) (stream === "stderr" ? log.warn : log.info).call(log, line);
     });
 
-    const result = await proc.done;
+    const end = await session.ended;
     for (const stream of ["stdout", "stderr"] as const) if (partial[stream]) log.info(partial[stream]);
-    const outcome = await this.finish(run, result);
+    const outcome = await this.finish(run, end);
     this.runs.delete(run.id);
     this.outcomes.set(run.key, outcome);
     this.ended.fire({ run, outcome });
@@ -255,30 +261,31 @@ export class RunManager implements Disposable {
     return outcome;
   }
 
-  /** Records how the run ended in the store and turns the runner's result into an outcome. */
-  private async finish(run: ActiveRun, result: RunResult): Promise<RunOutcome> {
+  /** What the status bar, the notification and the lenses show while the run goes. */
+  private progress(run: ActiveRun, event: EngineEvent): void {
+    if (event.e === "task_run") run.tasksStarted++;
+    else if (event.e === "state") {
+      if (event.kind === "flow" && event.id === run.flowRunId) run.state = { type: event.type, name: event.name };
+      else if (event.kind === "task" && event.type === "Running") run.currentTask = run.session.labels.get(event.id);
+      else if (event.kind === "task" && isTerminal(event.type)) run.tasksEnded++;
+      this.changed.fire(run);
+    }
+  }
+
+  /** Tells the views the run's end is stored, and turns the session's end into an outcome. */
+  private async finish(run: ActiveRun, end: SessionEnd): Promise<RunOutcome> {
     const { log, store } = this.options;
+    const { result, flowRunId } = end;
     const state = result.state ?? { type: "Failed" as const, name: "Failed", message: result.message };
     if (result.exitCode === 2) log.error(`Flow '${run.spec.label}' could not start: ${result.message ?? "unknown reason"}`);
     else if (!result.reported && result.message) log.error(result.message);
-    const flowRunId = result.flowRunId ?? run.flowRunId;
-    if (flowRunId) {
-      try {
-        if (!result.reported) {
-          // The process died or was killed before it could say how the run ended: mark what is still open.
-          const opened = await store.get();
-          await opened.markRuns(flowRunId, result.exitCode === 130 ? "Cancelled" : "Crashed", result.message ?? "The flow process ended before the run finished.");
-        }
-        await store.sync();
-      } catch (err) {
-        log.warn(`Could not record the end of the run: ${err instanceof Error ? err.message : String(err)}`);
-      }
-    }
+    if (end.recordError !== undefined) log.warn(`Could not record the end of the run: ${end.recordError}`);
+    if (flowRunId) await store.sync();
     run.state = { type: state.type, name: state.name };
     return {
       spec: run.spec,
       flowRunId,
-      flowRunName: result.flowRunName ?? run.flowRunName,
+      flowRunName: end.flowRunName,
       state,
       exitCode: result.exitCode,
       error: result.error,
@@ -298,4 +305,13 @@ export class RunManager implements Disposable {
     this.changed.dispose();
     this.ended.dispose();
   }
+}
+
+/** A run's log line in the Output channel, which shows time and level itself. */
+function logTo(log: RunLog, event: LogEvent, label: string): void {
+  const line = logText(label, event.message);
+  if (event.level === "ERROR") log.error(line);
+  else if (event.level === "WARNING") log.warn(line);
+  else if (event.level === "DEBUG") log.debug(line);
+  else log.info(line);
 }

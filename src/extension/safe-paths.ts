@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { storageDir } from "../engine/home";
+import { storageDir } from "../shared/home";
 import { resolveStoragePath } from "../engine/storage-key";
 import type { VSCode } from "./vscode-types";
 

@@ -1,11 +1,11 @@
 import type { Store } from "../store";
 import type { EventLike } from "./emitter";
-import type { ExtensionContext, LogOutputChannel, VSCode } from "./vscode-types";
+import type { LogOutputChannel } from "./vscode-types";
 
-// What the Flowline extension shares with the modules that plug into it (the Artifacts tree and panels
-// in src/extension/artifacts). extension.ts builds one ExtensionServices and, when the build contains
-// src/extension/artifacts/index.ts, calls its `registerArtifacts(vscode, context, services)` once at
-// activation. Nothing here loads the store until it is asked for.
+// What the Flowline extension shares with its Artifacts part (the tree and panels in
+// src/extension/artifacts): extension.ts builds one ExtensionServices and passes it to
+// `registerArtifacts(vscode, context, services)` once at activation. Nothing here loads the store until
+// it is asked for.
 
 export interface ExtensionServices {
   /** The Flowline home this window uses (follows the `flowline.home` setting). */
@@ -38,9 +38,6 @@ export interface StoreAccess {
    */
   readonly onDidChange: EventLike<void>;
 }
-
-/** The one function src/extension/artifacts/index.ts exports. */
-export type RegisterArtifacts = (vscode: VSCode, context: ExtensionContext, services: ExtensionServices) => void;
 
 /**
  * The Flow Runs view. package.json declares it in the `flowline` activity bar container, where the

@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { dbPath, journalDir } from "../engine/home";
+import { dbPath, journalDir } from "../shared/home";
+import { openFlowlineStore } from "../runner/open-store";
 import type { Store } from "../store";
 import { Emitter, type Disposable } from "./emitter";
 import { HomeWatcher } from "./home-watcher";
@@ -12,8 +13,8 @@ import { HomeWatcher } from "./home-watcher";
 
 export interface StoreServiceOptions {
   home(): string;
-  /** sql-wasm.wasm shipped next to the bundle. */
-  wasmPath?: string;
+  /** Days after which sync() deletes old runs (the flowline.retentionDays setting); 0 keeps everything. */
+  retentionDays?(): number;
   onWarning(message: string): void;
   /** Delay before folding journals after they changed (coalesces a run's many appends). */
   syncDelayMs?: number;
@@ -23,7 +24,7 @@ export class StoreService implements Disposable {
   private readonly changed = new Emitter<void>();
   /** Fires after the database changed (folded here, or written by another process). */
   readonly onDidChange = this.changed.event;
-  private opening: { home: string; store: Promise<Store> } | undefined;
+  private opening: { home: string; retentionDays: number; store: Promise<Store> } | undefined;
   private watcher: { home: string; watcher: HomeWatcher } | undefined;
   private syncTimer: NodeJS.Timeout | undefined;
   private syncing = false;
@@ -36,13 +37,14 @@ export class StoreService implements Disposable {
     return this.options.home();
   }
 
-  /** The store, opened on first use (creating the home folder). */
+  /** The store, opened on first use (creating the home folder); opened again when the home or retention changed. */
   get(): Promise<Store> {
     const home = this.home;
-    if (this.opening?.home !== home) {
+    const retentionDays = this.options.retentionDays?.() ?? 0;
+    if (this.opening?.home !== home || this.opening.retentionDays !== retentionDays) {
       this.closeStore();
-      const store = this.open(home);
-      this.opening = { home, store };
+      const store = this.open(home, retentionDays);
+      this.opening = { home, retentionDays, store };
       store.catch(() => {
         if (this.opening?.store === store) this.opening = undefined;
       });
@@ -54,10 +56,8 @@ export class StoreService implements Disposable {
   /** The store if there is anything to show (a database or journals), without creating the home. */
   async peek(): Promise<Store | undefined> {
     this.watch();
-    if (this.opening?.home === this.home) return this.opening.store;
-    if (!hasData(this.home)) return undefined;
-    const store = await this.get();
-    return store;
+    if (this.opening?.home !== this.home && !hasData(this.home)) return undefined;
+    return this.get();
   }
 
   /**
@@ -114,14 +114,11 @@ export class StoreService implements Disposable {
     this.changed.fire();
   }
 
-  private async open(home: string): Promise<Store> {
-    // Loaded here, not at activation: the store module brings sql.js (esbuild keeps a lazy require lazy).
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { openStore, setSqlWasmPath } = require("../store") as typeof import("../store");
-    if (this.options.wasmPath && fs.existsSync(this.options.wasmPath)) setSqlWasmPath(this.options.wasmPath);
-    // Its trees fold without waiting for another process's lock (sync() never waits); a delete that must
-    // wait says for whom, and other processes are told that it is this window.
-    return openStore(home, { label: "VS Code", onWarning: (m) => this.options.onWarning(m) });
+  private open(home: string, retentionDays: number): Promise<Store> {
+    // The store module (and sql.js) loads here, not at activation. Its trees fold without waiting for
+    // another process's lock (sync() never waits); a delete that must wait says for whom, and other
+    // processes are told that it is this window.
+    return openFlowlineStore(home, { label: "VS Code", retentionDays, onWarning: (m) => this.options.onWarning(m) });
   }
 
   private closeStore(): void {

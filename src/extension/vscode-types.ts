@@ -6,6 +6,7 @@ export type {
   CodeLens,
   CodeLensProvider,
   ExtensionContext,
+  InputBoxOptions,
   LogOutputChannel,
   StatusBarItem,
   TextDocument,

@@ -4,7 +4,7 @@ import type { VSCode } from "./vscode-types";
 
 // The flows of the whole workspace, found statically, for the Run Flow… quick pick. Open documents are
 // read from the editor (unsaved edits count); other files from disk, skipping any that never mention
-// "flowline" before tokenizing them.
+// "flowline" before parsing them.
 
 export interface WorkspaceFlow {
   file: string;

@@ -3,8 +3,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { Plugin } from "esbuild";
-import { writeFileAtomicSync } from "../engine/atomic-write";
-import { FLOWLINE_VERSION } from "../engine/serializer";
+import { writeFileAtomicSync } from "../shared/atomic-write";
+import { FLOWLINE_VERSION } from "../shared/version";
 
 // Compiled flow files, so that running an unchanged file again skips esbuild. They live in the user's
 // cache folder, never in the workspace: a workspace must not be able to say what its flow file compiles

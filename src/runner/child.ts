@@ -1,12 +1,13 @@
 import * as path from "node:path";
 import { configureEngine, JournalSink, type EngineSink } from "../engine/config";
 import { CancelledError, UserError } from "../engine/errors";
-import { isTerminal, type EngineEvent } from "../engine/events";
-import { adoptExportNames, flowRegistry, isFlow, runFlowWithParameters, type Flow } from "../engine/flow";
+import { isTerminal, type EngineEvent } from "../shared/events";
+import { adoptExportNames, runFlowWithParameters } from "../engine/flow";
 import { toJsonSafe } from "../engine/json-safe";
+import { loadedFlows, type LoadedFlow } from "./flow-summaries";
 import { aliasFlowline, loadFlowFile } from "./load-flow-file";
 import { describeError, errorStack, isInstance } from "../engine/run-common";
-import type { ChildMessage, DoneMessage, FlowSummary, ParentMessage, StartMessage } from "./protocol";
+import type { ChildMessage, DescribeMessage, DoneMessage, ParentMessage, StartMessage } from "./protocol";
 
 // The child process that runs a user's flow. It is started by the runner with an IPC channel, gets a
 // `start` message, runs the flow, reports events as they happen and how the run ended, then exits.
@@ -50,9 +51,9 @@ export function childMain(enginePath: string): void {
   process.on("message", (raw: unknown) => {
     const message = raw as ParentMessage;
     if (message.type === "cancel") controller.abort(new CancelledError(message.reason ?? "The flow run was cancelled."));
-    else if (message.type === "start" && !started) {
+    else if ((message.type === "start" || message.type === "describe") && !started) {
       started = true;
-      run(message, controller.signal).catch(async (err: unknown) => {
+      (message.type === "start" ? run(message, controller.signal) : describe(message)).catch(async (err: unknown) => {
         await send({ type: "fatal", kind: "internal", message: err instanceof Error ? err.stack ?? err.message : String(err) });
         await exitWhenFlushed(70);
       });
@@ -89,21 +90,8 @@ async function run(start: StartMessage, signal: AbortSignal): Promise<void> {
     sink.close();
   });
 
-  let exports: Record<string, unknown>;
-  try {
-    exports = await loadFlowFile(start.file, true);
-  } catch (err) {
-    return fatal(err instanceof UserError ? "load" : "load", loadErrorText(err, start.file));
-  }
-  adoptExportNames(exports);
-  const found = findFlows(exports);
-  let selected: { flow: Flow; summary: FlowSummary };
-  try {
-    selected = selectFlow(found, start.flow, start.file);
-  } catch (err) {
-    return fatal("usage", (err as Error).message);
-  }
-  await send({ type: "loaded", flows: found.map((f) => f.summary), selected: selected.summary });
+  const selected = await loadAndSelect(start);
+  if (selected === undefined) return;
 
   let outcome;
   try {
@@ -129,6 +117,40 @@ async function run(start: StartMessage, signal: AbortSignal): Promise<void> {
   });
   sink.close();
   await exitWhenFlushed(0);
+}
+
+/** Events of flows a file starts as it loads, while it is only described: describing records nothing. */
+const DISCARD: EngineSink = { emit() {}, flushSync() {}, syncToDisk() {}, close() {} };
+
+/** Loads the file, reports its flows and their parameters (`loaded`), and exits without running one. */
+async function describe(message: DescribeMessage): Promise<void> {
+  configureEngine({ sink: DISCARD, consoleLogs: false, durability: "run" });
+  if ((await loadAndSelect(message)) !== undefined) await exitWhenFlushed(0);
+}
+
+/**
+ * Loads the flow file and selects the flow a start or describe message names, then tells the parent
+ * (`loaded`); on failure tells it why (`fatal`) and exits, resolving to undefined.
+ */
+async function loadAndSelect(message: StartMessage | DescribeMessage): Promise<LoadedFlow | undefined> {
+  let exports: Record<string, unknown>;
+  try {
+    exports = await loadFlowFile(message.file, true);
+  } catch (err) {
+    await fatal("load", loadErrorText(err, message.file));
+    return undefined;
+  }
+  adoptExportNames(exports);
+  const found = loadedFlows(exports);
+  let selected: LoadedFlow;
+  try {
+    selected = selectFlow(found, message.flow, message.file);
+  } catch (err) {
+    await fatal("usage", (err as Error).message);
+    return undefined;
+  }
+  await send({ type: "loaded", flows: found.map((f) => f.summary), selected: selected.summary });
+  return selected;
 }
 
 /** The error of a failed run for the parent, read with care: it is user data (a Proxy, throwing getters). */
@@ -187,33 +209,7 @@ function loadErrorText(err: unknown, file: string): string {
   return `${shown}${at ? `:${at[1]}:${at[2]}` : ""}: the flow file threw while loading: ${head}`;
 }
 
-interface FoundFlow {
-  flow: Flow;
-  summary: FlowSummary;
-}
-
-function findFlows(exports: Record<string, unknown>): FoundFlow[] {
-  const found: FoundFlow[] = [];
-  const seen = new Set<unknown>();
-  const candidates: Array<[string | undefined, unknown]> = Object.entries(exports);
-  if (isFlow(exports)) candidates.unshift(["default", exports]);
-  for (const [name, value] of candidates) {
-    if (isFlow(value) && !seen.has(value)) {
-      seen.add(value);
-      found.push({ flow: value, summary: { exportName: name, name: value.name } });
-    }
-  }
-  // Flows the file defined without exporting them can still be run by name.
-  for (const value of flowRegistry) {
-    if (!seen.has(value)) {
-      seen.add(value);
-      found.push({ flow: value, summary: { name: value.name } });
-    }
-  }
-  return found;
-}
-
-function selectFlow(found: FoundFlow[], wanted: string | undefined, file: string): FoundFlow {
+function selectFlow(found: LoadedFlow[], wanted: string | undefined, file: string): LoadedFlow {
   const list = found.map((f) => (f.summary.exportName && f.summary.exportName !== f.summary.name ? `${f.summary.exportName} (${f.summary.name})` : f.summary.name)).join(", ");
   if (found.length === 0) {
     throw new UserError(`${path.basename(file)} defines no flow. Define one with flow(...) from "flowline" and export it.`);

@@ -1,4 +1,5 @@
-import type { EngineEvent, StateType } from "../engine/events";
+import type { EngineEvent, StateType } from "../shared/events";
+import type { FlowParameters } from "../engine/parameter-specs";
 
 // The typed messages between the process that starts a run (CLI, extension) and the child process
 // that runs the user's flow. Neither end imports vscode.
@@ -18,12 +19,26 @@ export interface CancelMessage {
   reason?: string;
 }
 
-export type ParentMessage = StartMessage | CancelMessage;
+/**
+ * Asks for the flows of a file and their parameters without running any (the Run with parameters…
+ * prompt): the flow process loads the file, answers `loaded` (or `fatal`, as a start would), and exits.
+ */
+export interface DescribeMessage {
+  type: "describe";
+  /** Absolute path of the flow file. */
+  file: string;
+  /** Export name or flow name, selected as a start selects it; may be left out when the file has one flow. */
+  flow?: string;
+}
+
+export type ParentMessage = StartMessage | DescribeMessage | CancelMessage;
 
 export interface FlowSummary {
   /** The export name, when the flow is exported. */
   exportName?: string;
   name: string;
+  /** Its parameters as the engine binds them: what a prompt offers and checks before a run. */
+  parameters: FlowParameters;
 }
 
 export interface LoadedMessage {

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { EventEmitter } from "node:events";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { EngineEvent, StateType } from "../engine/events";
+import type { EngineEvent, StateType } from "../shared/events";
 import type { ChildMessage, DoneMessage, FlowSummary, ParentMessage } from "./protocol";
 import { parameterProblem } from "./parameters-check";
 import { isChildMessage } from "./protocol";

@@ -1,4 +1,4 @@
-import type { StateType } from "../engine/events";
+import type { StateType } from "../shared/events";
 import type {
   Artifact,
   ArtifactKeySummary,
@@ -13,6 +13,7 @@ import type {
   PruneOptions,
   PruneResult,
   StateHistoryEntry,
+  SyncOptions,
   SyncResult,
   TaskRun,
 } from "./types";
@@ -23,7 +24,7 @@ import type {
  */
 export interface StoreApi {
   readonly home: string;
-  sync(): Promise<SyncResult>;
+  sync(opts?: SyncOptions): Promise<SyncResult>;
   listFlowRuns(opts?: ListFlowRunsOptions): Promise<FlowRun[]>;
   getFlowRun(idOrPrefix: string, opts?: { taskLimit?: number }): Promise<FlowRunDetail>;
   listTaskRuns(flowRunId: string, opts?: ListTaskRunsOptions): Promise<TaskRun[]>;

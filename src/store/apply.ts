@@ -1,4 +1,4 @@
-import type { ArtifactEvent, ArtifactUpdateEvent, EngineEvent, FlowRunCreatedEvent, StateType } from "../engine/events";
+import type { ArtifactEvent, ArtifactUpdateEvent, EngineEvent, FlowRunCreatedEvent, StateType } from "../shared/events";
 import { lineOf, type Line } from "./event-lines";
 import { isoTime } from "./events-parse";
 import type { KeySummary } from "./index-db";

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { writeFileAtomicSync } from "../engine/atomic-write";
-import { isAlive, parseWriterTag } from "../engine/process-identity";
+import { writeFileAtomicSync } from "../shared/atomic-write";
+import { isAlive, parseWriterTag } from "../shared/process-identity";
 
 // Whole-file reads and writes of the database. Writes go to a temp file in the same folder, are fsynced
 // and renamed over the target, so a reader (which opens the path once) sees the old or the new file,

@@ -1,4 +1,4 @@
-import type { EngineEvent, StateType } from "../engine/events";
+import { STATE_TYPES, type EngineEvent, type StateType } from "../shared/events";
 import { encodeEvent } from "../engine/journal";
 import { MalformedEvent, parseEventLine } from "./events-parse";
 
@@ -8,7 +8,7 @@ import { MalformedEvent, parseEventLine } from "./events-parse";
 // fixed form the engine writes them in (journal.ts, encodeEvent); any other form is parsed as JSON and
 // written back in that form, so what is stored is always canonical.
 
-const STATES: ReadonlySet<string> = new Set<StateType>(["Pending", "Running", "Completed", "Failed", "Crashed", "Cancelled"]);
+const STATES: ReadonlySet<string> = new Set<string>(STATE_TYPES);
 
 export type Line =
   | { kind: "task_run"; id: string; flowRunId: string; created: string; text: string }

@@ -1,18 +1,11 @@
-import type { EngineEvent, StateType } from "../engine/events";
+import { STATE_TYPES, type EngineEvent } from "../shared/events";
 
 // Checks that a parsed journal line is an event the store can apply. A line that is not (a bug, a
 // damaged file, a newer engine's event) is skipped with a reason rather than stopping the fold.
 
 export class MalformedEvent extends Error {}
 
-const STATE_TYPES: ReadonlySet<string> = new Set<StateType>([
-  "Pending",
-  "Running",
-  "Completed",
-  "Failed",
-  "Crashed",
-  "Cancelled",
-]);
+const KNOWN_STATES: ReadonlySet<string> = new Set(STATE_TYPES);
 
 type Obj = Record<string, unknown>;
 
@@ -101,7 +94,7 @@ function parseStateLine(line: string): EngineEvent | undefined {
     at = end;
   }
   if (at !== line.length - 1 || line.charCodeAt(at) !== 125 /* } */) return undefined;
-  if (!STATE_TYPES.has(type) || !PLAIN_NAME.test(name) || !ISO_UTC.test(ts)) return undefined;
+  if (!KNOWN_STATES.has(type) || !PLAIN_NAME.test(name) || !ISO_UTC.test(ts)) return undefined;
   const ev = { e: "state", kind, id, type, name, ts } as EngineEvent & { runCount?: number };
   if (runCount !== undefined) ev.runCount = runCount;
   return ev;
@@ -127,7 +120,7 @@ export function parseEventLine(line: string): EngineEvent | undefined {
   check(o, spec);
   if (o.e === "state") {
     if (o.kind !== "flow" && o.kind !== "task") throw new MalformedEvent(`"kind" must be "flow" or "task"`);
-    if (!STATE_TYPES.has(o.type as string)) throw new MalformedEvent(`unknown state type ${JSON.stringify(o.type)}`);
+    if (!KNOWN_STATES.has(o.type as string)) throw new MalformedEvent(`unknown state type ${JSON.stringify(o.type)}`);
   }
   return o as unknown as EngineEvent;
 }

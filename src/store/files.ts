@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Database, SqlJsStatic } from "sql.js";
-import { dbPath } from "../engine/home";
+import { dbPath } from "../shared/home";
 import { fileSignature, readFileWithSignature, writeFileAtomic, type FileSignature } from "./atomic-file";
 import { CorruptDatabaseError, keepAside } from "./db-file";
 import { salvageDatabase, salvageMessage } from "./salvage";

@@ -1,5 +1,5 @@
 import type { Database, SqlJsStatic } from "sql.js";
-import type { ArtifactType } from "../engine/events";
+import type { ArtifactType } from "../shared/events";
 import { migrateIndex, tuneConnection } from "./schema";
 import { num, optStr, Prepared, str, type Row } from "./sql";
 

@@ -1,5 +1,5 @@
 import * as path from "node:path";
-import { dbPath } from "../engine/home";
+import { dbPath } from "../shared/home";
 import { writeTarget } from "./atomic-file";
 
 // Where the store keeps its files inside a Flowline home (see docs/STORE.md):

@@ -1,9 +1,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { randomBytes } from "node:crypto";
-import { tempPath } from "../engine/atomic-write";
+import { tempPath } from "../shared/atomic-write";
 import { UserError } from "../engine/errors";
-import { isAlive, ownIdentity, validStart } from "../engine/process-identity";
+import { isAlive, ownIdentity, validStart } from "../shared/process-identity";
 
 // A cross-process lock: a file that appears whole (written aside, then hard-linked into place, which fails
 // if it exists) holding its owner's pid and start time, a token, who it is and what it is doing. It never

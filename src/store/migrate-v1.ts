@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import type { Database, SqlValue } from "sql.js";
-import type { ArtifactType, EngineEvent, LogLevel, StateType } from "../engine/events";
-import { dbPath } from "../engine/home";
+import type { ArtifactType, EngineEvent, LogLevel, StateType } from "../shared/events";
+import { dbPath } from "../shared/home";
 import { fileSignature } from "./atomic-file";
 import { Applier, type JournalContext } from "./apply";
 import { IndexDb } from "./index-db";

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { SqlJsStatic } from "sql.js";
-import { dbPath } from "../engine/home";
+import { dbPath } from "../shared/home";
 import { writeFileAtomic } from "./atomic-file";
 import { keepAside } from "./db-file";
 import { IndexDb, type SegmentInfo } from "./index-db";

@@ -1,4 +1,4 @@
-import { isTerminal, type LogLevel, type StateType } from "../engine/events";
+import { isTerminal, type LogLevel, type StateType } from "../shared/events";
 import { isoTime, parseEventLine } from "./events-parse";
 
 // The documents the store keeps in payload files: a flow run's task runs, in chunks of records kept in

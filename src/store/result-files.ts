@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { storageDir } from "../engine/home";
+import { storageDir } from "../shared/home";
 import { liveCacheStorageKeys } from "../engine/cache-index";
 
 // `prune --results`: the result files of pruned runs go too, except those a cache entry that has not

@@ -1,4 +1,4 @@
-import { isTerminal, type StateType } from "../engine/events";
+import { isTerminal, type StateType } from "../shared/events";
 import { allEnded, LOG_CHUNK_BYTES, LOG_CHUNK_LINES, moveCount, replayTasks, TASK_CHUNK_BYTES, TASK_CHUNK_RECORDS } from "./records";
 import type { ChunkRow, FlowRow, LogChunkRow, Segment } from "./segment";
 

@@ -1,5 +1,5 @@
 import type { SqlJsStatic } from "sql.js";
-import { dbPath } from "../engine/home";
+import { dbPath } from "../shared/home";
 import { fileSignature, MISSING, type FileSignature } from "./atomic-file";
 import { CorruptDatabaseError } from "./db-file";
 import { LayoutOneError, loadIndexFile, loadSegment, salvageSegment } from "./files";

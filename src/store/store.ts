@@ -1,9 +1,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { SqlJsStatic } from "sql.js";
-import type { StateType } from "../engine/events";
-import { tempFilePrefix } from "../engine/atomic-write";
-import { dbPath, journalDir, storageDir, storageTempDir } from "../engine/home";
+import type { StateType } from "../shared/events";
+import { tempFilePrefix } from "../shared/atomic-write";
+import { dbPath, journalDir, storageDir, storageTempDir } from "../shared/home";
 import { deleteArtifactById, deleteArtifactKey } from "./artifact-writes";
 import { Applier } from "./apply";
 import { fileSignature, removeDeadWritersTemps, writeTarget, type FileSignature } from "./atomic-file";

@@ -1,4 +1,4 @@
-import type { ArtifactType, LogLevel, StateType } from "../engine/events";
+import type { ArtifactType, LogLevel, StateType } from "../shared/events";
 
 // The shapes the store returns. Times are ISO strings, JSON columns come back parsed, and absent values
 // are `undefined` (never null) so they disappear from JSON output.

@@ -1,5 +1,5 @@
 import type { SqlJsStatic } from "sql.js";
-import { dbPath } from "../engine/home";
+import { dbPath } from "../shared/home";
 import { fileSignature, type FileSignature } from "./atomic-file";
 import { loadSegment, newSegmentInfo, removeUnreferenced, salvageSegment, writeIndex, writeSegment } from "./files";
 import { CorruptDatabaseError } from "./db-file";

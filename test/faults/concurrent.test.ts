@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { exited, FIXTURES, readLines, startScript, summary, syncedArtifactIds, tempDir } from "./helpers";
 
-// SPEC §5: several processes write at once and no write is lost. Four processes create artifacts (syncing
+// Several processes write one store at once and no write is lost. Four processes create artifacts (syncing
 // every 50), a fifth deletes some of them, a sixth applies retention (prune older than 30 days) over 200
 // old artifacts seeded beforehand. At the end: every acknowledged artifact is present unless its deletion
 // was requested; every acknowledged deletion and every old artifact is gone; nothing is stored twice.

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { exited, FIXTURES, readLines, readStoreFiles, rng, SEED, sleep, startScript, summary, syncedArtifactIds, tempDir, waitFor } from "./helpers";
 
-// SPEC §5: "no reader ever sees a torn file". A process that loops store.sync() and deletes on a big store
+// No reader ever sees a torn database file. A process that loops store.sync() and deletes on a big store
 // (5,000 artifacts of ~0.5 KB, a few MB) is SIGKILLed at seeded random moments, most of them while it exports,
 // writes, fsyncs or renames the file. After every kill the file on disk must open with sql.js alone and
 // pass quick_check; at the end every acknowledged artifact is there unless its deletion was requested,

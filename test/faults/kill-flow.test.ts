@@ -3,8 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { ensureBuilt, readLines, rng, SEED, show, startCli, summary, syncedArtifactIds, waitFor, workspace, sleep } from "./helpers";
 
-// SPEC §4: "An artifact whose create call has returned is stored, even if the process is killed on the
-// next line." A real `flowline run` of a flow writing 1,000 artifacts; its flow process is SIGKILLed at a
+// An artifact whose create call has returned is stored, even if the process is killed on the next line. A real `flowline run` of a flow writing 1,000 artifacts; its flow process is SIGKILLed at a
 // seeded random moment. The flow appends each id to acked.txt after the create returned: every one of
 // those must be in the database after a sync, and the database must open and pass quick_check.
 

@@ -71,7 +71,7 @@ describe("artifacts through the CLI (real processes)", function () {
     return dir;
   }
 
-  it("every kind round-trips; ls and inspect --json print SPEC §6's shape with data as created, not a string", async () => {
+  it("every kind round-trips; ls and inspect --json print each artifact's fields with data as created, not a string", async () => {
     const dir = workspace("all-kinds.ts", "pixel.png");
     const run = json(await cli(["run", "all-kinds.ts", "--json"], dir));
     const ids = run.result;
@@ -148,7 +148,7 @@ describe("artifacts through the CLI (real processes)", function () {
     try {
       while (!finished) {
         await writer.sync();
-        counts.push(reader.listArtifacts({ key: "shared", includeData: false }).length);
+        counts.push((await reader.listArtifacts({ key: "shared", includeData: false })).length);
         await new Promise((r) => setTimeout(r, 20));
       }
     } finally {

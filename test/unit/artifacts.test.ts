@@ -43,8 +43,8 @@ describe("artifacts", function () {
     return { eng, stored };
   }
 
-  const byId = (store: Store, id: string): Artifact => {
-    const a = store.getArtifact(id);
+  const byId = async (store: Store, id: string): Promise<Artifact> => {
+    const a = await store.getArtifact(id);
     assert.ok(a, `artifact ${id} is stored`);
     return a;
   };
@@ -64,7 +64,7 @@ describe("artifacts", function () {
       const flowRun = eng.flowRuns()[0].id;
       const taskRun = eng.taskRuns()[0].id;
 
-      const records = byId(store, ids.records);
+      const records = (await byId(store, ids.records));
       assert.deepEqual(records.data, { columns: ["a", "b", "c"], rows: [[1, "x", null], [null, "y", true]] });
       assert.equal(records.type, "table");
       assert.equal(records.key, "records");
@@ -72,10 +72,10 @@ describe("artifacts", function () {
       assert.equal(records.flowRunId, flowRun);
       assert.equal(records.taskRunId, taskRun);
       // A record of columns is the same table the right way round: one row per index, shorter columns padded.
-      assert.deepEqual(byId(store, ids.columns).data, { columns: ["a", "b"], rows: [[1, "x"], [2, null], [3, null]] });
-      assert.deepEqual(byId(store, ids.rows).data, { columns: ["n", "s"], rows: [[1, "x"], [2, null]] });
-      assert.deepEqual(byId(store, ids.bare).data, { columns: ["0", "1", "2"], rows: [[1, 2, 3], [4, null, null]] });
-      assert.deepEqual(byId(store, ids.empty).data, { columns: [], rows: [] });
+      assert.deepEqual((await byId(store, ids.columns)).data, { columns: ["a", "b"], rows: [[1, "x"], [2, null], [3, null]] });
+      assert.deepEqual((await byId(store, ids.rows)).data, { columns: ["n", "s"], rows: [[1, "x"], [2, null]] });
+      assert.deepEqual((await byId(store, ids.bare)).data, { columns: ["0", "1", "2"], rows: [[1, 2, 3], [4, null, null]] });
+      assert.deepEqual((await byId(store, ids.empty)).data, { columns: [], rows: [] });
       for (const id of Object.values(ids)) assert.match(id, UUID);
     });
 
@@ -101,7 +101,7 @@ describe("artifacts", function () {
         ]),
       )();
       const store = await stored();
-      const { columns, rows } = byId(store, id).data as { columns: string[]; rows: unknown[][] };
+      const { columns, rows } = (await byId(store, id)).data as { columns: string[]; rows: unknown[][] };
       const row = Object.fromEntries(columns.map((c, i) => [c, rows[0][i]]));
       assert.deepEqual(row, {
         nan: null,
@@ -135,20 +135,20 @@ describe("artifacts", function () {
       })();
       const store = await stored();
       const flowRun = eng.flowRuns()[0].id;
-      assert.equal(byId(store, ids.markdown).data, "# Title\n\n| a |\n|---|\n| 1 |");
-      assert.deepEqual(byId(store, ids.link).data, { url: "https://example.com/x?y=1", text: "Example" });
-      assert.deepEqual(byId(store, ids.bareLink).data, { url: "s3://bucket/key.csv", text: "s3://bucket/key.csv" });
-      const progress = byId(store, ids.progress);
+      assert.equal((await byId(store, ids.markdown)).data, "# Title\n\n| a |\n|---|\n| 1 |");
+      assert.deepEqual((await byId(store, ids.link)).data, { url: "https://example.com/x?y=1", text: "Example" });
+      assert.deepEqual((await byId(store, ids.bareLink)).data, { url: "s3://bucket/key.csv", text: "s3://bucket/key.csv" });
+      const progress = (await byId(store, ids.progress));
       assert.equal(progress.data, 55.5);
       assert.equal(progress.description, "more than half");
       assert.ok(progress.updated >= progress.created);
-      assert.equal(byId(store, ids.image).data, PIXEL, "a workspace file, by its path relative to the workspace");
-      assert.equal(byId(store, ids.absoluteImage).data, PIXEL);
-      assert.equal(byId(store, ids.webImage).data, "https://example.com/a.png");
-      assert.equal(byId(store, ids.dataImage).data, "data:image/png;base64,iVBORw0KGgo=");
+      assert.equal((await byId(store, ids.image)).data, PIXEL, "a workspace file, by its path relative to the workspace");
+      assert.equal((await byId(store, ids.absoluteImage)).data, PIXEL);
+      assert.equal((await byId(store, ids.webImage)).data, "https://example.com/a.png");
+      assert.equal((await byId(store, ids.dataImage)).data, "data:image/png;base64,iVBORw0KGgo=");
       for (const id of Object.values(ids)) {
-        assert.equal(byId(store, id).flowRunId, flowRun);
-        assert.equal(byId(store, id).taskRunId, undefined);
+        assert.equal((await byId(store, id)).flowRunId, flowRun);
+        assert.equal((await byId(store, id)).taskRunId, undefined);
       }
     });
 
@@ -158,11 +158,11 @@ describe("artifacts", function () {
       const child = flow({ name: "child" }, async () => createMarkdownArtifact("in the child"));
       const inChild = await flow({ name: "parent" }, async () => child())();
       const store = await stored();
-      const loose = byId(store, outside);
+      const loose = (await byId(store, outside));
       assert.equal(loose.flowRunId, undefined);
       assert.equal(loose.taskRunId, undefined);
       const subflowRun = eng.flowRuns().find((r) => r.flowName === "child")!.id;
-      assert.equal(byId(store, inChild).flowRunId, subflowRun);
+      assert.equal((await byId(store, inChild)).flowRunId, subflowRun);
     });
 
     it("the journal line is written before the create call returns (no await needed for durability)", async () => {
@@ -298,9 +298,9 @@ describe("artifacts", function () {
       await assert.rejects(updateProgressArtifact(ids.table, 5), /is a table artifact; only progress artifacts can be updated/);
       await assert.rejects(updateProgressArtifact("nope", 5), /needs the id that createProgressArtifact returned/);
       const store = await stored();
-      assert.equal(byId(store, ids.high).data, 100);
-      assert.equal(byId(store, ids.low).data, 0);
-      assert.deepEqual(byId(store, ids.table).data, { columns: ["0"], rows: [[1]] });
+      assert.equal((await byId(store, ids.high)).data, 100);
+      assert.equal((await byId(store, ids.low)).data, 0);
+      assert.deepEqual((await byId(store, ids.table)).data, { columns: ["0"], rows: [[1]] });
     });
   });
 });

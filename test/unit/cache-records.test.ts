@@ -5,7 +5,7 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { flow, task, taskInputHash } from "flowline";
-import type { LogEvent } from "../../src/engine/events";
+import type { LogEvent } from "../../src/shared/events";
 import { cli, ensureBuilt, show, tempDir, type Result } from "../faults/helpers";
 import { TestEngine } from "./helpers/engine";
 

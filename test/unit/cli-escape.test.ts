@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { journalDir } from "../../src/engine/home";
+import { journalDir } from "../../src/shared/home";
 import { ensureBuilt } from "./helpers/build";
 import { ALL_ESC, ESC, hostileHome, IDS, T, type HostileHome } from "./helpers/hostile-home";
 

@@ -5,7 +5,7 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { flow, getRunLogger } from "flowline";
-import type { LogEvent } from "../../src/engine/events";
+import type { LogEvent } from "../../src/shared/events";
 import { openStore } from "../../src/store";
 import { cli, ensureBuilt, show, tempDir } from "../faults/helpers";
 import { TestEngine } from "./helpers/engine";
@@ -112,9 +112,9 @@ export const tree = flow({ name: "tree" }, async () => {
       const id = (JSON.parse(res.stdout) as { flowRun: { id: string } }).flowRun.id;
       const store = await openStore(path.join(dir, ".flowline"), { sync: true });
       try {
-        const detail = store.getFlowRun(id);
+        const detail = await store.getFlowRun(id);
         assert.equal(detail.subflowRuns.length, 20);
-        const rows = [detail.flowRun, ...detail.subflowRuns].flatMap((r) => store.getLogs({ flowRunId: r.id }));
+        const rows = (await Promise.all([detail.flowRun, ...detail.subflowRuns].map((r) => store.getLogs({ flowRunId: r.id })))).flat();
         const bytes = rows.reduce((n, r) => n + Buffer.byteLength(r.message), 0);
         assert.ok(bytes <= MIB + 1024, `${bytes} bytes of logs stored`);
         assert.ok(rows.length <= 66, `${rows.length} log rows stored`);

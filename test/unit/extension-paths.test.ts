@@ -1,10 +1,10 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { journalDir, storageDir } from "../../src/engine/home";
+import { journalDir, storageDir } from "../../src/shared/home";
 import type { FlowlineExtension as Extension } from "../../src/extension/flowline-extension";
 import type { RunNode } from "../../src/extension/runs-tree";
-import { fakeContext, fakeVscode, type FakeOptions } from "./extension-fake-vscode";
+import { fakeContext, fakeVscode, type FakeOptions } from "../fake-vscode";
 import { ensureBuilt } from "./helpers/build";
 import { hostileHome, IDS, T, type HostileHome } from "./helpers/hostile-home";
 

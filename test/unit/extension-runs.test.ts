@@ -7,7 +7,7 @@ import { RunManager, type ActiveRun, type RunLog, type RunSpec } from "../../src
 import { RunsTreeProvider } from "../../src/extension/runs-tree";
 import { resolveNodeRuntime } from "../../src/extension/settings";
 import { StoreService } from "../../src/extension/store-service";
-import { fakeContext, fakeVscode } from "./extension-fake-vscode";
+import { fakeContext, fakeVscode } from "../fake-vscode";
 
 // The extension's runs with real child processes, as in the editor but without it: the run manager
 // (src/runner underneath), the store service and its watcher on the home folder.
@@ -41,7 +41,7 @@ describe("extension: runs with real processes", function () {
     home = path.join(ws, ".flowline");
     lines = [];
     const log: RunLog = Object.fromEntries(["debug", "info", "warn", "error"].map((level) => [level, (m: string) => lines.push(`${level}: ${m}`)])) as unknown as RunLog;
-    store = new StoreService({ home: () => home, wasmPath: path.join(ROOT, "dist", "sql-wasm.wasm"), onWarning: (m) => lines.push(`store warning: ${m}`), syncDelayMs: 50 });
+    store = new StoreService({ home: () => home, onWarning: (m) => lines.push(`store warning: ${m}`), syncDelayMs: 50 });
     runs = new RunManager({
       environment: () => ({ home, node: resolveNodeRuntime(""), env: {}, cancelGraceSeconds: 2, cwd: ws }),
       store,
@@ -198,7 +198,7 @@ describe("extension: a flow process started ahead (flowline.warmStart)", functio
     warmStart = true;
     env = { MODE: "first" };
     const log: RunLog = Object.fromEntries(["debug", "info", "warn", "error"].map((level) => [level, (m: string) => lines.push(`${level}: ${m}`)])) as unknown as RunLog;
-    store = new StoreService({ home: () => home, wasmPath: path.join(ROOT, "dist", "sql-wasm.wasm"), onWarning: (m) => lines.push(`store warning: ${m}`), syncDelayMs: 50 });
+    store = new StoreService({ home: () => home, onWarning: (m) => lines.push(`store warning: ${m}`), syncDelayMs: 50 });
     runs = new RunManager({
       environment: () => ({ home, node: resolveNodeRuntime(""), env: { ...env }, cancelGraceSeconds: 2, cwd: ws }),
       store,

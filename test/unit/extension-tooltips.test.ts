@@ -6,8 +6,7 @@ import { mdCode, mdText } from "../../src/extension/markdown-text";
 import { RunManager } from "../../src/extension/run-manager";
 import { RunsTreeProvider, type RunNode } from "../../src/extension/runs-tree";
 import { StoreService } from "../../src/extension/store-service";
-import { fakeVSCode } from "../webview/fake-vscode";
-import { fakeVscode } from "./extension-fake-vscode";
+import { fakeVscode } from "../fake-vscode";
 import { hostileHome, IDS, TRACKER, type HostileHome } from "./helpers/hostile-home";
 
 // Tree tooltips are markdown that VS Code renders in a hover. Run names, flow names, state messages, keys
@@ -49,7 +48,7 @@ describe("tree tooltips show stored text as text", function () {
 
   before(async () => {
     h = hostileHome();
-    store = new StoreService({ home: () => h.home, wasmPath: path.join(ROOT, "dist", "sql-wasm.wasm"), onWarning: () => undefined });
+    store = new StoreService({ home: () => h.home, onWarning: () => undefined });
     await store.sync();
     runs = new RunManager({ environment: () => { throw new Error("no runs here"); }, store, log: console as never, flowlineDirs: [], isTrusted: () => false });
   });
@@ -92,7 +91,7 @@ describe("tree tooltips show stored text as text", function () {
 
   it("the Artifacts tree: a key's, a version's and an unkeyed artifact's tooltip load nothing and link nothing", async () => {
     const opened = await store.get();
-    const tree = new ArtifactsTreeProvider(fakeVSCode().vscode, { peek: async () => opened });
+    const tree = new ArtifactsTreeProvider(fakeVscode().vscode, { peek: async () => opened });
     const root = await tree.getChildren();
     const key = root.find((n) => n.kind === "key") as ArtifactNode;
     const [version] = await tree.getChildren(key);

@@ -2,13 +2,14 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import type { FlowParameters } from "../../src/engine/parameter-specs";
 import { FlowCodeLensProvider } from "../../src/extension/codelens";
 import { parseStackFrames, userErrorLocation } from "../../src/extension/error-location";
 import { parametersPrefill, parametersPrompt, validateParameters } from "../../src/extension/parameters";
 import { RunManager } from "../../src/extension/run-manager";
 import { formatDuration, relativeTime, stateIcon } from "../../src/extension/runs-model";
 import { readSettings, resolveHomeFolder, resolveNodeRuntime, runEnvironment } from "../../src/extension/settings";
-import { fakeContext, fakeVscode } from "./extension-fake-vscode";
+import { fakeContext, fakeVscode } from "../fake-vscode";
 
 // The extension's logic in plain Node: vscode is a fake handed in through constructors.
 
@@ -68,12 +69,15 @@ describe("extension: settings", () => {
 });
 
 describe("extension: Run with parameters…", () => {
-  const known = { names: ["name", "count"], defaults: { name: "world" }, open: false };
+  // As a flow's process reports them (describe.test.ts); the prompt's own checks: parameters-prompt.test.ts.
+  const known: FlowParameters = { kind: "object", open: false, parameters: [{ name: "name", required: false, default: "world" }, { name: "count", required: true }] };
 
   it("starts from the known defaults (or the last parameters used) and says which have none", () => {
     assert.equal(parametersPrefill(known), '{"name":"world"}');
     assert.equal(parametersPrefill(known, { name: "again" }), '{"name":"again"}');
     assert.equal(parametersPrompt(known), "A JSON object. Parameters: name, count (no default)");
+    const typed: FlowParameters = { ...known, parameters: [known.parameters[0], { ...known.parameters[1], type: "number" }] };
+    assert.equal(parametersPrompt(typed), "A JSON object. Parameters: name, count: number (no default)", "a type, once known, is shown");
   });
 
   it("refuses what is not a JSON object, and names unknown parameters before any run starts", () => {
@@ -117,7 +121,7 @@ describe("extension: CodeLens", () => {
     const provider = new FlowCodeLensProvider(fake.vscode, runs(), () => true);
     const lenses = provider.provideCodeLenses(fake.document("/ws/flows.ts", src));
     assert.deepEqual(lenses.map((l) => [l.range.start.line, l.command?.title]), [[2, "▶ Run flow"], [2, "Run with parameters…"], [3, "▶ Run flow"], [3, "Run with parameters…"]]);
-    assert.deepEqual(lenses[1].command?.arguments, [{ file: path.resolve("/ws/flows.ts"), target: "a", label: "a", defaults: { x: 1 }, names: ["x"], open: false }]);
+    assert.deepEqual(lenses[1].command?.arguments, [{ file: path.resolve("/ws/flows.ts"), target: "a", label: "a" }]);
   });
 
   it("shows no lenses when turned off, and a trust lens instead of Run in Restricted Mode", () => {
@@ -127,6 +131,16 @@ describe("extension: CodeLens", () => {
     assert.equal(lenses.length, 2);
     assert.match(lenses[0].command?.title ?? "", /trust this workspace to run flows/);
     assert.equal(lenses[0].command?.command, "workbench.trust.manage");
+  });
+
+  it("keeps a document's lenses while an edit leaves it unreadable, and follows it once it reads again", () => {
+    const fake = fakeVscode();
+    const provider = new FlowCodeLensProvider(fake.vscode, runs(), () => true);
+    const titles = (text: string, version: number) => provider.provideCodeLenses(fake.document("/ws/f.ts", text, version)).map((l) => `${l.range.start.line} ${l.command?.title}`);
+    const before = titles(src, 1);
+    const typing = src.replace("export const b = flow(async () => {});", "export const b = flow(async () => {\n  if (ready) {");
+    assert.deepEqual(titles(typing, 2), before);
+    assert.deepEqual(titles(src + "export const c = flow(async () => {});\n", 3), [...before, "4 ▶ Run flow", "4 Run with parameters…"]);
   });
 
   it("parses a document once per version", () => {
@@ -168,5 +182,42 @@ describe("extension: activation", () => {
     assert.equal(fake.messages.length, 1);
     assert.match(fake.messages[0].text, /does not run flows in Restricted Mode/);
     assert.deepEqual(fake.messages[0].actions, ["Manage Workspace Trust"]);
+  });
+
+  it("flowline.retentionDays reaches the window's store as its option, and follows a change; the host's environment is left alone", async () => {
+    const ws = fs.mkdtempSync(path.join(os.tmpdir(), "flowline-ws-"));
+    const journal = path.join(ws, ".flowline", "journal");
+    fs.mkdirSync(journal, { recursive: true });
+    const day = 86_400_000;
+    const runEvents = (id: string, daysAgo: number) => {
+      const ts = new Date(Date.now() - daysAgo * day).toISOString();
+      return [
+        { e: "flow_run", id, name: id, flowName: "f", parameters: {}, tags: [], created: ts, expectedStartTime: ts, pid: 1 },
+        { e: "state", kind: "flow", id, type: "Completed", name: "Completed", ts },
+      ];
+    };
+    // A closed journal of a process that is gone, as a run in a terminal leaves it.
+    const lines = [...runEvents("old", 40), ...runEvents("recent", 1), { e: "close", ts: new Date().toISOString() }];
+    fs.writeFileSync(path.join(journal, "1-retention.ndjson"), lines.map((e) => JSON.stringify(e)).join("\n") + "\n");
+    const settings: Record<string, unknown> = { retentionDays: 0, warmStart: false };
+    const fake = fakeVscode({ workspaceFolder: ws, settings });
+    const context = fakeContext(path.resolve(__dirname, "../..")) as { subscriptions: Array<{ dispose(): unknown }> };
+    const envBefore = process.env.FLOWLINE_RETENTION_DAYS;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { FlowlineExtension } = require("../../src/extension/flowline-extension") as typeof import("../../src/extension/flowline-extension");
+    const extension = new FlowlineExtension(fake.vscode, context as never);
+    try {
+      const ids = async () => (await extension.store.get()).listFlowRuns().map((r) => r.id).sort();
+      await extension.store.sync();
+      assert.deepEqual(await ids(), ["old", "recent"], "0 keeps everything");
+      settings.retentionDays = 30;
+      fake.fireConfigurationChange("flowline");
+      await extension.store.sync();
+      assert.deepEqual(await ids(), ["recent"]);
+      assert.equal(process.env.FLOWLINE_RETENTION_DAYS, envBefore);
+    } finally {
+      for (const d of context.subscriptions) d.dispose();
+      fs.rmSync(ws, { recursive: true, force: true });
+    }
   });
 });

@@ -1,11 +1,12 @@
 import * as assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { findFlows, type FoundFlow } from "../../src/extension/flow-finder";
-import { tokenize } from "../../src/extension/flow-finder/tokenizer";
+import { findFlows, readFlows, type FoundFlow } from "../../src/extension/flow-finder";
 
-// The CodeLens finder reads source statically. These files are the tricky cases: flows must be found
-// wherever they are defined, and never inside comments, strings, templates, regular expressions or JSX.
+// The CodeLens finder reads source statically, with a real parser. These files are the tricky cases: flows
+// must be found wherever they are defined, and never inside comments, strings, templates, regular
+// expressions or JSX. (What parameters a flow takes is its flow process's to say: describe.test.ts.)
 
 const labels = (flows: FoundFlow[]) => flows.map((f) => f.label);
 const lines = (flows: FoundFlow[]) => flows.map((f) => f.line);
@@ -37,7 +38,6 @@ describe("flow finder: where flows are defined", () => {
     assert.equal(f.line, 1);
     assert.equal(f.exportName, "dailyEtl");
     assert.equal(f.flowName, "etl");
-    assert.deepEqual(f.params.defaults, { day: "2024-01-01" });
   });
 
   it("understands aliased, namespace, default and require imports", () => {
@@ -57,6 +57,40 @@ describe("flow finder: where flows are defined", () => {
     assert.deepEqual(labels(findFlows(src, "a.ts")), ["a", "b", "c", "d", "e"]);
   });
 
+  it("understands a default import beside named ones, optional namespace calls, defaults in requires and import()", () => {
+    const src = [
+      `import fl, { flow as f, type Flow } from "flowline";`,
+      `const { flow: g = undefined } = require("flowline");`,
+      `const lib = await import("flowline");`,
+      `export const a = f(async () => {});`,
+      `export const b = fl?.flow(async () => {});`,
+      `export const c = g(async () => {});`,
+      `export const d = lib.flow(async () => {});`,
+      `export const e = fl["flow"](async () => {}); // computed: not read`,
+    ].join("\n");
+    assert.deepEqual(labels(findFlows(src, "a.ts")), ["a", "b", "c", "d"]);
+  });
+
+  it("names what holds the flow through await, `as`, `satisfies`, later declarators and export default of a name", () => {
+    const src = [
+      `import { flow, type Flow } from "flowline";`,
+      `export default await flow({ name: "first" }, async () => {});`,
+      `export const typed = flow(async () => {}) as Flow<[], void>;`,
+      `const one = 1, second = flow(async function secondFn() {}) satisfies unknown;`,
+      `const third = flow(namedLater);`,
+      `export default third;`,
+      `function namedLater() {}`,
+    ].join("\n");
+    assert.deepEqual(findFlows(src, "a.ts").map((f) => [f.label, f.target, f.line, f.character]), [
+      ["first", "default", 1, 0], ["typed", "typed", 2, 0], ["secondFn", "secondFn", 3, 0], ["namedLater", "default", 4, 0],
+    ]);
+  });
+
+  it("puts lenses on the right lines with Windows line endings", () => {
+    const src = `import { flow } from "flowline";\r\n\r\nexport const a = flow(async () => {});\r\n  export const b = flow(async () => {});\r\n`;
+    assert.deepEqual(findFlows(src, "a.ts").map((f) => [f.label, f.line, f.character]), [["a", 2, 0], ["b", 3, 2]]);
+  });
+
   it("finds several flows in order, and flows defined in a template substitution", () => {
     const src = `import { flow } from "flowline";\nexport const one = flow(async () => {});\nconst s = \`x \${flow({ name: "inner" }, async () => 1)} y\`;\nexport default flow({ name: "last" }, async () => {});\n`;
     const flows = findFlows(src, "a.ts");
@@ -74,6 +108,7 @@ describe("flow finder: where flows are defined", () => {
   it("finds nothing without an import from \"flowline\" (lodash's flow is not a flow)", () => {
     assert.deepEqual(findFlows(`import { flow } from "lodash/fp";\nexport const f = flow(a, b);\n// flowline`, "a.ts"), []);
     assert.deepEqual(findFlows(`import type { flow } from "flowline";\nexport const f = flow(async () => {});`, "a.ts"), []);
+    assert.deepEqual(findFlows(`import { type flow } from "flowline";\nexport const f = flow(async () => {});`, "a.ts"), []);
     assert.deepEqual(findFlows(`export { flow } from "flowline";\nexport const f = flow(async () => {});`, "a.ts"), []);
   });
 
@@ -138,6 +173,11 @@ describe("flow finder: never inside comments, strings, templates, regular expres
     for (const file of ["a.tsx", "a.jsx"]) assert.deepEqual(labels(findFlows(src, file)), ["real"], file);
   });
 
+  it("finds a flow made inside a JSX expression, which is code", () => {
+    const src = header + `const App = () => <div title="flow(">{String(flow({ name: "in-jsx" }, async () => {}))}</div>;\n`;
+    assert.deepEqual(labels(findFlows(src, "a.tsx")), ["in-jsx"]);
+  });
+
   it("keeps `<` as a type assertion or comparison in .ts files", () => {
     const src = header + `const n = <number>value;\nif (a < b && c > d) {}\nexport const real = flow(async () => {});\n`;
     assert.deepEqual(labels(findFlows(src, "a.ts")), ["real"]);
@@ -147,80 +187,77 @@ describe("flow finder: never inside comments, strings, templates, regular expres
     const src = header + `export const a = flow(async () => {});\nconst broken = "no end\nexport const b = flow(async () => {});\nconst t = \`never closed`;
     assert.deepEqual(labels(findFlows(src, "a.ts")), ["a", "b"]);
   });
-});
 
-describe("flow finder: parameters and their defaults", () => {
-  const one = (body: string, file = "a.ts") => findFlows(`import { flow } from "flowline";\nexport const f = ${body};`, file)[0].params;
-
-  it("reads a destructured object with literal defaults, skipping TypeScript types", () => {
-    const p = one(`flow(async ({ n = 1, s = "x", b = false, list = [1, "a"], o = { k: null }, when = new Date(), required }: { n?: number; s?: string; b?: boolean; list?: unknown[]; o?: object; when?: Date; required: string }) => {})`);
-    assert.deepEqual(p, { kind: "object", names: ["n", "s", "b", "list", "o", "when", "required"], defaults: { n: 1, s: "x", b: false, list: [1, "a"], o: { k: null } }, open: false });
+  it("recovers from half-written lines inside a flow, keeping every lens on its line", () => {
+    const src = header + `export const a = flow(async () => {\n  const x = ;\n  if (x >) return;\n});\nexport const b = flow(async () => {});\n`;
+    assert.deepEqual(findFlows(src, "a.ts").map((f) => [f.label, f.line]), [["a", 1], ["b", 5]]);
   });
 
-  it("merges the options' parameters over signature defaults, and the whole argument's default under them", () => {
-    const p = one(`flow({ name: "x", parameters: { a: 10 } }, async ({ a = 1, b, c = -2 }: Args = { b: "from-arg", c: 3 }) => {})`);
-    assert.deepEqual(p.defaults, { a: 10, b: "from-arg", c: -2 });
-  });
-
-  it("reads positional parameters by name, with a rest parameter making it open", () => {
-    assert.deepEqual(one(`flow(async function named(day: string, retries = 3, label?: string) {})`), { kind: "positional", names: ["day", "retries", "label"], defaults: { retries: 3 }, open: false });
-    assert.equal(one(`flow(async (first: number, ...rest: number[]) => {})`).open, true);
-    assert.deepEqual(one(`flow(async () => {})`), { kind: "none", names: [], defaults: {}, open: false });
-  });
-
-  it("treats a single plain parameter as an open object, and reads a function declared elsewhere", () => {
-    assert.deepEqual(one(`flow(async (opts) => {})`), { kind: "object", names: [], defaults: {}, open: true });
-    assert.equal(one(`flow(async opts => {})`).open, true);
-    const src = `import { flow } from "flowline";\nasync function load({ table = "users" }) {}\nexport const f = flow(load);`;
-    const [f] = findFlows(src, "a.js");
-    assert.equal(f.flowName, "load");
-    assert.deepEqual(f.params.defaults, { table: "users" });
+  it("says when a file cannot be read at all (a block left open), so the lenses it had can stay", () => {
+    const src = header + `export const a = flow(async () => {\n  await fetch(\n});\nexport const b = flow(async () => {});\n`;
+    assert.equal(readFlows(src, "a.ts"), undefined);
+    assert.deepEqual(findFlows(src, "a.ts"), []);
+    assert.deepEqual(readFlows(`const x = 1;`, "a.ts"), [], "no mention of flowline: nothing to read");
   });
 });
 
-describe("flow finder: speed", () => {
-  it("reads a 5 MB file with 2,000 flows in about half a second of CPU (bound: 1.5 s)", function () {
-    this.timeout(20_000);
+describe("flow finder: its parser loads when the first file is read", () => {
+  it("is not loaded by the extension's activation", function () {
+    this.timeout(60_000);
+    // A fresh process: in this one another test may have loaded the parser already.
+    const script = `
+      const { fakeVscode, fakeContext } = require("./test/fake-vscode");
+      const loaded = () => Object.keys(require.cache).some((k) => /[\\\\/]@babel[\\\\/]parser[\\\\/]/.test(k));
+      const fake = fakeVscode({ workspaceFolder: require("node:os").tmpdir() });
+      const { FlowlineExtension } = require("./src/extension/flowline-extension");
+      new FlowlineExtension(fake.vscode, fakeContext(process.cwd()));
+      const atActivation = loaded();
+      fake.lensProviders[0].provideCodeLenses(fake.document("/ws/f.ts", 'import { flow } from "flowline";\\nexport const f = flow(async () => {});\\n'));
+      process.stdout.write(JSON.stringify({ atActivation, afterFirstFile: loaded() }));
+      process.exit(0);`;
+    const out = execFileSync(process.execPath, ["-r", "tsx/cjs", "-e", script], { cwd: path.resolve(__dirname, "..", ".."), encoding: "utf8" });
+    assert.deepEqual(JSON.parse(out), { atActivation: false, afterFirstFile: true });
+  });
+});
+
+describe("flow finder: big and hostile files", () => {
+  // How long these take is measured by bench/flow-finder.mjs, not asserted here.
+  it("reads a 5 MB file with 2,000 flows, each in its place", function () {
+    this.timeout(60_000);
     const chunk = (i: number) =>
       `// comment flow(${i})\nconst s${i} = "flow(" + \`\${x / 2} flow(\` + /flow\\(/.source;\nexport const f${i} = flow({ name: "f${i}" }, async ({ a = ${i}, b = "x" }: { a?: number; b?: string }) => {\n  for (let j = 0; j < 10; j++) total += j / 3;\n${"  doSomething(a, b, [1, 2, 3], { k: 'v' });\n".repeat(60)}});\n`;
     const src = `import { flow } from "flowline";\n` + Array.from({ length: 2000 }, (_, i) => chunk(i)).join("");
     assert.ok(src.length > 5_000_000, `file is ${src.length} bytes`);
-    findFlows(src, "big.ts"); // warm up
-    // CPU time, not wall time: other processes sharing the cores must not fail this test.
-    const start = process.cpuUsage();
     const flows = findFlows(src, "big.ts");
-    const used = process.cpuUsage(start);
-    const ms = (used.user + used.system) / 1000;
     assert.equal(flows.length, 2000);
-    assert.deepEqual(flows[1999].params.defaults, { a: 1999, b: "x" });
-    assert.ok(ms < 1500, `took ${ms.toFixed(0)} ms`);
+    assert.deepEqual([flows[1999].label, flows[1999].flowName, flows[1999].line], ["f1999", "f1999", 1 + 1999 * 65 + 2]);
   });
 
-  it("stays linear on a .tsx file full of generic types it first reads as JSX", function () {
-    this.timeout(20_000);
-    const src = `import { flow } from "flowline";\n` + "let g: <T>(x: T) => T;\n".repeat(20_000) + "export const real = flow(async () => {});\n";
-    const start = process.cpuUsage();
+  it("reads a .tsx file full of generic types that look like JSX", function () {
+    this.timeout(60_000);
+    const src = `import { flow } from "flowline";\n` + Array.from({ length: 20_000 }, (_, i) => `let g${i}: <T>(x: T) => T;\n`).join("") + "const id = <T,>(x: T) => x;\nexport const real = flow(async () => {});\n";
     assert.deepEqual(findFlows(src, "a.tsx").map((f) => f.label), ["real"]);
-    const used = process.cpuUsage(start);
-    assert.ok(used.user + used.system < 3_000_000, `took ${(used.user + used.system) / 1000} ms of CPU`);
   });
 
   it("reads real code: the TypeScript compiler (9 MB of JavaScript) and its .d.ts, finding only the flow appended", function () {
-    this.timeout(30_000);
+    this.timeout(120_000);
     const lib = path.join(path.dirname(require.resolve("typescript/package.json")), "lib");
     const tail = `\nimport { flow } from "flowline";\nexport const appended = flow(async () => {});\n`;
     for (const [file, as] of [["typescript.js", "a.js"], ["typescript.d.ts", "a.ts"]]) {
       const src = fs.readFileSync(path.join(lib, file), "utf8") + tail;
-      const start = process.cpuUsage();
-      assert.deepEqual(findFlows(src, as).map((f) => f.label), ["appended"], file);
-      const used = process.cpuUsage(start);
-      assert.ok(used.user + used.system < 5_000_000, `${file} took ${(used.user + used.system) / 1000} ms of CPU`);
+      if (file === "typescript.js") assert.ok(src.length > 8_000_000, `${file} is ${src.length} characters`);
+      const flows = findFlows(src, as);
+      assert.deepEqual(flows.map((f) => [f.label, f.line]), [["appended", src.split("\n").length - 2]], file);
     }
   });
 
-  it("tokenizes without throwing on arbitrary input", () => {
-    for (const text of ["`${", "/", "<", "<div>{", "'", '"\\', "/*", "a /= b / c", "#!/usr/bin/env node\nx", "x?.5:1"]) {
-      assert.doesNotThrow(() => tokenize(text, { jsx: true }), text);
+  it("never throws, whatever the input", () => {
+    const texts = ["`${", "/", "<", "<div>{", "'", '"\\', "/*", "a /= b / c", "#!/usr/bin/env node\nx", "x?.5:1", "(".repeat(20_000), "[".repeat(50_000) + "]".repeat(50_000)];
+    // Every prefix of a real flow file: what the finder sees as it is typed.
+    const flowFile = fs.readFileSync(path.join(__dirname, "..", "fixtures", "e2e", "hello.ts"), "utf8");
+    for (let i = 0; i <= flowFile.length; i += 7) texts.push(flowFile.slice(0, i));
+    for (const text of texts) {
+      for (const file of ["a.ts", "a.tsx", "a.js"]) assert.doesNotThrow(() => findFlows(`import { flow } from "flowline";\n${text}`, file), text.slice(0, 40));
     }
   });
 });

@@ -1,7 +1,8 @@
 import { strict as assert } from "node:assert";
 import {
-  argumentsFromParameters, bindArguments, defaultParameters, describeParameters, paramSpec, parameterNames,
+  argumentsFromParameters, bindArguments, defaultParameters, describeParameters, flowParameters, paramSpec, parameterNames,
 } from "../../src/engine/params";
+import { validateParameters } from "../../src/extension/parameters";
 
 // Real functions, compiled by tsx (esbuild) the same way user flow files are.
 // Note: esbuild renames a positional parameter that shadows a top-level name of the file (`a` → `a2`),
@@ -240,5 +241,45 @@ describe("params: argumentsFromParameters", () => {
     assert.deepEqual(defaultParameters(paramSpec(hello)), { name: "world" });
     assert.deepEqual(defaultParameters(paramSpec(plus), { a: 4 }), { a: 4, b: 2 });
     assert.deepEqual(defaultParameters(paramSpec(notLiteral)), { label: "x" });
+  });
+});
+
+describe("params: flowParameters, the specs a flow process reports", () => {
+  it("lists each parameter with what a run given none records for it", () => {
+    assert.deepEqual(flowParameters(paramSpec(plus), { a: 4 }), {
+      kind: "positional", open: false, parameters: [{ name: "a", required: false, default: 4 }, { name: "b", required: false, default: 2 }],
+    });
+    assert.deepEqual(flowParameters(paramSpec(withRest)).parameters, [{ name: "first", required: true }, { name: "others", required: false, default: [], rest: true }]);
+    assert.deepEqual(flowParameters(paramSpec(notLiteral)).parameters, [{ name: "when", required: false }, { name: "label", required: false, default: "x" }]);
+    assert.deepEqual(flowParameters(paramSpec(single), { name: "opt" }), { kind: "positional", open: true, parameters: [{ name: "name", required: false, default: "opt" }] });
+  });
+
+  it("leaves out a default that is not plain JSON, which the prompt could not show as it is", () => {
+    const odd = ({ big = 10n, nan = NaN, ok = 1 }) => [big, nan, ok];
+    assert.deepEqual(flowParameters(paramSpec(odd)).parameters, [{ name: "big", required: false }, { name: "nan", required: false }, { name: "ok", required: false, default: 1 }]);
+  });
+
+  it("names the options' parameters too, which a run then accepts", () => {
+    const fn = ({ a = 1 }: { a?: number }) => a;
+    assert.deepEqual(flowParameters(paramSpec(fn), { b: 2 }).parameters.map((p) => p.name), ["a", "b"]);
+    assert.deepEqual(argumentsFromParameters(paramSpec(fn), { b: 3 }, { b: 2 }), [{ a: 1, b: 3 }]);
+  });
+
+  it("is one rule: the Run with parameters… prompt refuses exactly the names a run refuses", () => {
+    const fns: Function[] = [hello, plus, withRest, notLiteral, noParams, openPattern, single, (n: number) => n];
+    const names = [[], ["name"], ["nme"], ["a", "b"], ["c"], ["first", "others"], ["others"], ["arg0"], ["arg1"], ["arg2", "a"], ["id", "zz"], ["when", "label"], ["n"]];
+    for (const fn of fns) {
+      for (const keys of names) {
+        const values = Object.fromEntries(keys.map((k) => [k, 1]));
+        const prompt = validateParameters(JSON.stringify(values), flowParameters(paramSpec(fn)));
+        let run: string | undefined;
+        try {
+          argumentsFromParameters(paramSpec(fn), values);
+        } catch (err) {
+          run = (err as Error).message;
+        }
+        assert.equal(prompt === undefined, run === undefined, `${fn.toString().slice(0, 40)} with ${keys.join(", ")}: prompt says ${prompt}, run says ${run}`);
+      }
+    }
   });
 });

@@ -5,7 +5,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import type { EngineEvent } from "../../src/engine/events";
+import type { EngineEvent } from "../../src/shared/events";
 import { startFlowProcess, type RunRequest } from "../../src/runner/run";
 
 const REPO = path.resolve(__dirname, "..", "..");
@@ -60,7 +60,7 @@ describe("runner: FlowProcess", function () {
     assert.equal(result.exitCode, 0);
     assert.equal(result.reported, true);
     assert.equal(result.state?.type, "Completed");
-    assert.deepEqual(loaded, { exportName: "myFlow", name: "my-flow" });
+    assert.deepEqual(loaded, { exportName: "myFlow", name: "my-flow", parameters: { kind: "none", open: false, parameters: [] } });
     assert.equal(events.filter((e) => e.e === "task_run").length, 3);
     const flowRun = events.find((e) => e.e === "flow_run");
     assert.ok(flowRun && flowRun.e === "flow_run");

@@ -1,8 +1,8 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { execFileSync } from "node:child_process";
 import {
-  FLOWLINE_VERSION,
   ResultFormatError,
   SerializationError,
   TAG,
@@ -10,6 +10,7 @@ import {
   resolveSerializer,
   type UserSerializer,
 } from "../../src/engine/serializer";
+import { FLOWLINE_VERSION } from "../../src/shared/version";
 import { readResultDocument, resultDocument } from "../../src/engine/result-document";
 
 /** Through the file text, as a stored result makes the trip. */
@@ -212,9 +213,12 @@ describe("serializer: the result document", () => {
     assert.ok(text.includes('\n  "data": {\n    "a": 1,'), "pretty-printed with two spaces");
   });
 
-  it("writes the version of package.json", () => {
-    const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, "../../package.json"), "utf8")) as { version: string };
+  it("writes the version of package.json, from source and from the built bundles", () => {
+    const root = path.join(__dirname, "../..");
+    const pkg = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as { version: string };
     assert.equal(FLOWLINE_VERSION, pkg.version);
+    const built = execFileSync(process.execPath, [path.join(root, "dist", "cli.js"), "--version"], { encoding: "utf8" });
+    assert.equal(built.trim(), pkg.version);
   });
 
   it("refuses a file that is not a Flowline result, saying so", () => {

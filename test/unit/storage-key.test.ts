@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { StorageKeyError, renderStorageKey, resolveStoragePath, type StorageKeyScope } from "../../src/engine/storage-key";
-import { writeFileAtomicSync } from "../../src/engine/atomic-write";
+import { writeFileAtomicSync } from "../../src/shared/atomic-write";
 
 const when = new Date("2024-02-29T13:05:09.123Z");
 

@@ -3,9 +3,9 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import type { EngineEvent } from "../../src/engine/events";
-import { dbPath, journalDir } from "../../src/engine/home";
-import { writerTag } from "../../src/engine/process-identity";
+import type { EngineEvent } from "../../src/shared/events";
+import { dbPath, journalDir } from "../../src/shared/home";
+import { writerTag } from "../../src/shared/process-identity";
 import { openStore, type Store } from "../../src/store";
 
 // The lock and the liveness of writers, with real processes: a lock never expires while its holder lives

@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { journalDir } from "../../src/engine/home";
+import { journalDir } from "../../src/shared/home";
 import { openStore } from "../../src/store";
 
 // Scale checks for the store: a fold of 100,000 events is one write, and the latest version of every key is

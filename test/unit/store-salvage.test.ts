@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { journalDir } from "../../src/engine/home";
+import { journalDir } from "../../src/shared/home";
 import { openStore } from "../../src/store";
 
 // A damaged segment database is salvaged, not replaced: every row that can still be read goes into a new

@@ -7,7 +7,7 @@ import { chromium, type Browser, type Page } from "playwright-core";
 import type { Artifact } from "../../src/store/types";
 import { prepareArtifact, rowMessages, type ContentContext } from "../../src/extension/panels/artifact-content";
 import { panelHtml } from "../../src/extension/panels/html";
-import type { HostMessage, PanelState, WebviewMessage } from "../../src/extension/panels/protocol";
+import type { HostMessage, PanelState, WebviewMessage } from "../../src/shared/panel-protocol";
 
 // The built artifact panel (dist/webview/main.js + styles.css) in headless Chromium, behind the same CSP
 // as in VS Code (panelHtml), with a stand-in for the VS Code API: it records what the webview posts and

@@ -1,7 +1,7 @@
 import type { Browser } from "playwright-core";
 import type { Uri as VsUri } from "vscode";
-import type { WebviewMessage } from "../../src/extension/panels/protocol";
-import { FakePanel, Uri } from "./fake-vscode";
+import type { WebviewMessage } from "../../src/shared/panel-protocol";
+import { FakePanel, Uri } from "../fake-vscode";
 import { ORIGIN, PanelPage } from "./harness";
 
 // The real panel host (ArtifactPanels over a real store) talking to the real webview in Chromium: what the

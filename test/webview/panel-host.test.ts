@@ -4,7 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { Uri as VsUri } from "vscode";
 import { ArtifactPanels } from "../../src/extension/panels/panels";
-import { fakeVSCode, type FakePanel, type FakeVSCode, Uri } from "./fake-vscode";
+import { fakeVscode, type FakePanel, type FakeVscode, Uri } from "../fake-vscode";
 import { artifactEvent, at, flowRunEvent, storeWith, type StoreFixture } from "./store-fixture";
 
 // The panel's host side over a real store, with a fake vscode: the ready handshake, paging, following a
@@ -15,7 +15,7 @@ const tick = () => new Promise((r) => setTimeout(r, 10));
 
 describe("artifact panel host", () => {
   let fx: StoreFixture;
-  let f: FakeVSCode;
+  let f: FakeVscode;
   let panels: ArtifactPanels;
   let panel: FakePanel;
   let revealed: [string, string | undefined][];
@@ -28,7 +28,7 @@ describe("artifact panel host", () => {
       artifactEvent("big", "table", Array.from({ length: 12_345 }, (_, i) => ({ i, name: `row ${i}` })), { key: "big" }, 3),
       artifactEvent("prog", "progress", 10, { flowRunId: RUN }, 4),
     ]);
-    f = fakeVSCode();
+    f = fakeVscode();
     revealed = [];
     panels = new ArtifactPanels({
       vscode: f.vscode,

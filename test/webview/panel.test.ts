@@ -79,12 +79,12 @@ describe("artifact panel (webview)", function () {
     assert.equal(p.page.url(), "https://flowline.test/panel.html");
   });
 
-  it("renders a link artifact from {url, text} and from a markdown link, opening through the host", async () => {
+  it("renders a link artifact from {url, text}, to the web or to a workspace file, opening through the host", async () => {
     await p.show(artifact("link", { url: "https://prefect.io/docs", text: "Prefect docs" }));
     assert.equal(await p.text(".link-text"), "Prefect docs");
     assert.equal(await p.text(".link-url"), "https://prefect.io/docs");
     await p.page.click(".link-text");
-    await p.show(artifact("link", "[the report](reports/out.csv)"), {}, 2);
+    await p.show(artifact("link", { url: "reports/out.csv", text: "the report" }), {}, 2);
     assert.equal(await p.text(".link-text"), "the report");
     await p.page.focus(".link-text");
     await p.page.keyboard.press("Enter");

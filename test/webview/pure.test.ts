@@ -6,7 +6,7 @@ import { linkData, prepareArtifact, rowMessages } from "../../src/extension/pane
 import { contentSecurityPolicy, panelHtml } from "../../src/extension/panels/html";
 import { resolveImage, resolveLink } from "../../src/extension/panels/links";
 import { toCsv } from "../../webview/csv";
-import { cellText, normalizeTable } from "../../webview/table-data";
+import { cellText, normalizeTable } from "../../src/shared/table";
 import { TableModel } from "../../webview/table-model";
 import { artifact } from "./harness";
 
@@ -32,9 +32,12 @@ describe("normalizeTable", () => {
     assert.deepEqual(normalizeTable({ columns: ["city", "pop"], rows }), { columns: ["city", "pop"], rows });
     assert.deepEqual(normalizeTable({ headers: ["city"], rows: [["Tokyo", 37.1]] }).columns, ["city", "Column 2"]);
   });
-  it("reads a table stored as a JSON string, and an empty table", () => {
-    assert.deepEqual(normalizeTable(JSON.stringify([{ a: 1 }])), { columns: ["a"], rows: [[1]] });
+  it("reads an empty table, and the {columns, rows} the engine stores as it is", () => {
     assert.deepEqual(normalizeTable([]), { columns: [], rows: [] });
+    assert.deepEqual(normalizeTable({ columns: ["a", "b"], rows: [[1, null]] }), { columns: ["a", "b"], rows: [[1, null]] });
+  });
+  it("does not parse a table out of a string: Flowline never stores one so", () => {
+    assert.throws(() => normalizeTable(JSON.stringify([{ a: 1 }])), /This table's data is a string; a table is /);
   });
   it("treats a record of columns named rows/columns as columns when its values are not rows", () => {
     assert.deepEqual(normalizeTable({ rows: [1, 2], columns: ["a", "b"] }), { columns: ["rows", "columns"], rows: [[1, "a"], [2, "b"]] });
@@ -43,7 +46,6 @@ describe("normalizeTable", () => {
     assert.throws(() => normalizeTable(42), /a number; a table is a list of records, a record of columns, a list of rows, or \{headers, rows\}/);
     assert.throws(() => normalizeTable({ a: 1 }), /Column 'a' of this table is a number, not a list/);
     assert.throws(() => normalizeTable([{ a: 1 }, "x"]), /Row 2 of this table is a string/);
-    assert.throws(() => normalizeTable("not json"), /not JSON/);
   });
   it("shows nested values as JSON and null as empty", () => {
     assert.deepEqual([cellText({ a: [1] }), cellText(null), cellText(true), cellText(1.5)], ['{"a":[1]}', "", "true", "1.5"]);
@@ -149,13 +151,17 @@ describe("links and images the host lets through", () => {
 });
 
 describe("what the host sends", () => {
-  it("reads link data as {url, text}, Prefect's names, a markdown link or a bare URL", () => {
+  it("reads link data as createLinkArtifact stores it, {url, text}, and no other shape", () => {
     assert.deepEqual(linkData({ url: "https://a.b", text: "A" }), { url: "https://a.b", text: "A" });
-    assert.deepEqual(linkData({ link: "https://a.b", link_text: "A" }), { url: "https://a.b", text: "A" });
-    assert.deepEqual(linkData("[the docs](https://a.b/docs)"), { url: "https://a.b/docs", text: "the docs" });
-    assert.deepEqual(linkData("[https://a.b](https://a.b)"), { url: "https://a.b", text: "https://a.b" });
-    assert.deepEqual(linkData("https://a.b"), { url: "https://a.b" });
-    assert.equal(linkData("two words"), undefined);
+    assert.deepEqual(linkData({ url: "https://a.b", text: "" }), { url: "https://a.b" });
+    for (const other of [{ link: "https://a.b", link_text: "A" }, "[the docs](https://a.b/docs)", "https://a.b", { url: 3 }, null]) {
+      assert.equal(linkData(other), undefined, JSON.stringify(other));
+    }
+  });
+  it("shows progress stored as a number, and says a number in a string is not progress", () => {
+    const ctx = { versions: [], following: false, resolveImage: () => ({}) };
+    assert.deepEqual(prepareArtifact(artifact("progress", 40), ctx).show.body, { type: "progress", value: 40 });
+    assert.deepEqual(prepareArtifact(artifact("progress", "40"), ctx).show.body, { type: "invalid", message: "This progress artifact's data is not a number from 0 to 100." });
   });
   it("pages a table: 1,000 rows first, then 10,000 at a time, the last marked done", () => {
     const rows = Array.from({ length: 25_500 }, (_, i) => [i]);

@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 import { strict as assert } from "node:assert";
 import { ArtifactPanels } from "../../src/extension/panels/panels";
-import { fakeVSCode } from "./fake-vscode";
+import { fakeVscode } from "../fake-vscode";
 import { artifact, PanelPage, useBrowser } from "./harness";
 import { ChromiumPanel, EXTENSION_URI } from "./hosted-panel";
 import { artifactEvent, storeWith, type StoreFixture } from "./store-fixture";
@@ -43,7 +43,7 @@ describe("remote images wait for a click (host and webview in Chromium)", functi
       artifactEvent("report", "markdown", `# Report\n\n![chart](${CHART})\n\n![](${PIXEL})`, { key: "report", description: `Built ![badge](${BADGE})` }, 2),
       artifactEvent("cells", "table", [{ name: "a", chart: `![cell chart](${CELL})` }], { key: "cells" }, 3),
     ]);
-    const f = fakeVSCode();
+    const f = fakeVscode();
     chromium = [];
     f.makePanel = (title) => {
       const p = new ChromiumPanel(browser(), title);

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { journalDir } from "../../src/engine/home";
+import { journalDir } from "../../src/shared/home";
 import { openStore, type Store } from "../../src/store";
 
 // A real store in a temporary home, filled the way engines fill it: events appended to a journal, then

@@ -28,7 +28,6 @@ describe("artifact panel tables (webview)", function () {
       ["list of rows with headers", { headers: HEADERS, rows: lists }, HEADERS],
       ["normalised {columns, rows}", { columns: HEADERS, rows: lists }, HEADERS],
       ["list of rows", lists, ["Column 1", "Column 2", "Column 3", "Column 4"]],
-      ["a JSON string (as Prefect stored tables)", JSON.stringify(CITIES), HEADERS],
     ];
     let load = 0;
     for (const [name, data, headers] of shapes) {

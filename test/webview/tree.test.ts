@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { clearArtifacts, deleteArtifact, deleteArtifactKey } from "../../src/extension/artifacts/commands";
 import { ArtifactsTreeProvider, VERSION_PAGE, type ArtifactNode } from "../../src/extension/artifacts/tree";
-import { fakeVSCode, type FakeVSCode, type TreeItem } from "./fake-vscode";
+import { fakeVscode, type FakeVscode, type TreeItem } from "../fake-vscode";
 import { artifactEvent, flowRunEvent, storeWith, type StoreFixture } from "./store-fixture";
 
 // The Artifacts view over a real store, in plain Node with a fake vscode: keys with their version counts,
@@ -25,14 +25,14 @@ async function fixture(): Promise<StoreFixture> {
 
 describe("Artifacts tree", () => {
   let fx: StoreFixture;
-  let f: FakeVSCode;
+  let f: FakeVscode;
   let tree: ArtifactsTreeProvider;
   const item = (n: ArtifactNode) => tree.getTreeItem(n) as unknown as TreeItem;
   const labels = async (n?: ArtifactNode) => (await tree.getChildren(n)).map((c) => item(c).label);
 
   beforeEach(async () => {
     fx = await fixture();
-    f = fakeVSCode();
+    f = fakeVscode();
     tree = new ArtifactsTreeProvider(f.vscode, { peek: async () => fx.store });
   });
   afterEach(() => {

@@ -1,4 +1,4 @@
-import type { ArtifactType } from "../../engine/events";
+import type { ArtifactType } from "../../shared/events";
 import type { Artifact } from "../../store";
 
 // How an artifact is named and drawn wherever the extension lists it (this view, the Flow Runs tree,

@@ -1,10 +1,11 @@
 import type { Artifact } from "../../store/types";
-import { normalizeTable, type NormalizedTable } from "../../../webview/table-data";
-import type { ArtifactBody, ArtifactHeader, Cell, HostMessage, RunLink, VersionInfo } from "./protocol";
+import { isPlainObject } from "../../shared/objects";
+import { normalizeTable, type NormalizedTable } from "../../shared/table";
+import type { ArtifactBody, ArtifactHeader, Cell, HostMessage, RunLink, VersionInfo } from "../../shared/panel-protocol";
 
 // What a panel sends for one artifact, built without VS Code (tests feed these messages to the real
 // webview). The body is shaped by type here, so the webview never guesses at stored data; a table is
-// normalised to rows (webview/table-data.ts) and streamed: the first rows at once so the panel paints
+// normalised to rows (src/shared/table.ts) and streamed: the first rows at once so the panel paints
 // immediately, the rest in large chunks the webview indexes as they arrive.
 
 /** Rows in the first message: a screenful many times over, small enough to post at once. */
@@ -83,14 +84,12 @@ function shapeBody(a: Artifact, ctx: ContentContext): { body: ArtifactBody; tabl
       const link = linkData(d);
       return link
         ? { body: { type: "link", ...link } }
-        : { body: { type: "invalid", message: "This link artifact's data is neither {url, text} nor a markdown link [text](url)." } };
+        : { body: { type: "invalid", message: "This link artifact's data is not {url, text}." } };
     }
-    case "progress": {
-      const v = typeof d === "number" ? d : typeof d === "string" && d.trim() !== "" ? Number(d) : NaN;
-      return Number.isFinite(v)
-        ? { body: { type: "progress", value: Math.max(0, Math.min(100, v)) } }
+    case "progress":
+      return typeof d === "number" && Number.isFinite(d)
+        ? { body: { type: "progress", value: Math.max(0, Math.min(100, d)) } }
         : { body: { type: "invalid", message: "This progress artifact's data is not a number from 0 to 100." } };
-    }
     case "image": {
       if (typeof d !== "string") return { body: { type: "invalid", message: "This image artifact's data is not a URL or a path." } };
       return { body: { type: "image", source: d, ...ctx.resolveImage(d) } };
@@ -100,23 +99,10 @@ function shapeBody(a: Artifact, ctx: ContentContext): { body: ArtifactBody; tabl
   }
 }
 
-const MARKDOWN_LINK = /^\s*\[([^\]]*)\]\(\s*<?([^\s>]+)>?\s*\)\s*$/;
-
-/** A link artifact's data: {url, text?} (or Prefect's link/link_text), a markdown link, or a bare URL. */
+/** A link artifact's data as createLinkArtifact stores it: {url, text}. */
 export function linkData(d: unknown): { url: string; text?: string } | undefined {
-  if (typeof d === "string") {
-    const m = MARKDOWN_LINK.exec(d);
-    if (m) return { url: m[2], text: m[1] || undefined };
-    const s = d.trim();
-    return s && !/\s/.test(s) ? { url: s } : undefined;
-  }
-  if (typeof d === "object" && d !== null && !Array.isArray(d)) {
-    const o = d as Record<string, unknown>;
-    const url = [o.url, o.link, o.href].find((v): v is string => typeof v === "string");
-    const text = [o.text, o.linkText, o.link_text].find((v): v is string => typeof v === "string");
-    if (url) return { url, text: text || undefined };
-  }
-  return undefined;
+  if (!isPlainObject(d) || typeof d.url !== "string" || d.url === "") return undefined;
+  return typeof d.text === "string" && d.text !== "" ? { url: d.url, text: d.text } : { url: d.url };
 }
 
 /** The table's rows as `rows` messages: FIRST_ROWS, then CHUNK_ROWS at a time; always at least one message. */

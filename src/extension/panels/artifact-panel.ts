@@ -5,7 +5,7 @@ import { prepareArtifact, rowMessages, type ContentContext, type PreparedArtifac
 import { panelHtml, remoteImageOrigin } from "./html";
 import { workspaceFolders } from "../safe-paths";
 import { resolveImage, resolveLink } from "./links";
-import type { HostMessage, RunLink, VersionInfo, WebviewMessage } from "./protocol";
+import type { HostMessage, RunLink, VersionInfo, WebviewMessage } from "../../shared/panel-protocol";
 
 // One artifact panel, host side. It reads the store, sends the webview what to show, and answers what the
 // webview asks (versions, links, runs, raw text, copy, CSV export).

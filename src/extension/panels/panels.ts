@@ -1,6 +1,6 @@
 import type { Disposable, WebviewPanel } from "vscode";
 import { ArtifactPanel, webviewRoot, type PanelHost } from "./artifact-panel";
-import { ARTIFACT_VIEW_TYPE, type PanelState } from "./protocol";
+import { ARTIFACT_VIEW_TYPE, type PanelState } from "../../shared/panel-protocol";
 
 // All artifact panels: one a key (versions switch inside it), one an unkeyed artifact. Opening what a
 // panel already shows reveals that panel. Panels come back after a window reload through the serializer

@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { configureEngine, JournalSink, type EngineSink } from "../../../src/engine/config";
-import type { EngineEvent, StateEvent } from "../../../src/engine/events";
+import type { EngineEvent, StateEvent } from "../../../src/shared/events";
 
 // Every home made here is removed when the test process ends (a test may still read one after close()).
 const homes: string[] = [];

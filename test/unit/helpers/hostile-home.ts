@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { journalDir } from "../../../src/engine/home";
+import { journalDir } from "../../../src/shared/home";
 
 // A Flowline home as an untrusted workspace could ship it: one journal whose every text field carries
 // terminal escape sequences and markdown that would load or open something, and whose paths point out

@@ -1,17 +1,26 @@
-// Table data in every stored shape, turned into rows under headers. Pure (no DOM): the host uses it to page
-// a table to the webview, and tests run it in plain Node.
+// A table artifact's shape, as the engine stores it and the panel reads it.
 //
-// Accepted shapes (SPEC section 4, and what older data may hold):
+// The engine stores every table as TableArtifactData (src/engine/artifacts-table.ts turns the shapes a user
+// passes into it). The reader below turns table data into rows under headers for the panel, from that
+// shape or from the ones a user passes (pure, no DOM: the host pages a table to the webview with it, and
+// tests run it in plain Node):
 //   list of records        [{city: "Tokyo", pop: 37.1}, ...]          → one row a record, columns in first-seen order
 //   record of columns      {city: ["Tokyo", ...], pop: [37.1, ...]}   → transposed to rows
 //   list of rows           [["Tokyo", 37.1], ...]                     → rows as they are (never transposed)
-//   rows with headers      {headers|columns: [...], rows: [[...], ...]}
-//   any of these as a JSON string (Prefect stored tables that way)
+//   rows with headers      {headers|columns: [...], rows: [[...], ...]}: what the engine stores
 
-export interface NormalizedTable {
+/**
+ * A table, normalised: `rows[i][j]` is the cell of row i in column `columns[j]`. A list of records gives
+ * its fields as columns (in first-seen order, null where a record lacks one); a record of columns is
+ * turned to rows (shorter columns padded with null); a list of rows keeps its rows, under `headers` or
+ * "0", "1", ... Exactly these two fields, so that any reader can tell it from the shapes a user passes.
+ */
+export interface TableArtifactData {
   columns: string[];
   rows: unknown[][];
 }
+
+export type NormalizedTable = TableArtifactData;
 
 export const TABLE_SHAPES =
   "a list of records, a record of columns, a list of rows, or {headers, rows}";
@@ -21,16 +30,6 @@ const isRecord = (v: unknown): v is Record<string, unknown> =>
 
 /** Rows with headers the right way round. Throws an Error naming the accepted shapes for anything else. */
 export function normalizeTable(data: unknown): NormalizedTable {
-  if (typeof data === "string") {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(data);
-    } catch {
-      throw new Error(`This table's data is a string that is not JSON; a table is ${TABLE_SHAPES}.`);
-    }
-    if (typeof parsed === "string") throw new Error(`This table's data is a plain string; a table is ${TABLE_SHAPES}.`);
-    return normalizeTable(parsed);
-  }
   if (Array.isArray(data)) return fromList(data, undefined);
   if (isRecord(data)) {
     const rows = data.rows;

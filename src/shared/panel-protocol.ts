@@ -1,4 +1,4 @@
-import type { ArtifactType } from "../../engine/events";
+import type { ArtifactType } from "./events";
 
 // The messages between the artifact panel's host (src/extension/panels) and its webview (webview/).
 // Both bundles import this file, so it holds types only. The host owns the data: the webview never reads

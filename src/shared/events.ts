@@ -2,12 +2,18 @@
 // (one JSON line each, the durable record the store folds in) and streamed live to the parent process.
 // Keep them small and flat: every task run writes a few of them.
 
-export type StateType = "Pending" | "Running" | "Completed" | "Failed" | "Crashed" | "Cancelled";
+/** The states a run ends in: once in one, a run never leaves it. The one list of them. */
+export const TERMINAL_STATES = ["Completed", "Failed", "Crashed", "Cancelled"] as const;
+/** Every state type, in the order a run goes through them. */
+export const STATE_TYPES = ["Pending", "Running", ...TERMINAL_STATES] as const;
 
-export const TERMINAL_STATE_TYPES: readonly StateType[] = ["Completed", "Failed", "Crashed", "Cancelled"];
+export type StateType = (typeof STATE_TYPES)[number];
+export type TerminalStateType = (typeof TERMINAL_STATES)[number];
 
-export function isTerminal(type: StateType): boolean {
-  return type === "Completed" || type === "Failed" || type === "Crashed" || type === "Cancelled";
+const TERMINAL: ReadonlySet<StateType> = new Set(TERMINAL_STATES);
+
+export function isTerminal(type: StateType): type is TerminalStateType {
+  return TERMINAL.has(type);
 }
 
 /** A run was created (flow run or task run). Its first state follows as a separate event. */
