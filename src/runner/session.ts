@@ -45,7 +45,7 @@ export interface SessionEnd {
   flowRunName?: string;
   /**
    * The run as stored, when the store was read at the end (readBack, or a run marked here) and could be:
-   * the flow run with its counts and subflow runs (its task runs page through the store: listTaskRuns).
+   * the flow run with its counts, subflow runs and first 1,000 task runs (the rest page: listTaskRuns).
    */
   detail?: FlowRunDetail;
   /** Why the end could not be recorded or read back now; the run's journal keeps it for the next reader. */
@@ -133,7 +133,7 @@ export class RunSession extends EventEmitter<SessionEvents> {
         if (!result.reported) {
           await opened.markRuns(flowRunId, result.exitCode === 130 ? "Cancelled" : "Crashed", result.message ?? "The flow process ended before the run finished.");
         } else await opened.sync({ wait: true });
-        end.detail = await opened.getFlowRun(flowRunId, { taskLimit: 0 });
+        end.detail = await opened.getFlowRun(flowRunId, { taskLimit: 1000 });
       } catch (err) {
         end.recordError = err instanceof Error ? err.message : String(err);
       }
