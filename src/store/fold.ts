@@ -90,7 +90,8 @@ export function foldJournals(tx: WriteTx, applier: Applier, dir: string, options
   for (const [name, row] of rows) {
     if (present.has(name)) continue;
     index.deleteJournal(name);
-    if (row.segment !== undefined && index.segment(row.segment)) tx.segment(row.segment).deleteJournal(name);
+    // Its row in its segment goes when that segment is written anyway (a stale row there is harmless).
+    if (row.segment !== undefined) tx.loadedSegment(row.segment)?.deleteJournal(name);
   }
   const record = (row: JournalRow) => {
     index.putJournal(row);

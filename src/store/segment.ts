@@ -4,7 +4,7 @@ import type { ArtifactType, StateType } from "../shared/events";
 import { PayloadAppender, readPayload, type PayloadRef } from "./payload";
 import { storedCounts, type HistoryEntry, type StateCounts, type StateFields } from "./records";
 import { migrateSegment, tuneConnection } from "./schema";
-import { json, num, optNum, optStr, parseJson, Prepared, str, strings, type Row } from "./sql";
+import { json, num, optNum, optStr, parseJson, pragmaNumber, Prepared, str, strings, type Row } from "./sql";
 
 // One segment: its database (loaded whole: it is small) and its payload file. Rows are read and written
 // here by position; what they mean (states, chunks) is decided by the callers.
@@ -367,7 +367,7 @@ export class Segment {
   }
 
   deleteJournal(name: string): void {
-    if (this.p.run("DELETE FROM seg_journals WHERE name = ?", [name]) > 0) this.dirty = true;
+    this.p.run("DELETE FROM seg_journals WHERE name = ?", [name]);
   }
 
   journals(): Array<{ name: string; foldedBytes: number; closed: boolean; done: boolean }> {
@@ -453,6 +453,10 @@ export class Segment {
       this.txOpen = false;
     }
     this.p.free();
+    // After deletions (prune, a key deleted): do not write free pages with every later generation.
+    const pages = pragmaNumber(this.db, "page_count");
+    const free = pragmaNumber(this.db, "freelist_count");
+    if (free >= 64 && free * 4 >= pages) this.db.exec("VACUUM");
     const bytes = this.db.export();
     tuneConnection(this.db);
     return bytes;

@@ -73,6 +73,11 @@ export class WriteTx {
     return seg;
   }
 
+  /** A segment this write has loaded already, if it has. */
+  loadedSegment(id: number): Segment | undefined {
+    return this.loaded.get(id);
+  }
+
   /** The segment that takes new flow runs: a new one when the current one is full or from another month. */
   currentSegment(): number {
     const month = this.opts.now().toISOString().slice(0, 7);
