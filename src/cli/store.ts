@@ -33,5 +33,6 @@ export async function openCliStore(home: string): Promise<Store> {
     label: commandLabel(),
     onWarning: (message) => process.stderr.write(`flowline: warning: ${escapeBlock(message)}\n`),
     onWait: (message) => process.stderr.write(`flowline: ${escapeBlock(message)}\n`),
+    onProgress: (message) => process.stderr.write(`flowline: ${escapeBlock(message)}\n`),
   });
 }
