@@ -30,6 +30,8 @@ const extensionEntry = path.join(root, "src/extension/extension.ts");
 if (fs.existsSync(extensionEntry)) {
   // mainFields: packages' ES module builds first (jsonc-parser's UMD build hides its requires from the bundler).
   builds.push({ ...node, entryPoints: [extensionEntry], outfile: path.join(dist, "extension.js"), minify: !watch, mainFields: ["module", "main"] });
+  // The extension's store runs in a worker thread (src/extension/store-service.ts); sql-wasm.wasm is next to it.
+  builds.push({ ...node, entryPoints: [path.join(root, "src/extension/store-worker.ts")], outfile: path.join(dist, "store-worker.js"), minify: !watch });
 }
 const webviewEntry = path.join(root, "webview/main.ts");
 if (fs.existsSync(webviewEntry)) {

@@ -36,9 +36,13 @@ export class FlowlineExtension {
     const sub = (...d: Array<{ dispose(): unknown }>) => context.subscriptions.push(...d);
     this.output = window.createOutputChannel("Flowline", { log: true });
     this.applyRetention();
+    // The store runs in a worker thread started from the bundle next to extension.js.
+    const dist = path.join(context.extensionPath, "dist");
     this.store = new StoreService({
       home: () => this.home,
-      wasmPath: path.join(__dirname, "sql-wasm.wasm"),
+      workerFile: path.join(dist, "store-worker.js"),
+      wasmPath: path.join(dist, "sql-wasm.wasm"),
+      retentionDays: () => this.settings.retentionDays,
       onWarning: (m) => this.output.warn(m),
     });
     this.runs = new RunManager({
@@ -123,10 +127,7 @@ export class FlowlineExtension {
   }
 
   private async revealRun(flowRunId: string, taskRunId?: string): Promise<void> {
-    const store = await this.store.get();
-    const detail = store.getFlowRun(flowRunId);
-    const task = taskRunId ? detail.taskRuns.find((t) => t.id === taskRunId) : undefined;
-    const node: RunNode = task ? { kind: "taskRun", run: task } : { kind: "flowRun", run: detail.flowRun };
-    await this.treeView.reveal(node, { select: true, focus: true, expand: !task });
+    const node = await this.tree.nodeFor(flowRunId, taskRunId);
+    await this.treeView.reveal(node, { select: true, focus: true, expand: node.kind === "flowRun" });
   }
 }

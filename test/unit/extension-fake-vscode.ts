@@ -2,6 +2,7 @@
 // (the extension gets vscode through its constructors, so tests hand it this). It records what the
 // extension registers and shows, so tests can assert on it.
 import * as path from "node:path";
+import { StoreService, type StoreServiceOptions } from "../../src/extension/store-service";
 import type { VSCode } from "../../src/extension/vscode-types";
 
 type Listener<T> = (e: T) => void;
@@ -183,4 +184,20 @@ export function fakeContext(extensionPath: string) {
     extensionUri: { fsPath: extensionPath },
     workspaceState: { get: (k: string, d?: unknown) => (state.has(k) ? state.get(k) : d), update: async (k: string, v: unknown) => void state.set(k, v) },
   } as never;
+}
+
+const REPO = path.resolve(__dirname, "..", "..");
+
+/**
+ * The extension's store service over a real store in a real worker thread: the built dist/store-worker.js,
+ * as the extension starts it (call ensureBuilt() from ./helpers/build first).
+ */
+export function testStoreService(home: () => string, options: Partial<StoreServiceOptions> = {}): StoreService {
+  return new StoreService({
+    home,
+    workerFile: path.join(REPO, "dist", "store-worker.js"),
+    wasmPath: path.join(REPO, "dist", "sql-wasm.wasm"),
+    onWarning: () => undefined,
+    ...options,
+  });
 }

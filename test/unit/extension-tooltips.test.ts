@@ -5,9 +5,10 @@ import { ArtifactsTreeProvider, type ArtifactNode } from "../../src/extension/ar
 import { mdCode, mdText } from "../../src/extension/markdown-text";
 import { RunManager } from "../../src/extension/run-manager";
 import { RunsTreeProvider, type RunNode } from "../../src/extension/runs-tree";
-import { StoreService } from "../../src/extension/store-service";
+import type { StoreService } from "../../src/extension/store-service";
 import { fakeVSCode } from "../webview/fake-vscode";
-import { fakeVscode } from "./extension-fake-vscode";
+import { fakeVscode, testStoreService } from "./extension-fake-vscode";
+import { ensureBuilt } from "./helpers/build";
 import { hostileHome, IDS, TRACKER, type HostileHome } from "./helpers/hostile-home";
 
 // Tree tooltips are markdown that VS Code renders in a hover. Run names, flow names, state messages, keys
@@ -16,7 +17,6 @@ import { hostileHome, IDS, TRACKER, type HostileHome } from "./helpers/hostile-h
 // tooltip of both trees over that journal is rendered with a CommonMark renderer (markdown-it, with HTML
 // and linkify on: stricter than VS Code's hover) and must hold no image and no link, only the text.
 
-const ROOT = path.resolve(__dirname, "..", "..");
 const renderer = new MarkdownIt({ html: true, linkify: true });
 
 interface Rendered {
@@ -49,13 +49,14 @@ describe("tree tooltips show stored text as text", function () {
 
   before(async () => {
     h = hostileHome();
-    store = new StoreService({ home: () => h.home, wasmPath: path.join(ROOT, "dist", "sql-wasm.wasm"), onWarning: () => undefined });
+    ensureBuilt();
+    store = testStoreService(() => h.home);
     await store.sync();
     runs = new RunManager({ environment: () => { throw new Error("no runs here"); }, store, log: console as never, flowlineDirs: [], isTrusted: () => false });
   });
-  after(() => {
+  after(async () => {
     runs.dispose();
-    store.dispose();
+    await store.close();
     h.cleanup();
   });
 

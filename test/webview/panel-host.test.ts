@@ -33,7 +33,7 @@ describe("artifact panel host", () => {
     panels = new ArtifactPanels({
       vscode: f.vscode,
       extensionUri: Uri.file("/ext") as unknown as VsUri,
-      getStore: async () => fx.store,
+      getStore: async () => fx.ext,
       revealRun: async (flowRunId, taskRunId) => void revealed.push([flowRunId, taskRunId]),
     });
   });
