@@ -2,6 +2,7 @@ import * as path from "node:path";
 import { storageDir } from "../engine/home";
 import { FlowCodeLensProvider } from "./codelens";
 import { registerCommands } from "./commands";
+import { HomeSizeMonitor } from "./home-size";
 import { registerLogsDocuments } from "./logs-document";
 import { RunManager } from "./run-manager";
 import { RunUi } from "./run-ui";
@@ -74,6 +75,7 @@ export class FlowlineExtension {
       this.tree,
       this.treeView,
       codeLens,
+      new HomeSizeMonitor(vscode, this.store, { view: this.treeView, workspaceState: context.workspaceState, retentionDays: () => this.settings.retentionDays }),
       new RunUi(vscode, this.runs, this.output, () => this.settings, () => projectFolders(vscode, this.home)),
       languages.registerCodeLensProvider(LANGUAGES.map((language) => ({ language, scheme: "file" })), codeLens),
       registerLogsDocuments(vscode, this.store),

@@ -95,6 +95,8 @@ export function fakeVscode(options: FakeOptions = {}) {
   const output: string[] = [];
   /** The files showTextDocument opened. */
   const opened: string[] = [];
+  /** Settings the extension changed: getConfiguration(section).update(key, value, target). */
+  const updates: Array<{ key: string; value: unknown; target: unknown }> = [];
   const say = (level: "error" | "info" | "warning") => async (text: string, ...actions: unknown[]) => {
     // A modal options object may come first, as in VS Code.
     const m = { level, text, actions: actions.filter((a): a is string => typeof a === "string") };
@@ -112,7 +114,13 @@ export function fakeVscode(options: FakeOptions = {}) {
     workspaceFolders: folder ? [folder] : undefined,
     textDocuments: [] as unknown[],
     getWorkspaceFolder: (uri: Uri) => (folder && uri.fsPath.startsWith(folder.uri.fsPath) ? folder : undefined),
-    getConfiguration: () => ({ get: (key: string) => settings[key] }),
+    getConfiguration: (section?: string) => ({
+      get: (key: string) => settings[key],
+      update: async (key: string, value: unknown, target: unknown) => {
+        updates.push({ key: section ? `${section}.${key}` : key, value, target });
+        settings[key] = value;
+      },
+    }),
     onDidGrantWorkspaceTrust: trustGranted.on,
     onDidChangeConfiguration: config.on,
     onDidCloseTextDocument: () => disposable,
@@ -138,6 +146,7 @@ export function fakeVscode(options: FakeOptions = {}) {
     TreeItemCollapsibleState: { None: 0, Collapsed: 1, Expanded: 2 },
     StatusBarAlignment: { Left: 1, Right: 2 },
     ProgressLocation: { Notification: 15 },
+    ConfigurationTarget: { Global: 1, Workspace: 2, WorkspaceFolder: 3 },
     workspace,
     languages: { registerCodeLensProvider: (_s: unknown, p: unknown) => (lensProviders.push(p), disposable) },
     commands: {
@@ -165,6 +174,7 @@ export function fakeVscode(options: FakeOptions = {}) {
     messages,
     output,
     opened,
+    updates,
     lensProviders,
     grantTrust() {
       workspace.isTrusted = true;
