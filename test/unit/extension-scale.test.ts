@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { ArtifactsTreeProvider } from "../../src/extension/artifacts/tree";
+import { EventLoopMeasure, type EventLoopReport } from "../../src/extension/event-loop-measure";
 import { HomeSizeMonitor, RETENTION_OFFERED_KEY } from "../../src/extension/home-size";
 import { RunManager } from "../../src/extension/run-manager";
 import { RunsTreeProvider, SHOW_MORE_TASK_RUNS_COMMAND, taskRunsDone } from "../../src/extension/runs-tree";
@@ -199,5 +200,24 @@ describe("extension: big homes, read through the store's worker", function () {
     assert.ok(took > 300, `the fold was real work (${took.toFixed(0)} ms)`);
     assert.ok(longest < took / 4, `the longest gap between ticks was ${longest.toFixed(0)} ms of a ${took.toFixed(0)} ms fold`);
     assert.ok(ticks.length > took / 50, `${ticks.length} ticks in ${took.toFixed(0)} ms`);
+  });
+
+  it("FLOWLINE_MEASURE_EVENT_LOOP's report: a block of the event loop, memory, and the store's worker memory", async () => {
+    const file = path.join(home, "loop.json");
+    const measure = new EventLoopMeasure(file, async () => ({ heapUsedBytes: 7, externalBytes: 8 }));
+    await new Promise((r) => setTimeout(r, 100));
+    const blockedAt = Date.now();
+    while (Date.now() - blockedAt < 150) {
+      // the event loop is held up here
+    }
+    await new Promise((r) => setTimeout(r, 1200));
+    measure.dispose();
+    const report = JSON.parse(fs.readFileSync(file, "utf8")) as EventLoopReport;
+    assert.ok(report.maxMs >= 140, `max ${report.maxMs} ms`);
+    const during = report.windows.filter(([t]) => t >= blockedAt).map(([, ms]) => ms);
+    assert.ok(Math.max(...during) >= 140, `the second that held the block says so: ${JSON.stringify(report.windows)}`);
+    assert.ok(report.rssBytes > 0 && report.heapUsedBytes > 0 && report.externalBytes > 0 && report.rssAtActivationBytes > 0);
+    assert.ok(report.p99Ms <= report.maxMs && report.meanMs > 0);
+    assert.deepEqual(report.store, { heapUsedBytes: 7, externalBytes: 8 });
   });
 });
