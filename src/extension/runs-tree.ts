@@ -1,6 +1,6 @@
 import type { StateType } from "../engine/events";
 import type { Artifact, FlowRun, TaskRun } from "../store/types";
-import { Emitter, type Disposable } from "./emitter";
+import { Emitter, Throttle, type Disposable } from "./emitter";
 import { dataTooltip, mdCode, mdText } from "./markdown-text";
 import type { RunManager } from "./run-manager";
 import { firstLine, isActiveState, relativeTime, runDuration, stateIcon, stateText } from "./runs-model";
@@ -24,6 +24,7 @@ export type RunNode =
 export const OPEN_ARTIFACT_COMMAND = "flowline.openArtifact";
 /** The "Show 100 more…" item's command (arguments: the flow run's id). */
 export const SHOW_MORE_TASK_RUNS_COMMAND = "flowline.showMoreTaskRuns";
+const REFRESH_MS = 300;
 /** Task runs listed under a flow run at first, and added by each "Show 100 more…". */
 export const TASK_RUN_PAGE = 100;
 
@@ -33,6 +34,11 @@ export class RunsTreeProvider implements TreeDataProvider<RunNode>, Disposable {
   private readonly changed = new Emitter<RunNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private readonly subscriptions: Disposable[] = [];
+  /** A run changes the store several times a second: the tree is read again at most every REFRESH_MS. */
+  private readonly refreshes = new Throttle(REFRESH_MS, () => {
+    this.artifacts.clear();
+    this.changed.fire(undefined);
+  });
   /** Artifacts of the flow runs expanded since the last refresh, by task run (or "" for the flow run's own). */
   private artifacts = new Map<string, Map<string, Artifact[]>>();
   /** How many task runs each flow run lists (its "Show 100 more…" clicks), by flow run id. */
@@ -45,16 +51,16 @@ export class RunsTreeProvider implements TreeDataProvider<RunNode>, Disposable {
     private readonly runs: RunManager,
     private readonly limit: () => number,
   ) {
-    this.subscriptions.push(store.onDidChange(() => this.refresh()));
+    this.subscriptions.push(store.onDidChange(() => this.refresh()), this.refreshes);
     // Cancel buttons follow the runs this window started.
     this.subscriptions.push(runs.onDidStart(() => this.refresh()), runs.onDidEnd(() => this.refresh()));
     this.subscriptions.push(vscode.commands.registerCommand(SHOW_MORE_TASK_RUNS_COMMAND, (flowRunId: unknown) => typeof flowRunId === "string" && this.showMore(flowRunId)));
   }
 
-  /** Lists the next TASK_RUN_PAGE task runs of a flow run. */
+  /** Lists the next TASK_RUN_PAGE task runs of a flow run (at once: the user asked). */
   showMore(flowRunId: string): void {
     this.pages.set(flowRunId, this.taskRunsShown(flowRunId) + TASK_RUN_PAGE);
-    this.refresh();
+    this.refreshes.now();
   }
 
   private taskRunsShown(flowRunId: string): number {
@@ -78,9 +84,9 @@ export class RunsTreeProvider implements TreeDataProvider<RunNode>, Disposable {
     return task ? { kind: "taskRun", run: task } : { kind: "flowRun", run: detail.flowRun };
   }
 
+  /** Reads the tree again soon (at most every REFRESH_MS). */
   refresh(): void {
-    this.artifacts.clear();
-    this.changed.fire(undefined);
+    this.refreshes.schedule();
   }
 
   async getChildren(node?: RunNode): Promise<RunNode[]> {
@@ -158,7 +164,6 @@ export class RunsTreeProvider implements TreeDataProvider<RunNode>, Disposable {
         const s = stateIcon(run.state);
         item.iconPath = icon(s.id, s.color);
         item.description = [run.name, stateText(run.state), runDuration(run), taskRunsDone(run), relativeTime(run.created)].filter(Boolean).join(" · ");
-        item.tooltip = dataTooltip(vscode, runTooltip(run));
         const tags = ["flowRun"];
         if (this.runs.byFlowRunId(run.id)) tags.push("cancellable");
         if (run.resultKey) tags.push("result");
@@ -175,7 +180,6 @@ export class RunsTreeProvider implements TreeDataProvider<RunNode>, Disposable {
         const s = stateIcon(run.state);
         item.iconPath = icon(s.id, s.color);
         item.description = [stateText(run.state), runDuration(run)].filter(Boolean).join(" · ");
-        item.tooltip = dataTooltip(vscode, runTooltip(run));
         item.contextValue = run.resultKey ? "taskRun result" : "taskRun";
         item.accessibilityInformation = { label: `Task run ${run.name}, ${run.state.name}` };
         return item;
@@ -186,7 +190,6 @@ export class RunsTreeProvider implements TreeDataProvider<RunNode>, Disposable {
         item.id = `artifact:${a.id}`;
         item.iconPath = icon(ARTIFACT_ICONS[a.type] ?? "symbol-misc");
         item.description = [a.key ? a.type : "", relativeTime(a.created)].filter(Boolean).join(" · ");
-        if (a.description) item.tooltip = dataTooltip(vscode, mdText(a.description));
         item.contextValue = "artifact";
         if (await this.artifactsCommandAvailable()) item.command = { command: OPEN_ARTIFACT_COMMAND, title: "Open Artifact", arguments: [a.id] };
         return item;
@@ -207,6 +210,16 @@ export class RunsTreeProvider implements TreeDataProvider<RunNode>, Disposable {
         return item;
       }
     }
+  }
+
+  /**
+   * Tooltips are made when hovered, not with every item: VS Code parses each markdown tooltip on the
+   * extension host's thread, and a tree refreshing as a run goes would parse a hundred a time.
+   */
+  resolveTreeItem(item: TreeItem, node: RunNode): TreeItem {
+    if (node.kind === "flowRun" || node.kind === "taskRun") item.tooltip = dataTooltip(this.vscode, runTooltip(node.run));
+    else if (node.kind === "artifact" && node.artifact.description) item.tooltip = dataTooltip(this.vscode, mdText(node.artifact.description));
+    return item;
   }
 
   /** Artifacts open in the panel of the Artifacts module when it is part of this build. */

@@ -78,15 +78,18 @@ describe("tree tooltips show stored text as text", function () {
     const run = (flowRun as Extract<RunNode, { kind: "flowRun" }>).run;
     const task = (taskRun as Extract<RunNode, { kind: "taskRun" }>).run;
 
-    const flowTip = render((await tree.getTreeItem(flowRun)).tooltip);
+    // Tooltips are resolved on hover (resolveTreeItem), as VS Code asks for them.
+    const tooltip = async (n: RunNode) => tree.resolveTreeItem(await tree.getTreeItem(n), n).tooltip;
+    for (const n of [flowRun, taskRun, artifact]) assert.equal((await tree.getTreeItem(n)).tooltip, undefined, "no markdown is made for a tree refresh");
+    const flowTip = render(await tooltip(flowRun));
     assertInert(flowTip, "flow run");
     // Line breaks in a name become spaces (a code span has no lines); the rest is as stored.
     const flat = (s: string) => s.replace(/\s+/g, " ");
     for (const shown of [run.flowName, run.name, "boom", IDS.flowRun, "../../../secret.txt"]) assert.ok(flat(flowTip.text).includes(flat(shown)), `${shown} in\n${flowTip.text}`);
-    const taskTip = render((await tree.getTreeItem(taskRun)).tooltip);
+    const taskTip = render(await tooltip(taskRun));
     assertInert(taskTip, "task run");
     assert.ok(flat(taskTip.text).includes(flat(task.name)), taskTip.text);
-    const artifactTip = render((await tree.getTreeItem(artifact)).tooltip);
+    const artifactTip = render(await tooltip(artifact));
     assertInert(artifactTip, "artifact");
     assert.ok(artifactTip.text.includes(`![seen](${TRACKER})`), artifactTip.text);
   });
@@ -100,7 +103,8 @@ describe("tree tooltips show stored text as text", function () {
     const [run] = await tree.getChildren(root.find((n) => n.kind === "unkeyed"));
     const [unkeyed] = await tree.getChildren(run);
     for (const [what, node] of [["key", key], ["version", version], ["unkeyed", unkeyed]] as const) {
-      const tip = render(tree.getTreeItem(node).tooltip);
+      assert.equal(tree.getTreeItem(node).tooltip, undefined, `${what}: made on hover only`);
+      const tip = render(tree.resolveTreeItem(tree.getTreeItem(node), node).tooltip);
       assertInert(tip, what);
       assert.ok(tip.text.includes(`[passwd](file:///etc/passwd)`), `${what}: the description is shown as text\n${tip.text}`);
     }

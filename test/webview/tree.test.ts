@@ -56,7 +56,8 @@ describe("Artifacts tree", () => {
     assert.deepEqual(versions.map((n) => item(n).label), ["Version 3 (latest)", "Version 2", "Version 1"]);
     assert.deepEqual(versions.map((n) => item(n).id), ["version:a3", "version:a2", "version:a1"]);
     assert.equal(item(versions[0]).contextValue, "flowline.artifactVersion");
-    assert.match(String((item(versions[2]).tooltip as { value: string }).value), /# Sales/);
+    const hovered = tree.resolveTreeItem(tree.getTreeItem(versions[2]), versions[2]) as unknown as TreeItem;
+    assert.match(String((hovered.tooltip as { value: string }).value), /# Sales/);
   });
 
   it("puts unkeyed artifacts under their flow run (by name), and those outside any run last", async () => {

@@ -1,5 +1,6 @@
 import type { Event, TreeDataProvider, TreeItem } from "vscode";
 import type { Artifact, ArtifactKeySummary } from "../../store/types";
+import { Throttle } from "../emitter";
 import { dataTooltip, mdCode, mdText } from "../markdown-text";
 import type { ExtensionStore } from "../store-extras";
 import type { VSCode } from "../vscode-types";
@@ -38,8 +39,7 @@ export class ArtifactsTreeProvider implements TreeDataProvider<ArtifactNode> {
   private readonly changed;
   readonly onDidChangeTreeData: Event<ArtifactNode | undefined>;
   private readonly pages = new Map<string, number>();
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private lastFired = 0;
+  private readonly refreshes: Throttle;
 
   constructor(
     private readonly vscode: VSCode,
@@ -47,17 +47,12 @@ export class ArtifactsTreeProvider implements TreeDataProvider<ArtifactNode> {
   ) {
     this.changed = new vscode.EventEmitter<ArtifactNode | undefined>();
     this.onDidChangeTreeData = this.changed.event;
+    this.refreshes = new Throttle(REFRESH_MS, () => this.changed.fire(undefined));
   }
 
   /** Re-reads the tree soon: at most one refresh per REFRESH_MS, the last change always included. */
   refresh(): void {
-    if (this.timer) return;
-    const wait = Math.max(0, this.lastFired + REFRESH_MS - Date.now());
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.lastFired = Date.now();
-      this.changed.fire(undefined);
-    }, wait);
+    this.refreshes.schedule();
   }
 
   /** Lists more versions under a key (its "more" item), or more unkeyed artifacts (UNKEYED). */
@@ -104,7 +99,6 @@ export class ArtifactsTreeProvider implements TreeDataProvider<ArtifactNode> {
         item.description = `${versions} ${versions === 1 ? "version" : "versions"} · ${shortTime(latest.created)}`;
         item.iconPath = new v.ThemeIcon(artifactIcon(latest.type));
         item.contextValue = "flowline.artifactKey";
-        item.tooltip = this.tooltip(latest, `**${mdText(key)}** · ${mdText(latest.type)} · ${versions} ${versions === 1 ? "version" : "versions"}`);
         item.command = { command: COMMANDS.open, title: "Open Artifact", arguments: [node] };
         return item;
       }
@@ -115,7 +109,6 @@ export class ArtifactsTreeProvider implements TreeDataProvider<ArtifactNode> {
         item.description = shortTime(a.created);
         item.iconPath = new v.ThemeIcon(artifactIcon(a.type));
         item.contextValue = "flowline.artifactVersion";
-        item.tooltip = this.tooltip(a, `**${mdText(a.key ?? "")}** · version ${number} of ${of} · ${mdText(a.type)}`);
         item.command = { command: COMMANDS.open, title: "Open Artifact", arguments: [node] };
         return item;
       }
@@ -152,15 +145,35 @@ export class ArtifactsTreeProvider implements TreeDataProvider<ArtifactNode> {
         item.description = shortTime(a.created);
         item.iconPath = new v.ThemeIcon(artifactIcon(a.type));
         item.contextValue = "flowline.artifact";
-        item.tooltip = this.tooltip(a, `**${mdText(a.type)}** · ${mdCode(a.id)}`);
         item.command = { command: COMMANDS.open, title: "Open Artifact", arguments: [node] };
         return item;
       }
     }
   }
 
+  /**
+   * Markdown tooltips are made when hovered: VS Code parses each one on the extension host's thread, so
+   * a refresh over a thousand keys would parse a thousand.
+   */
+  resolveTreeItem(item: TreeItem, node: ArtifactNode): TreeItem {
+    switch (node.kind) {
+      case "key": {
+        const { key, versions, latest } = node.summary;
+        item.tooltip = this.tooltip(latest, `**${mdText(key)}** · ${mdText(latest.type)} · ${versions} ${versions === 1 ? "version" : "versions"}`);
+        break;
+      }
+      case "version":
+        item.tooltip = this.tooltip(node.artifact, `**${mdText(node.artifact.key ?? "")}** · version ${node.number} of ${node.of} · ${mdText(node.artifact.type)}`);
+        break;
+      case "artifact":
+        item.tooltip = this.tooltip(node.artifact, `**${mdText(node.artifact.type)}** · ${mdCode(node.artifact.id)}`);
+        break;
+    }
+    return item;
+  }
+
   dispose(): void {
-    if (this.timer) clearTimeout(this.timer);
+    this.refreshes.dispose();
     this.changed.dispose();
   }
 
