@@ -35,14 +35,16 @@ export class StoreClient {
   ) {
     const data: WorkerData = { home, wasmPath: opts.wasmPath, retentionDays: opts.retentionDays, cacheBytes: opts.cacheBytes, label: opts.label };
     this.worker = new Worker(opts.workerFile, { workerData: data });
-    this.worker.unref();
     this.exited = new Promise((resolve) => this.worker.once("exit", () => resolve()));
     this.ready = new Promise((resolve, reject) => {
       this.worker.on("message", (m: WorkerReply) => {
         switch (m.type) {
+          // Opening keeps the process alive; once open, only calls being answered do.
           case "ready":
+            if (this.pending.size === 0) this.worker.unref();
             return resolve();
           case "failed":
+            this.worker.unref();
             return reject(new Error(m.message));
           case "warning":
             return opts.onWarning?.(m.message);
@@ -51,6 +53,7 @@ export class StoreClient {
             const p = this.pending.get(m.id);
             if (!p) return;
             this.pending.delete(m.id);
+            if (this.pending.size === 0) this.worker.unref();
             if (m.type === "result") p.resolve(m.value);
             else p.reject(errorOf(m));
           }
@@ -92,6 +95,8 @@ export class StoreClient {
           if (this.closed) return reject(new Error("This Flowline store is closed."));
           if (this.stopped) return reject(this.stopped);
           const id = this.nextId++;
+          // A call being answered keeps the process alive (an idle worker does not).
+          if (this.pending.size === 0) this.worker.ref();
           this.pending.set(id, { resolve, reject });
           this.worker.postMessage({ id, method, ...(extra ? { extra } : {}), args } satisfies CallMessage);
         }),
@@ -101,6 +106,8 @@ export class StoreClient {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    // Until it has stopped: its last write finishes even if nothing else keeps the process alive.
+    this.worker.ref();
     this.worker.postMessage("close");
     // A worker that does not stop by itself (a long fold) is ended; its write commits or not at all.
     setTimeout(() => void this.worker.terminate(), 5000).unref();

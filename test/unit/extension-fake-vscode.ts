@@ -196,7 +196,8 @@ export function fakeContext(extensionPath: string) {
   } as never;
 }
 
-const REPO = path.resolve(__dirname, "..", "..");
+// From __filename: tsx gives an ESM importer (bench/extension-scale.mjs) this module without a __dirname.
+const REPO = path.resolve(path.dirname(__filename), "..", "..");
 
 /**
  * The extension's store service over a real store in a real worker thread: the built dist/store-worker.js,
