@@ -123,6 +123,27 @@ describe("extension: big homes, read through the store's worker", function () {
     }
   });
 
+  it("a run's logs document names the task runs that logged, past the first page of task runs too", async () => {
+    writeHistory(home, { flowRuns: 1, taskRunsPerRun: 1200, logEvery: 550 });
+    store = testStoreService(() => home);
+    await store.sync();
+    const text = await (await store.get()).logsText(bigId(1, 0));
+    const lines = text.trim().split("\n");
+    assert.equal(lines[0], "# Flow run 'run-0' of flow 'flow-0': Completed");
+    assert.deepEqual(lines.slice(1).map((l) => l.replace(/^\S+ \| /, "")), ["INFO    | Task run 'step-0' - step 0 done", "INFO    | Task run 'step-550' - step 550 done", "INFO    | Task run 'step-1100' - step 1100 done"]);
+  });
+
+  it("automatic retention runs in the worker's sync with flowline.retentionDays, and a change of the setting reaches it", async () => {
+    writeHistory(home, { flowRuns: 3, taskRunsPerRun: 2, end: new Date(Date.now() - 40 * 86_400_000), days: 1 });
+    let days = 0;
+    store = testStoreService(() => home, { retentionDays: () => days });
+    await store.sync();
+    assert.equal((await (await store.get()).listFlowRuns()).length, 3, "kept while retention is off");
+    days = 30;
+    await store.sync();
+    assert.deepEqual(await (await store.get()).listFlowRuns(), [], "runs older than 30 days deleted");
+  });
+
   it('says "N of M task runs done" from the counts by state, and nothing for a run without task runs', () => {
     const counts = (total: number, byState: Record<string, number>) => ({ taskRunCounts: { total, byState } });
     assert.equal(taskRunsDone(counts(1_000_000, { Completed: 12_000, Failed: 3, Running: 4, Pending: 987_993 })), "12,003 of 1,000,000 task runs done");

@@ -25,6 +25,8 @@ export interface HistoryShape {
   runsPerJournal?: number;
   /** Bytes of padding in each task run's parameters (to make a journal of a given size). */
   parameterBytes?: number;
+  /** Every this many task runs one logs a line ("step <i> done"). Default: none. */
+  logEvery?: number;
 }
 
 const hex = (n: number, width: number) => n.toString(16).padStart(width, "0");
@@ -67,6 +69,7 @@ export function writeHistory(home: string, shape: HistoryShape): number {
       const id = bigId(7, taskRun++);
       emit({ e: "task_run", id, flowRunId, name: `step-${t}`, taskName: "step", parameters: pad ? { i: t, pad } : { i: t }, tags: [], created: at(2 + t) });
       emit({ e: "state", kind: "task", id, type: "Running", name: "Running", ts: at(2 + t) });
+      if (shape.logEvery && t % shape.logEvery === 0) emit({ e: "log", flowRunId, taskRunId: id, level: "INFO", message: `step ${t} done`, ts: at(3 + t) });
       emit({ e: "state", kind: "task", id, type: "Completed", name: "Completed", ts: at(3 + t) });
     }
     for (let a = 0; a < artifacts; a++) {
