@@ -116,7 +116,9 @@ export class RunsTreeProvider implements TreeDataProvider<RunNode>, Disposable {
     // Only the artifacts of the task runs listed (and the flow run's own) cross from the worker.
     for (const artifact of (await store.runArtifacts(run.id, detail.taskRuns.map((t) => t.id))).reverse()) {
       const key = artifact.taskRunId ?? "";
-      byTask.set(key, [...(byTask.get(key) ?? []), artifact]);
+      const list = byTask.get(key);
+      if (list) list.push(artifact);
+      else byTask.set(key, [artifact]);
     }
     this.artifacts.set(run.id, byTask);
     const children: Array<{ created: string; node: RunNode }> = [
