@@ -50,12 +50,18 @@ export class EventLoopMeasure {
     if (this.windows.length > KEPT_WINDOWS) this.windows.shift();
     this.second.reset();
     this.store = (await this.storeMemory().catch(() => undefined)) ?? this.store;
-    if (!this.stopped) this.write();
+    // Written off this thread (the measurement must not add blocks of its own), whole or not at all.
+    const tmp = `${this.file}.tmp`;
+    if (this.stopped) return;
+    await fs.promises
+      .writeFile(tmp, JSON.stringify(this.report()))
+      .then(() => (this.stopped ? undefined : fs.promises.rename(tmp, this.file))) // the last report is dispose()'s
+      .catch(() => undefined);
   }
 
-  private write(): void {
+  private report(): EventLoopReport {
     const m = process.memoryUsage();
-    const report: EventLoopReport = {
+    return {
       maxMs: this.total.max / 1e6,
       p99Ms: this.total.percentile(99) / 1e6,
       meanMs: this.total.mean / 1e6,
@@ -66,20 +72,17 @@ export class EventLoopMeasure {
       store: this.store,
       windows: this.windows,
     };
-    try {
-      // Whole or not at all: the reader never sees half a report.
-      fs.writeFileSync(`${this.file}.tmp`, JSON.stringify(report));
-      fs.renameSync(`${this.file}.tmp`, this.file);
-    } catch {
-      // a measurement aid only
-    }
   }
 
   /** Writes the last report and stops (deactivation). */
   dispose(): void {
     if (this.stopped) return;
     this.windows.push([Date.now(), this.second.max / 1e6]);
-    this.write();
+    try {
+      fs.writeFileSync(this.file, JSON.stringify(this.report()));
+    } catch {
+      // a measurement aid only
+    }
     this.stopped = true;
     clearInterval(this.timer);
     this.total.disable();
