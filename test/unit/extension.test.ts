@@ -207,7 +207,7 @@ describe("extension: activation", () => {
     const { FlowlineExtension } = require("../../src/extension/flowline-extension") as typeof import("../../src/extension/flowline-extension");
     const extension = new FlowlineExtension(fake.vscode, context as never);
     try {
-      const ids = async () => (await extension.store.get()).listFlowRuns().map((r) => r.id).sort();
+      const ids = async () => (await (await extension.store.get()).listFlowRuns()).map((r) => r.id).sort();
       await extension.store.sync();
       assert.deepEqual(await ids(), ["old", "recent"], "0 keeps everything");
       settings.retentionDays = 30;
