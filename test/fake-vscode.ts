@@ -264,6 +264,7 @@ export function fakeVscode(options: FakeOptions = {}) {
     window: {
       createOutputChannel: channel,
       createTreeView: () => ({ visible: false, onDidChangeVisibility: () => disposable, reveal: async () => undefined, dispose() {} }),
+      registerWebviewPanelSerializer: () => disposable,
       createStatusBarItem: () => ({ show() {}, hide() {}, dispose() {} }),
       createWebviewPanel: (_type: string, title: string) => {
         const p = f.makePanel(title);

@@ -2,6 +2,7 @@ import type { StateType } from "../shared/events";
 import type {
   Artifact,
   ArtifactKeySummary,
+  ArtifactKeysOptions,
   ArtifactVersionsOptions,
   FlowRun,
   FlowRunDetail,
@@ -33,8 +34,8 @@ export interface StoreApi {
   getLogs(opts: GetLogsOptions): Promise<LogEntry[]>;
   listArtifacts(opts?: ListArtifactsOptions): Promise<Artifact[]>;
   getArtifactVersions(key: string, opts?: ArtifactVersionsOptions): Promise<Artifact[]>;
-  listArtifactKeys(opts?: { type?: Artifact["type"]; includeData?: boolean }): Promise<ArtifactKeySummary[]>;
-  getArtifact(id: string): Promise<Artifact | undefined>;
+  listArtifactKeys(opts?: ArtifactKeysOptions): Promise<ArtifactKeySummary[]>;
+  getArtifact(id: string, opts?: { includeData?: boolean }): Promise<Artifact | undefined>;
   findArtifact(idOrPrefix: string): Promise<Artifact>;
   homeSize(): Promise<number>;
   prune(opts: PruneOptions): Promise<PruneResult>;

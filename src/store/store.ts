@@ -21,6 +21,7 @@ import { loadSqlJs } from "./sqljs";
 import type {
   Artifact,
   ArtifactKeySummary,
+  ArtifactKeysOptions,
   ArtifactVersionsOptions,
   FlowRun,
   FlowRunDetail,
@@ -172,12 +173,12 @@ export class Store implements StoreApi {
     return this.read((s) => reads.getArtifactVersions(s, key, opts));
   }
 
-  listArtifactKeys(opts?: { type?: Artifact["type"]; includeData?: boolean }): Promise<ArtifactKeySummary[]> {
+  listArtifactKeys(opts?: ArtifactKeysOptions): Promise<ArtifactKeySummary[]> {
     return this.read((s) => reads.listArtifactKeys(s, opts));
   }
 
-  getArtifact(id: string): Promise<Artifact | undefined> {
-    return this.read((s) => reads.getArtifact(s, id));
+  getArtifact(id: string, opts?: { includeData?: boolean }): Promise<Artifact | undefined> {
+    return this.read((s) => reads.getArtifact(s, id, opts));
   }
 
   /** An artifact by id or unique id prefix. Throws StoreLookupError (not found, ambiguous). */

@@ -144,6 +144,14 @@ export interface ListArtifactsOptions {
   includeData?: boolean;
 }
 
+/** Options of listArtifactKeys: a page of keys (newest first), of one type, with the latest version's data. */
+export interface ArtifactKeysOptions {
+  type?: ArtifactType;
+  includeData?: boolean;
+  limit?: number;
+  offset?: number;
+}
+
 export interface ArtifactVersionsOptions {
   limit?: number;
   /** Default true. */
