@@ -1,6 +1,7 @@
 import { loadStarted } from "./load-clock";
 import * as fs from "node:fs";
 import { performance } from "node:perf_hooks";
+import { pathToFileURL } from "node:url";
 import { EventLoopMeasure } from "./event-loop-measure";
 import { FlowlineExtension } from "./flowline-extension";
 import { registerArtifacts } from "./artifacts";
@@ -21,7 +22,7 @@ export function activate(context: ExtensionContext): ExtensionServices {
   const vscode = require("vscode") as VSCode;
   const measureFile = process.env.FLOWLINE_MEASURE_EVENT_LOOP;
   let extension: FlowlineExtension | undefined;
-  if (measureFile) measure = new EventLoopMeasure(measureFile, async () => extension?.store.memory());
+  if (measureFile) measure = new EventLoopMeasure(measureFile, async () => extension?.store.memory(), ownScript(context.extensionPath));
   extension = new FlowlineExtension(vscode, context);
   if (measure) context.subscriptions.push(measure);
   const runsReady = { wall: performance.now(), cpu: process.cpuUsage() };
@@ -56,4 +57,10 @@ function benchmark(event: string, ms: number, cpuMsUsed: number): void {
   } catch {
     // a benchmark aid only
   }
+}
+
+/** Whether a script URL (as V8's profiler names it) is one of the extension's own files. */
+function ownScript(extensionPath: string): (url: string) => boolean {
+  const asUrl = pathToFileURL(extensionPath).href;
+  return (url) => url.startsWith(asUrl) || url.startsWith(extensionPath);
 }

@@ -223,20 +223,34 @@ describe("extension: big homes, read through the store's worker", function () {
     assert.ok(ticks.length > took / 50, `${ticks.length} ticks in ${took.toFixed(0)} ms`);
   });
 
-  it("FLOWLINE_MEASURE_EVENT_LOOP's report: a block of the event loop, memory, and the store's worker memory", async () => {
+  it("FLOWLINE_MEASURE_EVENT_LOOP's report: a block of the event loop, Flowline's part of each block, memory, and the store's worker memory", async () => {
     const file = path.join(home, "loop.json");
-    const measure = new EventLoopMeasure(file, async () => ({ heapUsedBytes: 7, externalBytes: 8 }));
+    // "Flowline's files" here: a module of its own, whose function holds the loop for 150 ms.
+    const ownFile = path.join(home, "own-code.js");
+    fs.writeFileSync(ownFile, "exports.holdTheLoop = (ms) => { const t = Date.now(); while (Date.now() - t < ms) {} };\n");
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { holdTheLoop } = require(ownFile) as { holdTheLoop: (ms: number) => void };
+    const measure = new EventLoopMeasure(file, async () => ({ heapUsedBytes: 7, externalBytes: 8 }), (url) => url.includes("own-code.js"));
     await new Promise((r) => setTimeout(r, 100));
     const blockedAt = Date.now();
-    while (Date.now() - blockedAt < 150) {
+    holdTheLoop(150);
+    await new Promise((r) => setTimeout(r, 300));
+    // A block of someone else's (this test's own loop): the host's delay shows it, Flowline's part does not.
+    const othersAt = Date.now();
+    while (Date.now() - othersAt < 150) {
       // the event loop is held up here
     }
-    await new Promise((r) => setTimeout(r, 1200));
+    await new Promise((r) => setTimeout(r, 2500)); // the profile of those seconds is read
     measure.dispose();
     const report = JSON.parse(fs.readFileSync(file, "utf8")) as EventLoopReport;
     assert.ok(report.maxMs >= 140, `max ${report.maxMs} ms`);
     const during = report.windows.filter(([t]) => t >= blockedAt).map(([, ms]) => ms);
     assert.ok(Math.max(...during) >= 140, `the second that held the block says so: ${JSON.stringify(report.windows)}`);
+    const ours = report.own.filter((b) => b.endedAt >= blockedAt - 50 && b.endedAt <= othersAt);
+    assert.equal(ours.length, 1, JSON.stringify(report.own));
+    assert.ok(ours[0].flowlineMs >= 120 && ours[0].flowlineMs <= ours[0].totalMs + 1, JSON.stringify(ours[0]));
+    assert.match(ours[0].top[0], /^(exports\.)?holdTheLoop \(own-code\.js:1:\d+\) \d/);
+    assert.deepEqual(report.own.filter((b) => b.endedAt > othersAt && b.flowlineMs > 10), [], "the other block is not Flowline's");
     assert.ok(report.rssBytes > 0 && report.heapUsedBytes > 0 && report.externalBytes > 0 && report.rssAtActivationBytes > 0);
     assert.ok(report.p99Ms <= report.maxMs && report.meanMs > 0);
     assert.deepEqual(report.store, { heapUsedBytes: 7, externalBytes: 8 });
