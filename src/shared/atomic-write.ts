@@ -65,7 +65,7 @@ function writeVia(tmp: string, file: string, data: string | Uint8Array, syncFirs
     fs.closeSync(fd);
     fd = undefined;
     if (exclusive) {
-      linkOrRename(tmp, file); // EEXIST when the name is taken; the catch below removes the temp name
+      linkExclusive(tmp, file); // EEXIST when the name is taken; the catch below removes the temp name
       return;
     }
     try {
@@ -87,16 +87,17 @@ function writeVia(tmp: string, file: string, data: string | Uint8Array, syncFirs
   }
 }
 
-/** Puts `tmp` at `file` unless `file` exists (EEXIST). Without hard links (FAT, some shares): checks, then renames. */
-function linkOrRename(tmp: string, file: string): void {
+/**
+ * Puts `tmp` at `file` unless `file` exists (EEXIST): a hard link never replaces a file. Without hard links
+ * (FAT, some shares), `file` is created exclusively and written (a reader may see it empty a moment).
+ */
+function linkExclusive(tmp: string, file: string): void {
   try {
     fs.linkSync(tmp, file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code !== "EPERM" && code !== "ENOTSUP" && code !== "ENOSYS") throw err;
-    if (fs.existsSync(file)) throw Object.assign(new Error(`EEXIST: file already exists, link '${tmp}' -> '${file}'`), { code: "EEXIST" });
-    renameWithRetry(tmp, file);
-    return;
+    if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EOPNOTSUPP" && code !== "ENOSYS") throw err;
+    fs.copyFileSync(tmp, file, fs.constants.COPYFILE_EXCL);
   }
   fs.unlinkSync(tmp);
 }

@@ -234,21 +234,11 @@ export function listArtifacts(snap: Snapshot, opts: ListArtifactsOptions = {}): 
   }
   const conds: string[] = [];
   const params: SqlValue[] = [];
-  if (opts.key !== undefined) {
-    conds.push("key = ?");
-    params.push(opts.key);
-  }
-  if (opts.type !== undefined) {
-    conds.push("type = ?");
-    params.push(opts.type);
-  }
-  if (opts.flowRunId !== undefined) {
-    conds.push("flow_run_id = ?");
-    params.push(opts.flowRunId);
-  }
-  if (opts.taskRunId !== undefined) {
-    conds.push("task_run_id = ?");
-    params.push(opts.taskRunId);
+  const equal: Array<[string, string | undefined]> = [["key", opts.key], ["type", opts.type], ["flow_run_id", opts.flowRunId], ["task_run_id", opts.taskRunId]];
+  for (const [column, value] of equal) {
+    if (value === undefined) continue;
+    conds.push(`${column} = ?`);
+    params.push(value);
   }
   if (opts.keyed !== undefined) conds.push(opts.keyed ? "key IS NOT NULL" : "key IS NULL");
   const where = conds.length ? `WHERE ${conds.join(" AND ")}` : "";

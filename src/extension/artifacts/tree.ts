@@ -102,16 +102,8 @@ export class ArtifactsTreeProvider implements TreeDataProvider<ArtifactNode> {
         item.command = { command: COMMANDS.open, title: "Open Artifact", arguments: [node] };
         return item;
       }
-      case "version": {
-        const { artifact: a, number, of } = node;
-        const item = new v.TreeItem(`Version ${number}${number === of ? " (latest)" : ""}`, None);
-        item.id = `version:${a.id}`;
-        item.description = shortTime(a.created);
-        item.iconPath = new v.ThemeIcon(artifactIcon(a.type));
-        item.contextValue = "flowline.artifactVersion";
-        item.command = { command: COMMANDS.open, title: "Open Artifact", arguments: [node] };
-        return item;
-      }
+      case "version":
+        return this.artifactItem(`Version ${node.number}${node.number === node.of ? " (latest)" : ""}`, "version", "flowline.artifactVersion", node);
       case "more": {
         const label = node.total === undefined ? `Show ${UNKEYED_PAGE} more…` : `Show ${Math.min(VERSION_PAGE, node.total - node.shown)} more…`;
         const item = new v.TreeItem(label, None);
@@ -138,17 +130,22 @@ export class ArtifactsTreeProvider implements TreeDataProvider<ArtifactNode> {
         item.tooltip = node.flowRunId ? `Flow run ${node.flowRunId}` : "Created outside any flow or task run";
         return item;
       }
-      case "artifact": {
-        const a = node.artifact;
-        const item = new v.TreeItem(artifactLabel(a), None);
-        item.id = `artifact:${a.id}`;
-        item.description = shortTime(a.created);
-        item.iconPath = new v.ThemeIcon(artifactIcon(a.type));
-        item.contextValue = "flowline.artifact";
-        item.command = { command: COMMANDS.open, title: "Open Artifact", arguments: [node] };
-        return item;
-      }
+      case "artifact":
+        return this.artifactItem(artifactLabel(node.artifact), "artifact", "flowline.artifact", node);
     }
+  }
+
+  /** A row for one artifact version, which opens it. */
+  private artifactItem(label: string, idPrefix: string, contextValue: string, node: Extract<ArtifactNode, { artifact: Artifact }>): TreeItem {
+    const v = this.vscode;
+    const a = node.artifact;
+    const item = new v.TreeItem(label, v.TreeItemCollapsibleState.None);
+    item.id = `${idPrefix}:${a.id}`;
+    item.description = shortTime(a.created);
+    item.iconPath = new v.ThemeIcon(artifactIcon(a.type));
+    item.contextValue = contextValue;
+    item.command = { command: COMMANDS.open, title: "Open Artifact", arguments: [node] };
+    return item;
   }
 
   /**
