@@ -4,7 +4,9 @@ import { CancelledError, UserError } from "../engine/errors";
 import { isTerminal, type EngineEvent } from "../shared/events";
 import { adoptExportNames, runFlowWithParameters } from "../engine/flow";
 import { toJsonSafe } from "../engine/json-safe";
-import { loadedFlows, type LoadedFlow } from "./flow-summaries";
+import { addSignatureTypes, loadedFlows, type LoadedFlow } from "./flow-summaries";
+import { checkParameterTypes } from "./parameters-check";
+import { flowSignatures } from "./signature-types";
 import { aliasFlowline, loadFlowFile } from "./load-flow-file";
 import { describeError, errorStack, isInstance } from "../engine/run-common";
 import type { ChildMessage, DescribeMessage, DoneMessage, ParentMessage, StartMessage } from "./protocol";
@@ -93,9 +95,13 @@ async function run(start: StartMessage, signal: AbortSignal): Promise<void> {
   const selected = await loadAndSelect(start);
   if (selected === undefined) return;
 
+  // Checked against the flow's TypeScript signature before a run exists: a refused value records nothing.
+  const typed = checkParameterTypes(selected.summary.parameters, start.parameters);
+  if ("problem" in typed) return fatal("usage", `flow '${selected.summary.name}': ${typed.problem}`);
+
   let outcome;
   try {
-    outcome = await runFlowWithParameters(selected.flow, start.parameters, { signal, file: start.file });
+    outcome = await runFlowWithParameters(selected.flow, typed.parameters, { signal, file: start.file });
   } catch (err) {
     // Parameters that do not fit the flow (an unknown name, ...) are refused before any run starts; so is
     // a flow whose options cannot start a run. Either is the caller's or the flow file's to fix.
@@ -142,6 +148,7 @@ async function loadAndSelect(message: StartMessage | DescribeMessage): Promise<L
   }
   adoptExportNames(exports);
   const found = loadedFlows(exports);
+  addSignatureTypes(found, flowSignatures(message.file));
   let selected: LoadedFlow;
   try {
     selected = selectFlow(found, message.flow, message.file);
@@ -220,7 +227,14 @@ function selectFlow(found: LoadedFlow[], wanted: string | undefined, file: strin
     if (pool.length === 1) return pool[0];
     throw new UserError(`${path.basename(file)} has ${pool.length} flows (${list}); say which: ${path.basename(file)}:<flow>.`);
   }
-  const match = found.find((f) => f.summary.exportName === wanted) ?? found.find((f) => f.summary.name === wanted);
-  if (!match) throw new UserError(`${path.basename(file)} has no flow '${wanted}'; it has: ${list}.`);
-  return match;
+  const byExport = found.find((f) => f.summary.exportName === wanted);
+  if (byExport) return byExport;
+  const byName = found.filter((f) => f.summary.name === wanted);
+  if (byName.length === 0) throw new UserError(`${path.basename(file)} has no flow '${wanted}'; it has: ${list}.`);
+  // Two flows of one name: running "the first one" would run a flow the user may not have meant.
+  if (byName.length > 1) {
+    const exports = byName.map((f) => f.summary.exportName).filter((n) => n !== undefined);
+    throw new UserError(`${path.basename(file)} has ${byName.length} flows named '${wanted}'${exports.length ? ` (exported as ${exports.join(", ")})` : ""}; say which by its export name: ${path.basename(file)}:<export>.`);
+  }
+  return byName[0];
 }
