@@ -5,7 +5,7 @@ import { RunSession, type SessionEnd } from "../runner/session";
 import { isTerminal, type EngineEvent, type LogEvent, type StateType } from "../shared/events";
 import { logText } from "../shared/log-line";
 import { Emitter, type Disposable } from "./emitter";
-import { userErrorLocation, type ErrorLocation } from "./error-location";
+import { userErrorLocation, type ErrorLocation } from "../shared/error-location";
 import type { NodeRuntime } from "./settings";
 import type { StoreService } from "./store-service";
 

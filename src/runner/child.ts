@@ -6,8 +6,9 @@ import { adoptExportNames, runFlowWithParameters } from "../engine/flow";
 import { toJsonSafe } from "../engine/json-safe";
 import { addSignatureTypes, loadedFlows, type LoadedFlow } from "./flow-summaries";
 import { checkParameterTypes } from "./parameters-check";
+import { CrashCause } from "./crash-cause";
 import { flowSignatures } from "./signature-types";
-import { aliasFlowline, loadFlowFile } from "./load-flow-file";
+import { aliasFlowline, flowlineEngineFile, loadFlowFile } from "./load-flow-file";
 import { describeError, errorStack, isInstance } from "../engine/run-common";
 import type { ChildMessage, DescribeMessage, DoneMessage, ParentMessage, StartMessage } from "./protocol";
 
@@ -77,8 +78,11 @@ async function run(start: StartMessage, signal: AbortSignal): Promise<void> {
     return fatal("usage", (err as Error).message); // FLOWLINE_DURABILITY names no known mode
   }
   const sink = new TrackingSink(journal);
-  configureEngine({ home: start.home, sink, consoleLogs: false });
   let finished = false;
+  // Flowline's own frames (the built engine, and its sources when run from a checkout) are not the user's.
+  const dist = path.dirname(flowlineEngineFile());
+  const crash = new CrashCause(start.file, [dist, path.resolve(dist, "..", "src")]);
+  crash.watch();
   process.on("exit", (code) => {
     if (finished) return;
     // The flow called process.exit (or the event loop emptied, or a cancelled flow would not stop) before
@@ -87,10 +91,12 @@ async function run(start: StartMessage, signal: AbortSignal): Promise<void> {
     const type = signal.aborted ? "Cancelled" : "Crashed";
     const message = signal.aborted
       ? "The flow run was cancelled; its process was stopped before the run ended."
-      : `The flow process exited with code ${code} before the run finished (was process.exit called?).`;
+      : crash.message(code);
     for (const [id, kind] of sink.open) sink.emit({ e: "state", kind, id, type, name: type, ts, message });
     sink.close();
   });
+  // After the exit listener above: the engine's own one closes the journal, and listeners run in order.
+  configureEngine({ home: start.home, sink, consoleLogs: false });
 
   const selected = await loadAndSelect(start);
   if (selected === undefined) return;

@@ -23,6 +23,11 @@ let hooked = false;
 /** The engine file `flowline` stands for (set by aliasFlowline): an ES module bundle imports it by path. */
 let engineFile: string | undefined;
 
+/** The engine file flow files load as `flowline` in this process. */
+export function flowlineEngineFile(): string {
+  return engineFile ?? require.resolve("flowline");
+}
+
 /** Makes `require("flowline")` from any user module load the given engine file. */
 export function aliasFlowline(enginePath: string): void {
   if (hooked) return;
@@ -45,7 +50,7 @@ export async function loadFlowFile(file: string, useCache = false): Promise<Reco
 
   const code = await compile(file, useCache);
   const filename = path.resolve(file);
-  if (code.startsWith(ESM_MARK)) return importEsmBundle(filename, code, engineFile ?? require.resolve("flowline"));
+  if (code.startsWith(ESM_MARK)) return importEsmBundle(filename, code, flowlineEngineFile());
   const m = new Module(filename, undefined) as Module & { _compile(code: string, filename: string): void; paths: string[] };
   m.filename = filename;
   m.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(path.dirname(filename));
