@@ -3,19 +3,19 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { quoteCut, UserError } from "./errors";
 import type { ArtifactType } from "../shared/events";
-import type { TableArtifactData } from "../shared/table";
+import type { StoredTable } from "../shared/table";
 
 // What each kind of artifact stores as its `data` (the store keeps it as JSON; the CLI's --json prints it
 // as it is; the extension's panels render it), and the checks a create call makes before anything is
 // written. No I/O here besides looking at an image file in the workspace.
 //
-//   table     TableArtifactData  {columns, rows}: every input shape stored the same way round
+//   table     StoredTable        as the user gave it: records, a record of columns, rows, or {headers, rows}
 //   markdown  string
 //   link      LinkArtifactData   {url, text}
 //   progress  number             0..100
 //   image     string             an http(s) or data:image URL, or a path relative to the workspace ("/")
 
-export type { TableArtifactData } from "../shared/table";
+export type { StoredTable } from "../shared/table";
 
 export interface LinkArtifactData {
   url: string;
@@ -30,7 +30,7 @@ export interface LinkArtifactData {
 export type ImageArtifactData = string;
 
 export interface ArtifactDataByType {
-  table: TableArtifactData;
+  table: StoredTable;
   markdown: string;
   link: LinkArtifactData;
   progress: number;
