@@ -87,22 +87,16 @@ export function checkMarkdown(markdown: unknown): string {
   return markdown;
 }
 
-// Links open through the editor: schemes that run code or open local files are refused.
-const LINK_SCHEMES = new Set(["http:", "https:", "mailto:", "s3:", "gs:", "az:"]);
-
+/**
+ * Any link is stored, of any scheme, as Prefect stores it (s3://, gs://, abfs://, ftp://, a relative path):
+ * it is data. Only a panel decides what opens (http, https, mailto, workspace files); the rest is shown as
+ * copyable text.
+ */
 export function checkLink(link: unknown, linkText: unknown): LinkArtifactData {
   if (typeof link !== "string" || link.trim() === "") {
-    throw new ArtifactError(`createLinkArtifact needs a URL string, not ${describe(link)}.`);
+    throw new ArtifactError(`createLinkArtifact needs a link (a URL or a path), not ${describe(link)}.`);
   }
   const url = link.trim();
-  const scheme = schemeOf(url);
-  if (scheme === undefined || !LINK_SCHEMES.has(scheme)) {
-    throw new ArtifactError(
-      `Link ${JSON.stringify(shorten(url))} is not an absolute http:, https:, mailto:, s3:, gs: or az: URL` +
-        `${scheme ? ` (${scheme} links are refused: they could run code or open local files)` : ""}. ` +
-        `Give a full URL such as "https://example.com/report"; for an image file in the workspace use createImageArtifact.`,
-    );
-  }
   if (linkText !== undefined && linkText !== null && typeof linkText !== "string") {
     throw new ArtifactError(`linkText must be a string, not ${describe(linkText)}.`);
   }
