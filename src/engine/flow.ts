@@ -47,6 +47,8 @@ export interface Flow<A extends unknown[] = unknown[], R = unknown> {
   withOptions(options: FlowOptions): Flow<A, R>;
 }
 
+// `any[]` is the one parameter list every function's type extends (`unknown[]` is not, parameters being contravariant).
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyFlow = Flow<any[], any>;
 type UserFn = (...args: unknown[]) => unknown;
 

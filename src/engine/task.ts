@@ -55,6 +55,8 @@ export interface Task<A extends unknown[] = unknown[], R = unknown> {
   withOptions(options: TaskOptions): Task<A, R>;
 }
 
+// `any[]` is the one parameter list every function's type extends (`unknown[]` is not, parameters being contravariant).
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyTask = Task<any[], any>;
 
 const TASK = Symbol.for("flowline.task");

@@ -1,4 +1,4 @@
-import type { EngineEvent, StateType } from "../shared/events";
+import type { StateType } from "../shared/events";
 import type { FlowParameters } from "../engine/parameter-specs";
 
 // The typed messages between the process that starts a run (CLI, extension) and the child process

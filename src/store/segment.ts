@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import type { Database, SqlJsStatic, SqlValue } from "sql.js";
-import type { ArtifactType, FlowRunIdentity, StateType } from "../shared/events";
+import type { FlowRunIdentity, StateType } from "../shared/events";
 import { PayloadAppender, readPayload, type PayloadRef } from "./payload";
 import { storedCounts, type HistoryEntry, type StateCounts, type StateFields } from "./records";
 import { migrateSegment, tuneConnection } from "./schema";
