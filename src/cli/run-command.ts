@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { UserError } from "../engine/errors";
 import { RunSession, storeOnDemand } from "../runner/session";
 import { resolveHome } from "../shared/home";
-import { formatLogLine } from "../shared/log-line";
+import { formatLogLine, logsNotShownText } from "../shared/log-line";
 import { parse, parseParam, parseParams } from "./args";
 import { flowRunJson, taskRunJson } from "./format";
 import { JsonStream, paged } from "./json-stream";
@@ -67,7 +67,7 @@ export async function runCommand(args: string[]): Promise<number> {
   };
   const signals: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
   for (const signal of signals) process.on(signal, onSignal);
-  const { result, detail, recordError } = await session.ended;
+  const { result, detail, recordError, logsNotShown } = await session.ended;
   if (!json) opened.release?.();
   for (const signal of signals) process.off(signal, onSignal);
 
@@ -85,6 +85,11 @@ export async function runCommand(args: string[]): Promise<number> {
   // How the run ended decides the exit code even if the store cannot be read now (its journal stays, and
   // the next command folds it in).
   if (recordError !== undefined) process.stderr.write(`flowline: warning: could not record the run in ${home}: ${recordError}\n`);
+  // Lines the flow logged faster than this terminal took them were counted, not queued without end.
+  if (logsNotShown > 0) {
+    const where = result.flowRunId ? ` (flowline runs inspect ${result.flowRunId} --logs all)` : "";
+    process.stderr.write(`flowline: ${logsNotShownText(logsNotShown)}${where}.\n`);
+  }
 
   if (json) {
     // Streamed: a run of a million task runs is never one string; they are read a page at a time.

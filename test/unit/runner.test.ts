@@ -5,7 +5,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import type { EngineEvent } from "../../src/shared/events";
+import type { LiveMessage } from "../../src/runner/protocol";
 import { startFlowProcess, type RunRequest } from "../../src/runner/run";
 
 const REPO = path.resolve(__dirname, "..", "..");
@@ -49,22 +49,24 @@ describe("runner: FlowProcess", function () {
     for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it("streams the run's events live and reports how the run ended (reported: true)", async () => {
+  it("streams the run live and reports how the run ended (reported: true)", async () => {
     const dir = workspace("hello.ts");
     const proc = startFlowProcess(request(dir, "hello.ts"));
-    const events: EngineEvent[] = [];
+    const live: LiveMessage[] = [];
     let loaded: unknown;
-    proc.on("event", (e) => events.push(e));
+    proc.on("live", (m) => live.push(m));
     proc.on("loaded", (flow) => (loaded = flow));
     const result = await proc.done;
     assert.equal(result.exitCode, 0);
     assert.equal(result.reported, true);
     assert.equal(result.state?.type, "Completed");
     assert.deepEqual(loaded, { exportName: "myFlow", name: "my-flow", parameters: { kind: "none", open: false, parameters: [] } });
-    assert.equal(events.filter((e) => e.e === "task_run").length, 3);
-    const flowRun = events.find((e) => e.e === "flow_run");
-    assert.ok(flowRun && flowRun.e === "flow_run");
-    assert.equal(result.flowRunId, flowRun.id);
+    // Counts are totals so far: the last message has them all.
+    assert.deepEqual(live[live.length - 1].taskRuns, { created: 3, Completed: 3, Failed: 0, Crashed: 0, Cancelled: 0 });
+    const flowRuns = live.flatMap((m) => m.flowRuns ?? []);
+    assert.equal(flowRuns.length, 1);
+    assert.equal(result.flowRunId, flowRuns[0].id);
+    assert.equal(live.flatMap((m) => m.flowStates ?? []).at(-1)?.type, "Completed");
   });
 
   it("cancel() ends a flow that ignores it after cancelGraceSeconds, killing its process (reported: false)", async () => {
