@@ -36,6 +36,8 @@ const builds = [
   // compile would cost the extension's load a third more).
   { ...node, entryPoints: [path.join(root, "src/extension/extension.ts")], outfile: path.join(dist, "extension.js"), minify: !watch, mainFields: ["module", "main"], plugins: [lazyParser] },
   { ...node, entryPoints: [path.join(root, "node_modules/@babel/parser/lib/index.js")], outfile: path.join(dist, "babel-parser.js"), minify: !watch, sourcemap: false },
+  // The extension's store runs in a worker thread (src/extension/store-service.ts); sql-wasm.wasm is next to it.
+  { ...node, entryPoints: [path.join(root, "src/extension/store-worker.ts")], outfile: path.join(dist, "store-worker.js"), minify: !watch },
   // The panels' browser code.
   {
     bundle: true,

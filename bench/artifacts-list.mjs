@@ -54,13 +54,16 @@ writeJournal(home, "all", lines);
 const store = await openStore(home);
 const foldAllMs = await timed(() => store.sync());
 const dbFile = path.join(home, "flowline.db");
-const dbBytes = fs.statSync(dbFile).size;
+// The store's files: the index and the segments (their databases and payload files).
+const dataDir = path.join(home, "data");
+const dbBytes = fs.statSync(dbFile).size + fs.readdirSync(dataDir).reduce((n, f) => n + fs.statSync(path.join(dataDir, f)).size, 0);
+const segmentFile = path.join(dataDir, fs.readdirSync(dataDir).filter((f) => f.endsWith(".db")).sort().pop());
 
 const latest = [], keys = [], plain = [];
 let rows = 0;
-const raw = new SQL.Database(fs.readFileSync(dbFile));
+const raw = new SQL.Database(fs.readFileSync(segmentFile));
 for (let r = 0; r < 11; r++) {
-  latest.push(await timed(() => (rows = store.listArtifacts({ latestOnly: true }).length)));
+  latest.push(await timed(async () => (rows = (await store.listArtifacts({ latestOnly: true })).length)));
   keys.push(await timed(() => store.listArtifactKeys()));
   plain.push(await timed(() => raw.exec("SELECT id, key, type, description, data, flow_run_id, task_run_id, created FROM artifacts ORDER BY seq DESC LIMIT 1000")));
 }

@@ -72,8 +72,9 @@ for (let round = 0; round < ROUNDS; round++) {
   if (sync.eventsFolded < N) throw new Error(`folded ${sync.eventsFolded} events, expected at least ${N}`);
   r.insert.push(insertBaseline(path.join(scratch, `insert-${round}.db`)));
 }
-r.dbBytes = fs.statSync(path.join(home, "flowline.db")).size;
-const stored = store.listArtifacts({ includeData: false }).length;
+const dataDir = path.join(home, "data");
+r.dbBytes = fs.statSync(path.join(home, "flowline.db")).size + fs.readdirSync(dataDir).reduce((n, f) => n + fs.statSync(path.join(dataDir, f)).size, 0);
+const stored = (await store.listArtifacts({ includeData: false })).length;
 store.close();
 if (stored !== N * ROUNDS) throw new Error(`stored ${stored} artifacts, expected ${N * ROUNDS}`);
 // The first round warms the JIT and the page cache; it is left out.

@@ -72,6 +72,20 @@ row("Task run persisting its result, fsync mode, per run", `${fmt(du.fsyncTaskUs
 row("`flowline run` of 200 such tasks and 200 artifacts, whole command, fsync mode", `${fmt(du.fsyncWallMs, 0)} ms`, `${fmt(du.runWallMs, 0)} ms default mode`, `${fmt(du.fsyncWallMs / du.runWallMs)}×`, "", true);
 row("… an fsync-mode create against one bare flush (fdatasync of a 200-byte append, same disk)", `${fmt(du.fsyncCreateUs)} µs`, `${fmt(du.rawFlushUs)} µs`, `${fmt(du.fsyncCreateUs / du.rawFlushUs)}×`, "", true);
 
+// The extension over homes of 10k, 100k and 1M artifacts and task runs (bench/extension-scale.mjs): making
+// the homes takes long the first time (cached in .cache/bench-homes/), and each size is a code-server
+// session, so it runs only with FLOWLINE_BENCH_SCALE=1 (about 5 minutes with the homes made).
+if ((process.env.FLOWLINE_BENCH_SCALE ?? "").trim() === "1") {
+  process.stderr.write("extension over a long history (FLOWLINE_BENCH_SCALE=1)…\n");
+  const sc = await runNodeJson(path.join(here, "extension-scale.mjs"), [], { nodeArgs: ["--import", "tsx"] });
+  const n = sc.largest.toLocaleString("en");
+  row(`Extension host: Flowline's part of the longest event-loop block while a small flow runs, home of ${n} artifacts + ${n} task runs (host thread sampled by V8's profiler)`, `${fmt(sc.flowlineMaxBlockMs, 1)} ms`, `${fmt(sc.emptyFlowlineMaxBlockMs, 1)} ms on an empty home`, `growth exponent ${fmt(sc.flowlineMaxBlockExponent)} from ${sc.sizes[0].toLocaleString("en")}`, "≤ 50 ms", sc.flowlineMaxBlockMs <= 50);
+  row(`Extension host: longest event-loop block while a small flow runs, whoever held it (VS Code, other extensions, Flowline), same home (monitorEventLoopDelay)`, `${fmt(sc.maxBlockMs, 0)} ms`, `${fmt(sc.emptyMaxBlockMs, 0)} ms on an empty home`, `${fmt(sc.maxBlockMs / sc.emptyMaxBlockMs)}×; growth exponent ${fmt(sc.maxBlockExponent)} from ${sc.sizes[0].toLocaleString("en")}`, "", true);
+  row(`Extension host: memory held for the store (its worker's heap + external, sql.js's memory included), same home`, `${fmt(sc.storeMB, 0)} MB`, `${fmt(sc.emptyStoreMB, 0)} MB on an empty home`, `${fmt(sc.storeMB / sc.emptyStoreMB)}×; growth exponent ${fmt(sc.storeMemoryExponent)}`, "≤ 200 MB", sc.storeMB <= 200);
+  row("Artifact panel: a 100,000 × 10 table streamed from the store's worker, the extension host's thread per chunk (VS Code's serialisation included)", `${fmt(sc.table.perChunkMs)} ms × ${sc.table.chunks} chunks`, `${fmt(sc.table.openMs, 0)} ms to stream it all`, "", "", true);
+  row(`… the extension host's RSS growth since activation (whole process), same home`, `${fmt(sc.rssGrowthMB, 0)} MB`, `${fmt(sc.emptyRssGrowthMB, 0)} MB on an empty home`, `${fmt(sc.rssGrowthMB / sc.emptyRssGrowthMB)}×`, "", true);
+}
+
 let comparison = "";
 process.stderr.write("artifact panel in Chromium, Artifacts tree…\n");
 const wv = await runNodeJson(path.join(here, "webview.mjs"));

@@ -2,6 +2,7 @@
 // (the extension gets vscode through its constructors, so tests and benches hand it this). It records what
 // the extension registers, shows and asks, and answers questions from `respond` or, in order, `answers`.
 import * as path from "node:path";
+import { StoreService, type StoreServiceOptions } from "../src/extension/store-service";
 import type { VSCode } from "../src/extension/vscode-types";
 
 type Listener<T> = (value: T) => void;
@@ -171,6 +172,8 @@ export function fakeVscode(options: FakeOptions = {}) {
     output: [] as string[],
     /** The files showTextDocument opened. */
     opened: [] as string[],
+    /** Settings the extension changed: getConfiguration(section).update(key, value, target). */
+    updates: [] as Array<{ key: string; value: unknown; target: unknown }>,
     lensProviders: [] as unknown[],
     /** Answers to showWarningMessage, showQuickPick and showSaveDialog, in order (after `respond`). */
     answers: [] as unknown[],
@@ -211,7 +214,13 @@ export function fakeVscode(options: FakeOptions = {}) {
     },
     textDocuments: [] as unknown[],
     getWorkspaceFolder: (uri: Uri) => folders().find((folder) => uri.fsPath.startsWith(folder.uri.fsPath)),
-    getConfiguration: () => ({ get: (key: string) => settings[key] }),
+    getConfiguration: (section?: string) => ({
+      get: (key: string) => settings[key],
+      update: async (key: string, value: unknown, target: unknown) => {
+        f.updates.push({ key: section ? `${section}.${key}` : key, value, target });
+        settings[key] = value;
+      },
+    }),
     onDidGrantWorkspaceTrust: trustGranted.event,
     onDidChangeConfiguration: config.event,
     onDidCloseTextDocument: () => disposable,
@@ -239,6 +248,7 @@ export function fakeVscode(options: FakeOptions = {}) {
     TreeItemCollapsibleState: { None: 0, Collapsed: 1, Expanded: 2 },
     StatusBarAlignment: { Left: 1, Right: 2 },
     ProgressLocation: { Notification: 15 },
+    ConfigurationTarget: { Global: 1, Workspace: 2, WorkspaceFolder: 3 },
     ViewColumn: { Active: -1 },
     workspace,
     languages: { registerCodeLensProvider: (_s: unknown, p: unknown) => (f.lensProviders.push(p), disposable) },
@@ -254,6 +264,7 @@ export function fakeVscode(options: FakeOptions = {}) {
     window: {
       createOutputChannel: channel,
       createTreeView: () => ({ visible: false, onDidChangeVisibility: () => disposable, reveal: async () => undefined, dispose() {} }),
+      registerWebviewPanelSerializer: () => disposable,
       createStatusBarItem: () => ({ show() {}, hide() {}, dispose() {} }),
       createWebviewPanel: (_type: string, title: string) => {
         const p = f.makePanel(title);
@@ -285,4 +296,21 @@ export function fakeContext(extensionPath: string) {
     extensionUri: { fsPath: extensionPath },
     workspaceState: { get: (k: string, d?: unknown) => (state.has(k) ? state.get(k) : d), update: async (k: string, v: unknown) => void state.set(k, v) },
   } as never;
+}
+
+// From __filename: tsx gives an ESM importer (bench/extension-scale.mjs) this module without a __dirname.
+const REPO = path.resolve(path.dirname(__filename), "..");
+
+/**
+ * The extension's store service over a real store in a real worker thread: the built dist/store-worker.js,
+ * as the extension starts it (call ensureBuilt() from test/unit/helpers/build first).
+ */
+export function testStoreService(home: () => string, options: Partial<StoreServiceOptions> = {}): StoreService {
+  return new StoreService({
+    home,
+    workerFile: path.join(REPO, "dist", "store-worker.js"),
+    wasmPath: path.join(REPO, "dist", "sql-wasm.wasm"),
+    onWarning: () => undefined,
+    ...options,
+  });
 }

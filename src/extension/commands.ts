@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { UserError } from "../engine/errors";
 import type { FlowParameters } from "../engine/parameter-specs";
 import { storageDir } from "../shared/home";
-import type { FlowRun } from "../store";
+import type { FlowRun } from "../store/types";
 import type { FlowLensArgs } from "./codelens";
 import type { Disposable } from "./emitter";
 import { writeExampleFlow } from "./example-flow";
@@ -134,7 +134,7 @@ export function registerCommands(deps: CommandDeps): Disposable[] {
     let spec: RunSpec | undefined;
     let stored: FlowRun | undefined;
     if (node?.kind === "flowRun") stored = node.run;
-    else if (!runs.lastSpec) stored = (await store.peek())?.listFlowRuns({ limit: 20 }).find((r) => r.file && !r.parentFlowRunId);
+    else if (!runs.lastSpec) stored = (await (await store.peek())?.listFlowRuns({ limit: 20, topLevel: true }))?.find((r) => r.file);
     if (stored?.file) {
       // A stored run's file is data: it is read and run only from inside the project.
       const file = projectFile(stored.file, deps.projectFolders(), `The file of flow run '${stored.name}'`);
@@ -180,12 +180,9 @@ export function registerCommands(deps: CommandDeps): Disposable[] {
     let key: string | undefined;
     if (node && (node.kind === "flowRun" || node.kind === "taskRun")) key = node.run.resultKey;
     else {
-      const opened = await store.peek();
-      const details = opened ? opened.listFlowRuns({ limit: 30 }).map((r) => opened.getFlowRun(r.id)) : [];
-      const picks = details
-        .flatMap((d) => [d.flowRun, ...d.taskRuns])
-        .filter((x) => x.resultKey)
-        .map((x) => ({ label: x.name, description: `${"flowName" in x ? `flow ${x.flowName}` : `task ${x.taskName}`} · ${x.resultKey}`, key: x.resultKey }));
+      // The latest 30 flow runs and their first task runs, looked through in the store's worker.
+      const results = (await (await store.peek())?.recentResults(30, 500)) ?? [];
+      const picks = results.map((r) => ({ label: r.name, description: `${r.what} · ${r.resultKey}`, key: r.resultKey }));
       if (picks.length === 0) return void window.showInformationMessage("Flowline: no stored results yet. A task or flow with persistResult: true stores one.");
       key = (await window.showQuickPick(picks, { title: "Open Result", matchOnDescription: true }))?.key;
       if (!key) return;

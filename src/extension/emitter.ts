@@ -31,3 +31,35 @@ export class Emitter<T> {
     this.listeners.clear();
   }
 }
+
+/**
+ * Calls `fn` soon after `schedule()`: at most once per `ms`, the last call always followed by one. A view
+ * refreshes this way while a run changes the store several times a second.
+ */
+export class Throttle implements Disposable {
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private last = 0;
+
+  constructor(
+    private readonly ms: number,
+    private readonly fn: () => void,
+  ) {}
+
+  schedule(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => this.now(), Math.max(0, this.last + this.ms - Date.now()));
+  }
+
+  /** Calls it now (a pending call is dropped). */
+  now(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.last = Date.now();
+    this.fn();
+  }
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}

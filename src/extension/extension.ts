@@ -1,6 +1,8 @@
 import { loadStarted } from "./load-clock";
 import * as fs from "node:fs";
 import { performance } from "node:perf_hooks";
+import { pathToFileURL } from "node:url";
+import { EventLoopMeasure } from "./event-loop-measure";
 import { FlowlineExtension } from "./flowline-extension";
 import { registerArtifacts } from "./artifacts";
 import type { ExtensionServices } from "./services";
@@ -11,12 +13,18 @@ import type { ExtensionContext, VSCode } from "./vscode-types";
 
 // The top level of this module runs after every module it imports: this is how long loading them took.
 const loaded = { wall: performance.now() - loadStarted.wall, cpu: cpuMs(process.cpuUsage(), loadStarted.cpu) };
+/** With FLOWLINE_MEASURE_EVENT_LOOP=<file>: the event loop's delays and memory, written there (a bench aid). */
+let measure: EventLoopMeasure | undefined;
 
 export function activate(context: ExtensionContext): ExtensionServices {
   const started = { wall: performance.now(), cpu: process.cpuUsage() };
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const vscode = require("vscode") as VSCode;
-  const extension = new FlowlineExtension(vscode, context);
+  const measureFile = process.env.FLOWLINE_MEASURE_EVENT_LOOP;
+  let extension: FlowlineExtension | undefined;
+  if (measureFile) measure = new EventLoopMeasure(measureFile, async () => extension?.store.memory(), ownScript(context.extensionPath));
+  extension = new FlowlineExtension(vscode, context);
+  if (measure) context.subscriptions.push(measure);
   const runsReady = { wall: performance.now(), cpu: process.cpuUsage() };
   try {
     registerArtifacts(vscode, context, extension.services);
@@ -33,6 +41,7 @@ export function activate(context: ExtensionContext): ExtensionServices {
 export function deactivate(): void {
   // Runs still going are cancelled by their disposal (context.subscriptions); their processes also
   // cancel themselves when this process goes away.
+  measure?.dispose();
 }
 
 function cpuMs(now: NodeJS.CpuUsage, before: NodeJS.CpuUsage): number {
@@ -48,4 +57,10 @@ function benchmark(event: string, ms: number, cpuMsUsed: number): void {
   } catch {
     // a benchmark aid only
   }
+}
+
+/** Whether a script URL (as V8's profiler names it) is one of the extension's own files. */
+function ownScript(extensionPath: string): (url: string) => boolean {
+  const asUrl = pathToFileURL(extensionPath).href;
+  return (url) => url.startsWith(asUrl) || url.startsWith(extensionPath);
 }

@@ -2,6 +2,7 @@ import * as path from "node:path";
 import { storageDir } from "../shared/home";
 import { FlowCodeLensProvider } from "./codelens";
 import { registerCommands } from "./commands";
+import { HomeSizeMonitor } from "./home-size";
 import { registerLogsDocuments } from "./logs-document";
 import { RunManager } from "./run-manager";
 import { RunUi } from "./run-ui";
@@ -35,9 +36,12 @@ export class FlowlineExtension {
     const { window, workspace, languages } = vscode;
     const sub = (...d: Array<{ dispose(): unknown }>) => context.subscriptions.push(...d);
     this.output = window.createOutputChannel("Flowline", { log: true });
+    // The store runs in a worker thread started from the bundle next to extension.js.
+    const dist = path.join(context.extensionPath, "dist");
     this.store = new StoreService({
       home: () => this.home,
-      // Runs get it in their environment (runEnvironment); this process never sets its own.
+      workerFile: path.join(dist, "store-worker.js"),
+      wasmPath: path.join(dist, "sql-wasm.wasm"),
       retentionDays: () => this.settings.retentionDays,
       onWarning: (m) => this.output.warn(m),
     });
@@ -70,6 +74,7 @@ export class FlowlineExtension {
       this.tree,
       this.treeView,
       codeLens,
+      new HomeSizeMonitor(vscode, this.store, { view: this.treeView, workspaceState: context.workspaceState, retentionDays: () => this.settings.retentionDays }),
       new RunUi(vscode, this.runs, this.output, () => this.settings, () => projectFolders(vscode, this.home)),
       languages.registerCodeLensProvider(LANGUAGES.map((language) => ({ language, scheme: "file" })), codeLens),
       registerLogsDocuments(vscode, this.store),
@@ -115,10 +120,7 @@ export class FlowlineExtension {
   }
 
   private async revealRun(flowRunId: string, taskRunId?: string): Promise<void> {
-    const store = await this.store.get();
-    const detail = store.getFlowRun(flowRunId);
-    const task = taskRunId ? detail.taskRuns.find((t) => t.id === taskRunId) : undefined;
-    const node: RunNode = task ? { kind: "taskRun", run: task } : { kind: "flowRun", run: detail.flowRun };
-    await this.treeView.reveal(node, { select: true, focus: true, expand: !task });
+    const node = await this.tree.nodeFor(flowRunId, taskRunId);
+    await this.treeView.reveal(node, { select: true, focus: true, expand: node.kind === "flowRun" });
   }
 }

@@ -1,5 +1,5 @@
-import type { Store } from "../store";
 import type { EventLike } from "./emitter";
+import type { ExtensionStore } from "./store-extras";
 import type { LogOutputChannel } from "./vscode-types";
 
 // What the Flowline extension shares with its Artifacts part (the tree and panels in
@@ -24,12 +24,12 @@ export interface ExtensionServices {
 
 export interface StoreAccess {
   /**
-   * The store, opened on first use (sql.js loads then, and the home folder is created). Its reads are
-   * synchronous and reload the file when another process changed it. Do not close it.
+   * The store, opened on first use in a worker thread (the home folder is created then). Every call is
+   * asynchronous, and reads see what other processes wrote. Do not close it.
    */
-  get(): Promise<Store>;
+  get(): Promise<ExtensionStore>;
   /** The store when the home has a database or journals, else undefined (nothing is created). */
-  peek(): Promise<Store | undefined>;
+  peek(): Promise<ExtensionStore | undefined>;
   /** Folds the journals now (runs in progress anywhere), then fires onDidChange. */
   sync(): Promise<void>;
   /**

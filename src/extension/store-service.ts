@@ -1,19 +1,24 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { dbPath, journalDir } from "../shared/home";
-import { openFlowlineStore } from "../runner/open-store";
-import type { Store } from "../store";
 import { Emitter, type Disposable } from "./emitter";
 import { HomeWatcher } from "./home-watcher";
+import type { ExtensionStore, WorkerMemory } from "./store-extras";
 
-// The extension's access to the Flowline store. Nothing heavy happens before it is needed: the store
-// module (and sql.js's WebAssembly) loads on the first `get()`, the home is watched from then on (or from
-// the first `watch()`, when a view is shown), and journals are folded (`store.sync()`) on a short
-// throttle, so runs started in a terminal or another window show up by themselves.
+// The extension's access to the Flowline store. The store lives in a worker thread (dist/store-worker.js):
+// sql.js, folding journals, reading segments and retention all run there, never on the extension host's
+// thread, and every call is a message. Nothing heavy happens before it is needed: the worker starts on
+// the first `get()`, the home is watched from then on (or from the first `watch()`, when a view is
+// shown), and journals are folded (`store.sync()`) on a short throttle, so runs started in a terminal or
+// another window show up by themselves.
 
 export interface StoreServiceOptions {
   home(): string;
-  /** Days after which sync() deletes old runs (the flowline.retentionDays setting); 0 keeps everything. */
+  /** The worker's entry, dist/store-worker.js. */
+  workerFile: string;
+  /** sql-wasm.wasm shipped next to the bundle. */
+  wasmPath?: string;
+  /** flowline.retentionDays: the worker's sync applies it (0: off). A change reopens the store. */
   retentionDays?(): number;
   onWarning(message: string): void;
   /** Delay before folding journals after they changed (coalesces a run's many appends). */
@@ -24,7 +29,7 @@ export class StoreService implements Disposable {
   private readonly changed = new Emitter<void>();
   /** Fires after the database changed (folded here, or written by another process). */
   readonly onDidChange = this.changed.event;
-  private opening: { home: string; retentionDays: number; store: Promise<Store> } | undefined;
+  private opening: { home: string; retentionDays: number; store: Promise<ExtensionStore>; exited: Promise<void> } | undefined;
   private watcher: { home: string; watcher: HomeWatcher } | undefined;
   private syncTimer: NodeJS.Timeout | undefined;
   private syncing = false;
@@ -37,14 +42,14 @@ export class StoreService implements Disposable {
     return this.options.home();
   }
 
-  /** The store, opened on first use (creating the home folder); opened again when the home or retention changed. */
-  get(): Promise<Store> {
+  /** The store, opened on first use (creating the home folder). */
+  get(): Promise<ExtensionStore> {
     const home = this.home;
     const retentionDays = this.options.retentionDays?.() ?? 0;
     if (this.opening?.home !== home || this.opening.retentionDays !== retentionDays) {
-      this.closeStore();
-      const store = this.open(home, retentionDays);
-      this.opening = { home, retentionDays, store };
+      void this.closeStore();
+      const { store, exited } = this.open(home, retentionDays);
+      this.opening = { home, retentionDays, store, exited };
       store.catch(() => {
         if (this.opening?.store === store) this.opening = undefined;
       });
@@ -54,10 +59,21 @@ export class StoreService implements Disposable {
   }
 
   /** The store if there is anything to show (a database or journals), without creating the home. */
-  async peek(): Promise<Store | undefined> {
+  async peek(): Promise<ExtensionStore | undefined> {
     this.watch();
     if (this.opening?.home !== this.home && !hasData(this.home)) return undefined;
     return this.get();
+  }
+
+  /** What the worker holds (its heap, and memory outside it such as sql.js's), when the store is open. */
+  async memory(): Promise<WorkerMemory | undefined> {
+    const opening = this.opening;
+    if (!opening) return undefined;
+    try {
+      return await (await opening.store).memoryUsage();
+    } catch {
+      return undefined;
+    }
   }
 
   /**
@@ -109,30 +125,57 @@ export class StoreService implements Disposable {
 
   /** The home setting changed: close the old store and watch the new home. */
   homeChanged(): void {
-    this.closeStore();
+    void this.closeStore();
     if (this.watcher) this.watch();
     this.changed.fire();
   }
 
-  private open(home: string, retentionDays: number): Promise<Store> {
-    // The store module (and sql.js) loads here, not at activation. Its trees fold without waiting for
-    // another process's lock (sync() never waits); a delete that must wait says for whom, and other
-    // processes are told that it is this window.
-    return openFlowlineStore(home, { label: "VS Code", retentionDays, onWarning: (m) => this.options.onWarning(m) });
+  private open(home: string, retentionDays: number): { store: Promise<ExtensionStore>; exited: Promise<void> } {
+    // Loaded here, not at activation (esbuild keeps a lazy require lazy).
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const { workerStore } = require("../store/worker-client") as typeof import("../store/worker-client");
+    const { overWorker } = require("./store-extras") as typeof import("./store-extras");
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    const { workerFile, wasmPath } = this.options;
+    // Its trees fold without waiting for another process's lock (sync() never waits); a delete that must
+    // wait says for whom, and other processes are told that it is this window.
+    const worker = workerStore(home, {
+      workerFile,
+      wasmPath: wasmPath && fs.existsSync(wasmPath) ? wasmPath : undefined,
+      label: "VS Code",
+      retentionDays,
+      onWarning: (m) => this.options.onWarning(m),
+    });
+    const store = worker.ready.then(
+      () => overWorker(worker),
+      (err: unknown) => {
+        worker.close();
+        throw err;
+      },
+    );
+    return { store, exited: worker.exited };
   }
 
-  private closeStore(): void {
+  /** Closes the store; resolves once its worker has stopped (its last write done). */
+  private closeStore(): Promise<void> {
     const opening = this.opening;
     this.opening = undefined;
-    void opening?.store.then((s) => s.close(), () => undefined);
+    if (!opening) return Promise.resolve();
+    void opening.store.then((s) => s.close(), () => undefined);
+    return opening.exited;
   }
 
-  dispose(): void {
+  /** Disposes of the service; resolves once the store's worker has stopped. */
+  close(): Promise<void> {
     this.disposed = true;
     if (this.syncTimer) clearTimeout(this.syncTimer);
     this.watcher?.watcher.dispose();
-    this.closeStore();
     this.changed.dispose();
+    return this.closeStore();
+  }
+
+  dispose(): void {
+    void this.close();
   }
 }
 

@@ -20,6 +20,11 @@ export interface AtomicWriteOptions {
   durability?: Durability;
   /** Folder for the temp file, on the target's file system (see storageTempDir); default: the target's. */
   tempDir?: string;
+  /**
+   * Never replace an existing file: the write fails with EEXIST instead (the temp file is linked into place,
+   * which, unlike a rename, does not overwrite). For files whose names must each be written once.
+   */
+  exclusive?: boolean;
 }
 
 /**
@@ -34,11 +39,11 @@ export function writeFileAtomicSync(file: string, data: string | Uint8Array, opt
   // The folders whose entries this write changes: the target's, and any it had to create with their parents.
   const folders = new Set([path.dirname(file)]);
   try {
-    writeVia(options.tempDir ? tempPathIn(options.tempDir, file) : tempPath(file), file, data, now || (deferred && fs.existsSync(file)), folders);
+    writeVia(options.tempDir ? tempPathIn(options.tempDir, file) : tempPath(file), file, data, now || (deferred && fs.existsSync(file)), folders, options.exclusive);
   } catch (err) {
     // A temp folder on another file system than the target (a mount inside storage/): write beside it.
     if (!options.tempDir || (err as NodeJS.ErrnoException).code !== "EXDEV") throw err;
-    writeVia(tempPath(file), file, data, now || deferred, folders);
+    writeVia(tempPath(file), file, data, now || deferred, folders, options.exclusive);
   }
   if (now) for (const dir of folders) fsyncFolder(dir);
   else if (deferred) {
@@ -51,7 +56,7 @@ export function writeFileAtomicSync(file: string, data: string | Uint8Array, opt
 
 const MAX_DEFERRED = 4096;
 
-function writeVia(tmp: string, file: string, data: string | Uint8Array, syncFirst: boolean, folders: Set<string>): void {
+function writeVia(tmp: string, file: string, data: string | Uint8Array, syncFirst: boolean, folders: Set<string>, exclusive = false): void {
   let fd: number | undefined;
   try {
     fd = openCreatingFolder(tmp, path.dirname(tmp), path.dirname(tmp) === path.dirname(file) ? folders : new Set());
@@ -59,6 +64,10 @@ function writeVia(tmp: string, file: string, data: string | Uint8Array, syncFirs
     if (syncFirst) fs.fsyncSync(fd);
     fs.closeSync(fd);
     fd = undefined;
+    if (exclusive) {
+      linkExclusive(tmp, file); // EEXIST when the name is taken; the catch below removes the temp name
+      return;
+    }
     try {
       renameWithRetry(tmp, file);
     } catch (err) {
@@ -76,6 +85,21 @@ function writeVia(tmp: string, file: string, data: string | Uint8Array, syncFirs
     }
     throw err;
   }
+}
+
+/**
+ * Puts `tmp` at `file` unless `file` exists (EEXIST): a hard link never replaces a file. Without hard links
+ * (FAT, some shares), `file` is created exclusively and written (a reader may see it empty a moment).
+ */
+function linkExclusive(tmp: string, file: string): void {
+  try {
+    fs.linkSync(tmp, file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EOPNOTSUPP" && code !== "ENOSYS") throw err;
+    fs.copyFileSync(tmp, file, fs.constants.COPYFILE_EXCL);
+  }
+  fs.unlinkSync(tmp);
 }
 
 const deferredFiles = new Set<string>();

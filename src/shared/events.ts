@@ -16,9 +16,8 @@ export function isTerminal(type: StateType): type is TerminalStateType {
   return TERMINAL.has(type);
 }
 
-/** A run was created (flow run or task run). Its first state follows as a separate event. */
-export interface FlowRunCreatedEvent {
-  e: "flow_run";
+/** What names a flow run wherever it is kept: its event, the store's row, the store's answer. */
+export interface FlowRunIdentity {
   id: string;
   name: string;
   flowName: string;
@@ -26,6 +25,11 @@ export interface FlowRunCreatedEvent {
   tags: string[];
   parentFlowRunId?: string;
   parentTaskRunId?: string;
+}
+
+/** A run was created (flow run or task run). Its first state follows as a separate event. */
+export interface FlowRunCreatedEvent extends FlowRunIdentity {
+  e: "flow_run";
   /** ISO time. */
   created: string;
   /** ISO time: when the run was meant to start (now, for runs started by hand). */
@@ -35,23 +39,33 @@ export interface FlowRunCreatedEvent {
   pid: number;
 }
 
-export interface TaskRunCreatedEvent {
-  e: "task_run";
+/** What names a task run wherever it is kept: its event, the store's answer. */
+export interface TaskRunIdentity {
   id: string;
   flowRunId: string;
   name: string;
   taskName: string;
   parameters: unknown;
   tags: string[];
-  created: string;
   cacheKey?: string;
 }
 
+export interface TaskRunCreatedEvent extends TaskRunIdentity {
+  e: "task_run";
+  created: string;
+}
+
 /** A state transition of a flow run or task run. */
-export interface StateEvent {
+export interface StateEvent extends StateChange {
   e: "state";
   kind: "flow" | "task";
   id: string;
+  /** On a terminal state of a flow run: a JSON-safe preview of the result (omitted when large). */
+  result?: unknown;
+}
+
+/** What a state transition says, whoever keeps it (the event; the store's replay of task runs). */
+export interface StateChange {
   type: StateType;
   name: string;
   message?: string;
@@ -60,8 +74,6 @@ export interface StateEvent {
   runCount?: number;
   /** On a terminal state: where the result was persisted (storage key relative to the storage folder). */
   resultKey?: string;
-  /** On a terminal state of a flow run: a JSON-safe preview of the result (omitted when large). */
-  result?: unknown;
 }
 
 export type LogLevel = "DEBUG" | "INFO" | "WARNING" | "ERROR";
@@ -77,8 +89,8 @@ export interface LogEvent {
 
 export type ArtifactType = "table" | "markdown" | "link" | "progress" | "image";
 
-export interface ArtifactEvent {
-  e: "artifact";
+/** An artifact as created: its event, and (with what the store adds) the store's answer. */
+export interface ArtifactFields {
   id: string;
   key?: string;
   type: ArtifactType;
@@ -87,6 +99,10 @@ export interface ArtifactEvent {
   flowRunId?: string;
   taskRunId?: string;
   created: string;
+}
+
+export interface ArtifactEvent extends ArtifactFields {
+  e: "artifact";
 }
 
 export interface ArtifactUpdateEvent {

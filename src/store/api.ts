@@ -1,22 +1,5 @@
 import type { StateType } from "../shared/events";
-import type {
-  Artifact,
-  ArtifactKeySummary,
-  ArtifactVersionsOptions,
-  FlowRun,
-  FlowRunDetail,
-  GetLogsOptions,
-  ListArtifactsOptions,
-  ListFlowRunsOptions,
-  ListTaskRunsOptions,
-  LogEntry,
-  PruneOptions,
-  PruneResult,
-  StateHistoryEntry,
-  SyncOptions,
-  SyncResult,
-  TaskRun,
-} from "./types";
+import type * as T from "./types";
 
 /**
  * What every store offers, whoever holds it: the sql.js store in this process (Store), the same store in a
@@ -24,20 +7,20 @@ import type {
  */
 export interface StoreApi {
   readonly home: string;
-  sync(opts?: SyncOptions): Promise<SyncResult>;
-  listFlowRuns(opts?: ListFlowRunsOptions): Promise<FlowRun[]>;
-  getFlowRun(idOrPrefix: string, opts?: { taskLimit?: number }): Promise<FlowRunDetail>;
-  listTaskRuns(flowRunId: string, opts?: ListTaskRunsOptions): Promise<TaskRun[]>;
-  getTaskRun(flowRunId: string, taskRunId: string): Promise<TaskRun | undefined>;
-  getStateHistory(runId: string, flowRunId?: string): Promise<StateHistoryEntry[]>;
-  getLogs(opts: GetLogsOptions): Promise<LogEntry[]>;
-  listArtifacts(opts?: ListArtifactsOptions): Promise<Artifact[]>;
-  getArtifactVersions(key: string, opts?: ArtifactVersionsOptions): Promise<Artifact[]>;
-  listArtifactKeys(opts?: { type?: Artifact["type"]; includeData?: boolean }): Promise<ArtifactKeySummary[]>;
-  getArtifact(id: string): Promise<Artifact | undefined>;
-  findArtifact(idOrPrefix: string): Promise<Artifact>;
+  sync(opts?: T.SyncOptions): Promise<T.SyncResult>;
+  listFlowRuns(opts?: T.ListFlowRunsOptions): Promise<T.FlowRun[]>;
+  getFlowRun(idOrPrefix: string, opts?: { taskLimit?: number }): Promise<T.FlowRunDetail>;
+  listTaskRuns(flowRunId: string, opts?: T.ListTaskRunsOptions): Promise<T.TaskRun[]>;
+  getTaskRun(flowRunId: string, taskRunId: string): Promise<T.TaskRun | undefined>;
+  getStateHistory(runId: string, flowRunId?: string): Promise<T.StateHistoryEntry[]>;
+  getLogs(opts: T.GetLogsOptions): Promise<T.LogEntry[]>;
+  listArtifacts(opts?: T.ListArtifactsOptions): Promise<T.Artifact[]>;
+  getArtifactVersions(key: string, opts?: T.ArtifactVersionsOptions): Promise<T.Artifact[]>;
+  listArtifactKeys(opts?: T.ArtifactKeysOptions): Promise<T.ArtifactKeySummary[]>;
+  getArtifact(id: string, opts?: { includeData?: boolean }): Promise<T.Artifact | undefined>;
+  findArtifact(idOrPrefix: string): Promise<T.Artifact>;
   homeSize(): Promise<number>;
-  prune(opts: PruneOptions): Promise<PruneResult>;
+  prune(opts: T.PruneOptions): Promise<T.PruneResult>;
   markRuns(flowRunId: string, type: Extract<StateType, "Crashed" | "Cancelled">, message: string): Promise<number>;
   deleteArtifact(id: string): Promise<boolean>;
   deleteArtifactKey(key: string): Promise<number>;

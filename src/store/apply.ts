@@ -1,8 +1,8 @@
-import type { ArtifactEvent, ArtifactUpdateEvent, EngineEvent, FlowRunCreatedEvent, StateType } from "../shared/events";
+import type { ArtifactEvent, ArtifactUpdateEvent, EngineEvent, FlowRunCreatedEvent, StateChange, StateType } from "../shared/events";
 import { lineOf, type Line } from "./event-lines";
 import { isoTime } from "./events-parse";
 import type { KeySummary } from "./index-db";
-import { applyStateToFields, type StateUpdate } from "./records";
+import { applyStateToFields, pendingState, stateChangeOf } from "./records";
 import { RunWork, type TaskIndex, type TaskLocation } from "./runs-work";
 import type { ArtifactRow, FlowRow, Segment } from "./segment";
 import type { WriteTx } from "./write-tx";
@@ -91,10 +91,8 @@ export class Applier implements TaskIndex {
     switch (ev.e) {
       case "flow_run":
         return this.flowRun(ev, journal);
-      case "state": {
-        const s: StateUpdate = { type: ev.type, name: ev.name, message: ev.message ?? undefined, ts: isoTime(ev.ts), runCount: ev.runCount ?? undefined, resultKey: ev.resultKey ?? undefined };
-        return this.flowState(ev.id, s, "result" in ev ? ev.result : undefined);
-      }
+      case "state":
+        return this.flowState(ev.id, stateChangeOf(ev), "result" in ev ? ev.result : undefined);
       case "artifact":
         return this.artifact(ev);
       case "artifact_update":
@@ -116,9 +114,7 @@ export class Applier implements TaskIndex {
       tags: ev.tags ?? [],
       parentFlowRunId: ev.parentFlowRunId ?? undefined,
       parentTaskRunId: ev.parentTaskRunId ?? undefined,
-      type: "Pending",
-      stateName: "Pending",
-      runCount: 0,
+      ...pendingState(),
       created,
       expectedStartTime: ev.expectedStartTime ? isoTime(ev.expectedStartTime) : undefined,
       file: ev.file ?? undefined,
@@ -135,7 +131,7 @@ export class Applier implements TaskIndex {
     seg.addFlowState(ev.id, "Pending", "Pending", undefined, created);
   }
 
-  private flowState(id: string, s: StateUpdate, result: unknown): void {
+  private flowState(id: string, s: StateChange, result: unknown): void {
     const run = this.run(id);
     if (!run) throw new EventError(`state ${s.type} for flow run ${id}, which is not recorded`);
     if (applyStateToFields(run.row, s)) {

@@ -101,7 +101,7 @@ export function writeTarget(file: string): string {
 }
 
 /** Writes `bytes` to `file` atomically and durably (file and folder fsynced); returns the new file's signature. */
-export function writeFileAtomic(file: string, bytes: Uint8Array): FileSignature {
-  writeFileAtomicSync(writeTarget(file), bytes, { fsync: true });
+export function writeFileAtomic(file: string, bytes: Uint8Array, exclusive = false): FileSignature {
+  writeFileAtomicSync(writeTarget(file), bytes, { fsync: true, exclusive });
   return fileSignature(file);
 }

@@ -129,13 +129,22 @@ export function newSegmentInfo(id: number, month: string): SegmentInfo {
 /** Writes a segment as its next generation (durably); returns the new file name and its size. */
 export function writeSegment(home: string, info: SegmentInfo, seg: Segment): { dbFile: string; dbBytes: number } {
   seg.syncPayload();
-  const gen = info.dbFile ? (parseSegmentFileName(info.dbFile)?.n ?? 0) + 1 : 1;
-  const dbFile = segmentDbName(info.id, gen);
   const bytes = seg.export();
   fs.mkdirSync(dataDir(home), { recursive: true });
-  writeFileAtomic(path.join(dataDir(home), dbFile), bytes);
-  seg.dirty = false;
-  return { dbFile, dbBytes: bytes.length };
+  // A generation's file is written once and never replaced: a writer that lost its lock (deleted, or broken
+  // by Flowline 1.0) and started from the same index must not overwrite what the other one committed; it
+  // takes the next free name, and its commit then finds the index moved and folds again.
+  for (let gen = info.dbFile ? (parseSegmentFileName(info.dbFile)?.n ?? 0) + 1 : 1; ; gen++) {
+    const dbFile = segmentDbName(info.id, gen);
+    try {
+      writeFileAtomic(path.join(dataDir(home), dbFile), bytes, true);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "EEXIST") continue;
+      throw err;
+    }
+    seg.dirty = false;
+    return { dbFile, dbBytes: bytes.length };
+  }
 }
 
 /** Writes the index (the commit point of every write); returns its new signature. */

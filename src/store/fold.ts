@@ -116,6 +116,12 @@ export function foldJournals(tx: WriteTx, applier: Applier, dir: string, options
       out.changed = true;
     }
     if (!alive || row.closed) ended.push({ row, alive });
+    // A fold of a long history (many journals) must not hold every segment it filled: once a few are in
+    // memory, the runs are written into them and those no longer current are written out and let go.
+    if (tx.loadedSegments().length > 3) {
+      applier.release();
+      tx.flushOthers();
+    }
   }
 
   // Runs folded so far go into their segments' rows, where marking finds them (subflows, a journal's runs).

@@ -1,7 +1,8 @@
 import type { Database, SqlJsStatic } from "sql.js";
 import type { ArtifactType } from "../shared/events";
 import { migrateIndex, tuneConnection } from "./schema";
-import { num, optStr, Prepared, str, type Row } from "./sql";
+import { ARTIFACT_HEAD_COLS, artifactHead, num, optStr, str, type ArtifactHead, type Row } from "./sql";
+import { SqlFile } from "./sql-file";
 
 // The index: the small database every process loads whole. It says which segments exist (and which
 // generation of each is current), where each flow run lives, each artifact key's latest version, and how
@@ -28,16 +29,8 @@ export interface SegmentInfo {
   month: string;
 }
 
-export interface KeySummary {
+export interface KeySummary extends ArtifactHead {
   key: string;
-  seq: number;
-  id: string;
-  type: ArtifactType;
-  description?: string;
-  flowRunId?: string;
-  taskRunId?: string;
-  created: string;
-  updated: string;
   segment: number;
   versions: number;
 }
@@ -80,30 +73,15 @@ function segmentInfo(r: Row): SegmentInfo {
   };
 }
 
-const KEY_COLS = "key, seq, id, type, description, flow_run_id, task_run_id, created, updated, segment, versions";
+const KEY_COLS = `${ARTIFACT_HEAD_COLS}, segment, versions`;
 
 function keySummary(r: Row): KeySummary {
-  return {
-    key: str(r[0]),
-    seq: num(r[1]),
-    id: str(r[2]),
-    type: str(r[3]) as ArtifactType,
-    description: optStr(r[4]),
-    flowRunId: optStr(r[5]),
-    taskRunId: optStr(r[6]),
-    created: str(r[7]),
-    updated: str(r[8]),
-    segment: num(r[9]),
-    versions: num(r[10]),
-  };
+  return { ...artifactHead(r), key: str(r[2]), segment: num(r[9]), versions: num(r[10]) };
 }
 
-export class IndexDb {
-  readonly p: Prepared;
-  private txOpen = false;
-
-  private constructor(readonly db: Database) {
-    this.p = new Prepared(db);
+export class IndexDb extends SqlFile {
+  private constructor(db: Database) {
+    super(db);
   }
 
   static create(SQL: SqlJsStatic): IndexDb {
@@ -204,7 +182,7 @@ export class IndexDb {
 
   putKeySummary(k: KeySummary): void {
     this.p.run(`INSERT OR REPLACE INTO artifact_keys (${KEY_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
-      k.key, k.seq, k.id, k.type, k.description ?? null, k.flowRunId ?? null, k.taskRunId ?? null, k.created, k.updated, k.segment, k.versions,
+      k.seq, k.id, k.key, k.type, k.description ?? null, k.flowRunId ?? null, k.taskRunId ?? null, k.created, k.updated, k.segment, k.versions,
     ]);
   }
 
@@ -258,29 +236,4 @@ export class IndexDb {
     this.p.run("DELETE FROM journals WHERE name = ?", [name]);
   }
 
-  /**
-   * Opens a write transaction (once): a write's many statements then cost one commit, at export, instead of
-   * one each (sql.js keeps the file in memory, but every autocommit still rewrites its changed pages).
-   */
-  begin(): void {
-    if (this.txOpen) return;
-    this.db.exec("BEGIN");
-    this.txOpen = true;
-  }
-
-  export(): Uint8Array {
-    if (this.txOpen) {
-      this.db.exec("COMMIT");
-      this.txOpen = false;
-    }
-    this.p.free();
-    const bytes = this.db.export();
-    tuneConnection(this.db);
-    return bytes;
-  }
-
-  close(): void {
-    this.p.free();
-    this.db.close();
-  }
 }

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { randomBytes } from "node:crypto";
-import { tempPath } from "../shared/atomic-write";
+import { tempPath, writeFileAtomicSync } from "../shared/atomic-write";
 import { UserError } from "../engine/errors";
 import { isAlive, ownIdentity, validStart } from "../shared/process-identity";
 
@@ -130,42 +130,13 @@ export function tryLock(file: string, request: LockRequest): HeldLock | LockHold
 
 /** Creates the lock file with its whole content at once; false when it exists. */
 function create(file: string, content: LockContent): boolean {
-  const tmp = tempPath(file);
   try {
-    fs.writeFileSync(tmp, JSON.stringify(content), { flag: "wx" });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(tmp, JSON.stringify(content), { flag: "wx" });
-  }
-  try {
-    fs.linkSync(tmp, file);
+    writeFileAtomicSync(file, JSON.stringify(content), { exclusive: true });
     return true;
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === "EEXIST") return false;
-    // A file system without hard links: create exclusively, then write (a reader may see it empty a moment).
-    if (code === "EPERM" || code === "ENOTSUP" || code === "EOPNOTSUPP" || code === "ENOSYS") return createExclusive(file, content);
-    throw err;
-  } finally {
-    fs.rmSync(tmp, { force: true });
-  }
-}
-
-function createExclusive(file: string, content: LockContent): boolean {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, "wx");
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "EEXIST") return false;
     throw err;
   }
-  try {
-    fs.writeSync(fd, JSON.stringify(content));
-  } finally {
-    fs.closeSync(fd);
-  }
-  return true;
 }
 
 interface Holder {

@@ -32,13 +32,12 @@ export class PayloadAppender {
   constructor(readonly file: string) {}
 
   append(bytes: Buffer): PayloadRef {
-    if (this.fd === undefined) {
-      this.fd = fs.openSync(this.file, "a+");
-      this.end = fs.fstatSync(this.fd).size;
-    }
-    const off = this.end;
+    if (this.fd === undefined) this.fd = fs.openSync(this.file, "a+");
+    // Appends land at the file's end whatever offset is asked (O_APPEND), so the record's offset is the end
+    // now: a writer that lost its lock may have appended too, and a stale offset would point into its bytes.
+    const off = fs.fstatSync(this.fd).size;
     for (let done = 0; done < bytes.length; ) done += fs.writeSync(this.fd, bytes, done, bytes.length - done, off + done);
-    this.end += bytes.length;
+    this.end = off + bytes.length;
     this.unsynced = true;
     return { off, len: bytes.length, crc: crc32(bytes) };
   }

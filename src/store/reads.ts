@@ -7,6 +7,7 @@ import type { SqlValue } from "sql.js";
 import type {
   Artifact,
   ArtifactKeySummary,
+  ArtifactKeysOptions,
   ArtifactVersionsOptions,
   FlowRun,
   FlowRunDetail,
@@ -194,8 +195,10 @@ function withData(snap: Snapshot, k: KeySummary): Artifact {
 }
 
 /** Every key with its number of versions and its latest version (without data unless asked), newest first. */
-export function listArtifactKeys(snap: Snapshot, opts: { type?: ArtifactType; includeData?: boolean } = {}): ArtifactKeySummary[] {
-  return snap.index.keySummaries(opts.type).map((k) => ({ key: k.key, versions: k.versions, latest: opts.includeData ? withData(snap, k) : summaryArtifact(k) }));
+export function listArtifactKeys(snap: Snapshot, opts: ArtifactKeysOptions = {}): ArtifactKeySummary[] {
+  const offset = Math.max(0, opts.offset ?? 0);
+  const keys = snap.index.keySummaries(opts.type);
+  return keys.slice(offset, opts.limit === undefined ? undefined : offset + Math.max(0, opts.limit)).map((k) => ({ key: k.key, versions: k.versions, latest: opts.includeData ? withData(snap, k) : summaryArtifact(k) }));
 }
 
 /** All versions of a key, newest first: only the segments that hold them are read. */
@@ -224,26 +227,18 @@ export function listArtifacts(snap: Snapshot, opts: ListArtifactsOptions = {}): 
     if (opts.flowRunId !== undefined) keys = keys.filter((k) => k.flowRunId === opts.flowRunId);
     if (opts.taskRunId !== undefined) keys = keys.filter((k) => k.taskRunId === opts.taskRunId);
     if (opts.keyed === false) return [];
-    const all = keys.map((k) => (data || opts.text ? withData(snap, k) : summaryArtifact(k))).filter((a) => matchesText(a, opts.text));
+    // Without a text filter only the page's rows are read; a text filter must read each key's data.
+    if (opts.text === undefined) return keys.slice(offset, offset + limit).map((k) => (data ? withData(snap, k) : summaryArtifact(k)));
+    const all = keys.map((k) => withData(snap, k)).filter((a) => matchesText(a, opts.text));
     return all.slice(offset, offset + limit).map((a) => (data ? a : { ...a, data: undefined }));
   }
   const conds: string[] = [];
   const params: SqlValue[] = [];
-  if (opts.key !== undefined) {
-    conds.push("key = ?");
-    params.push(opts.key);
-  }
-  if (opts.type !== undefined) {
-    conds.push("type = ?");
-    params.push(opts.type);
-  }
-  if (opts.flowRunId !== undefined) {
-    conds.push("flow_run_id = ?");
-    params.push(opts.flowRunId);
-  }
-  if (opts.taskRunId !== undefined) {
-    conds.push("task_run_id = ?");
-    params.push(opts.taskRunId);
+  const equal: Array<[string, string | undefined]> = [["key", opts.key], ["type", opts.type], ["flow_run_id", opts.flowRunId], ["task_run_id", opts.taskRunId]];
+  for (const [column, value] of equal) {
+    if (value === undefined) continue;
+    conds.push(`${column} = ?`);
+    params.push(value);
   }
   if (opts.keyed !== undefined) conds.push(opts.keyed ? "key IS NOT NULL" : "key IS NULL");
   const where = conds.length ? `WHERE ${conds.join(" AND ")}` : "";
@@ -285,18 +280,19 @@ function matchesText(a: Artifact, text: string | undefined): boolean {
 }
 
 /** The segment holding an artifact, searched newest first. */
-export function findArtifactRow(snap: Snapshot, id: string): { seg: Segment; row: ArtifactRow } | undefined {
+export function findArtifactRow(snap: Snapshot, id: string, withData = true): { seg: Segment; row: ArtifactRow } | undefined {
   for (const info of snap.index.segments().filter((s) => s.artifacts > 0).sort(bySeqDesc)) {
     const seg = snap.segment(info.id);
-    const row = seg.artifact(id, true);
+    const row = seg.artifact(id, withData);
     if (row) return { seg, row };
   }
   return undefined;
 }
 
-export function getArtifact(snap: Snapshot, id: string): Artifact | undefined {
-  const found = findArtifactRow(snap, id);
-  return found ? artifactOf(found.seg, found.row, true) : undefined;
+export function getArtifact(snap: Snapshot, id: string, opts: { includeData?: boolean } = {}): Artifact | undefined {
+  const data = opts.includeData ?? true;
+  const found = findArtifactRow(snap, id, data);
+  return found ? artifactOf(found.seg, found.row, data) : undefined;
 }
 
 /** An artifact by its id or a unique start of it (the CLI shows 8 characters). */

@@ -1,4 +1,4 @@
-import { isTerminal, type LogLevel, type StateType } from "../shared/events";
+import { isTerminal, type LogLevel, type StateChange, type StateEvent, type StateType } from "../shared/events";
 import { isoTime, parseEventLine } from "./events-parse";
 
 // The documents the store keeps in payload files: a flow run's task runs, in chunks of records kept in
@@ -8,21 +8,14 @@ import { isoTime, parseEventLine } from "./events-parse";
 /** One entry of a run's state history: [type, name, ISO time, message?]. */
 export type HistoryEntry = [StateType, string, string] | [StateType, string, string, string];
 
-export interface TaskRecord {
+export interface TaskRecord extends StateFields {
   id: string;
   name: string;
   taskName: string;
   parameters: unknown;
   tags: string[];
   cacheKey?: string;
-  type: StateType;
-  stateName: string;
-  message?: string;
-  runCount: number;
   created: string;
-  start?: string;
-  end?: string;
-  resultKey?: string;
   history: HistoryEntry[];
 }
 
@@ -36,13 +29,9 @@ export const TASK_CHUNK_BYTES = 256 * 1024;
 export const LOG_CHUNK_LINES = 1000;
 export const LOG_CHUNK_BYTES = 256 * 1024;
 
-export interface StateUpdate {
-  type: StateType;
-  name: string;
-  message?: string;
-  ts: string;
-  runCount?: number;
-  resultKey?: string;
+/** A state event as the store keeps it: its time normalized, its absent fields undefined (not null). */
+export function stateChangeOf(ev: StateEvent): StateChange {
+  return { type: ev.type, name: ev.name, message: ev.message ?? undefined, ts: isoTime(ev.ts), runCount: ev.runCount ?? undefined, resultKey: ev.resultKey ?? undefined };
 }
 
 /** The fields of a run that a state changes (flow runs and task runs alike). */
@@ -56,12 +45,17 @@ export interface StateFields {
   resultKey?: string;
 }
 
+/** A new run's state fields: Pending, not run yet. */
+export function pendingState(): StateFields {
+  return { type: "Pending", stateName: "Pending", runCount: 0 };
+}
+
 /**
  * Applies a state to a run in place: a terminal state is final (a later report goes only to the history),
  * the start time is the first Running, the end time the terminal state's. Returns true when the run's
  * state changed.
  */
-export function applyStateToFields(run: StateFields, s: StateUpdate): boolean {
+export function applyStateToFields(run: StateFields, s: StateChange): boolean {
   if (isTerminal(run.type)) return false;
   run.type = s.type;
   run.stateName = s.name;
@@ -73,7 +67,7 @@ export function applyStateToFields(run: StateFields, s: StateUpdate): boolean {
   return true;
 }
 
-export function historyEntry(s: StateUpdate): HistoryEntry {
+export function historyEntry(s: StateChange): HistoryEntry {
   return s.message === undefined ? [s.type, s.name, s.ts] : [s.type, s.name, s.ts, s.message];
 }
 
@@ -134,25 +128,14 @@ export function replayTasks(text: string): TaskRecord[] {
     if (ev.e === "task_run") {
       if (byId.has(ev.id)) return;
       const created = isoTime(ev.created);
-      const r: TaskRecord = {
-        id: ev.id,
-        name: ev.name,
-        taskName: ev.taskName,
-        parameters: ev.parameters,
-        tags: ev.tags ?? [],
-        type: "Pending",
-        stateName: "Pending",
-        runCount: 0,
-        created,
-        history: [["Pending", "Pending", created]],
-      };
+      const r: TaskRecord = { id: ev.id, name: ev.name, taskName: ev.taskName, parameters: ev.parameters, tags: ev.tags ?? [], ...pendingState(), created, history: [["Pending", "Pending", created]] };
       if (ev.cacheKey !== undefined && ev.cacheKey !== null) r.cacheKey = ev.cacheKey;
       byId.set(ev.id, r);
       out.push(r);
     } else if (ev.e === "state" && ev.kind === "task") {
       const r = byId.get(ev.id);
       if (!r) return;
-      const s: StateUpdate = { type: ev.type, name: ev.name, message: ev.message ?? undefined, ts: isoTime(ev.ts), runCount: ev.runCount ?? undefined, resultKey: ev.resultKey ?? undefined };
+      const s = stateChangeOf(ev);
       applyStateToFields(r, s);
       r.history.push(historyEntry(s));
     }

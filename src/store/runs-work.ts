@@ -190,8 +190,11 @@ export class RunWork {
   }
 
   private sealLogs(tail: LogTail): void {
-    tail.row.ref = this.seg.append(Buffer.from(this.logText(tail)));
+    const text = this.logText(tail);
+    tail.row.ref = this.seg.append(Buffer.from(text));
     tail.row.doc = undefined;
+    tail.stored = text;
+    tail.added = [];
     this.seg.putLogChunk(tail.row);
   }
 
@@ -220,20 +223,28 @@ export class RunWork {
     chunk.dirty = false;
   }
 
-  /** Writes what changed into the segment: the open chunks (the last one inline), the log tail, the row. */
+  /**
+   * Writes what changed into the segment: the open chunks, the log tail, the row. While the run goes, its
+   * last chunks stay inline (they change at every fold); once it ended they go to the payload file too,
+   * so a segment's database holds rows and references, and stays small.
+   */
   flush(): void {
     const last = this.chunks.length - 1;
+    const ended = isTerminal(this.row.type);
     for (const chunk of [...this.open.values()]) {
-      if (chunk.dirty) this.writeChunk(chunk, chunk.row.chunk !== last);
+      if (chunk.dirty || (ended && chunk.row.ref === undefined)) this.writeChunk(chunk, ended || chunk.row.chunk !== last);
       this.settle(chunk);
     }
     const tail = this.logTail;
-    if (tail?.dirty) {
-      tail.stored = this.logText(tail);
-      tail.added = [];
-      tail.row.doc = tail.stored;
-      tail.row.ref = undefined;
-      this.seg.putLogChunk(tail.row);
+    if (tail && (tail.dirty || (ended && tail.row.ref === undefined))) {
+      if (ended) this.sealLogs(tail);
+      else {
+        tail.stored = this.logText(tail);
+        tail.added = [];
+        tail.row.doc = tail.stored;
+        tail.row.ref = undefined;
+        this.seg.putLogChunk(tail.row);
+      }
       tail.dirty = false;
     }
     if (this.rowDirty) {

@@ -14,6 +14,12 @@ import type { Database } from "sql.js";
 
 export type Migration = (db: Database) => void;
 
+/**
+ * The columns an artifact version (segments) and a key's latest version (index) both have, as the first
+ * migration of each made them. Frozen with those migrations: a change is a new migration, not an edit here.
+ */
+const ARTIFACT_HEAD_V1 = "type TEXT NOT NULL, description TEXT, flow_run_id TEXT, task_run_id TEXT, created TEXT NOT NULL, updated TEXT NOT NULL";
+
 const SEGMENT_MIGRATIONS: readonly Migration[] = [
   (db) => {
     db.exec(`
@@ -106,12 +112,7 @@ const SEGMENT_MIGRATIONS: readonly Migration[] = [
         seq INTEGER PRIMARY KEY,
         id TEXT NOT NULL UNIQUE,
         key TEXT,
-        type TEXT NOT NULL,
-        description TEXT,
-        flow_run_id TEXT,
-        task_run_id TEXT,
-        created TEXT NOT NULL,
-        updated TEXT NOT NULL,
+        ${ARTIFACT_HEAD_V1},
         data TEXT,
         off INTEGER,
         len INTEGER,
@@ -153,12 +154,7 @@ const INDEX_MIGRATIONS: readonly Migration[] = [
         key TEXT PRIMARY KEY,
         seq INTEGER NOT NULL,
         id TEXT NOT NULL,
-        type TEXT NOT NULL,
-        description TEXT,
-        flow_run_id TEXT,
-        task_run_id TEXT,
-        created TEXT NOT NULL,
-        updated TEXT NOT NULL,
+        ${ARTIFACT_HEAD_V1},
         segment INTEGER NOT NULL,
         versions INTEGER NOT NULL
       );

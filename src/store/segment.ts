@@ -1,10 +1,11 @@
 import * as path from "node:path";
 import type { Database, SqlJsStatic, SqlValue } from "sql.js";
-import type { ArtifactType, StateType } from "../shared/events";
+import type { ArtifactType, FlowRunIdentity, StateType } from "../shared/events";
 import { PayloadAppender, readPayload, type PayloadRef } from "./payload";
 import { storedCounts, type HistoryEntry, type StateCounts, type StateFields } from "./records";
 import { migrateSegment, tuneConnection } from "./schema";
-import { json, num, optNum, optStr, parseJson, pragmaNumber, Prepared, str, strings, type Row } from "./sql";
+import { SqlFile } from "./sql-file";
+import { ARTIFACT_HEAD_COLS, artifactHead, json, num, optNum, optStr, parseJson, pragmaNumber, str, strings, type ArtifactHead, type Row } from "./sql";
 
 // One segment: its database (loaded whole: it is small) and its payload file. Rows are read and written
 // here by position; what they mean (states, chunks) is decided by the callers.
@@ -17,14 +18,7 @@ export class PayloadMovedError extends Error {
   }
 }
 
-export interface FlowRow extends StateFields {
-  id: string;
-  name: string;
-  flowName: string;
-  parameters: unknown;
-  tags: string[];
-  parentFlowRunId?: string;
-  parentTaskRunId?: string;
+export interface FlowRow extends StateFields, FlowRunIdentity {
   created: string;
   expectedStartTime?: string;
   /** JSON text of the result preview. */
@@ -62,16 +56,7 @@ export interface LogChunkRow {
   ref?: PayloadRef;
 }
 
-export interface ArtifactRow {
-  seq: number;
-  id: string;
-  key?: string;
-  type: ArtifactType;
-  description?: string;
-  flowRunId?: string;
-  taskRunId?: string;
-  created: string;
-  updated: string;
+export interface ArtifactRow extends ArtifactHead {
   /** JSON text of the data when small; otherwise `ref`. Undefined when read without data. */
   data?: string;
   ref?: PayloadRef;
@@ -122,23 +107,11 @@ function flowValues(f: FlowRow): SqlValue[] {
 const ref = (off: SqlValue, len: SqlValue, crc: SqlValue): PayloadRef | undefined =>
   off === null || off === undefined ? undefined : { off: Number(off), len: Number(len), crc: Number(crc) };
 
-export const ARTIFACT_COLS = "seq, id, key, type, description, flow_run_id, task_run_id, created, updated, data, off, len, crc";
-export const ARTIFACT_COLS_NO_DATA = "seq, id, key, type, description, flow_run_id, task_run_id, created, updated, NULL, NULL, NULL, NULL";
+export const ARTIFACT_COLS = `${ARTIFACT_HEAD_COLS}, data, off, len, crc`;
+export const ARTIFACT_COLS_NO_DATA = `${ARTIFACT_HEAD_COLS}, NULL, NULL, NULL, NULL`;
 
 export function artifactRow(r: Row): ArtifactRow {
-  return {
-    seq: num(r[0]),
-    id: str(r[1]),
-    key: optStr(r[2]),
-    type: str(r[3]) as ArtifactType,
-    description: optStr(r[4]),
-    flowRunId: optStr(r[5]),
-    taskRunId: optStr(r[6]),
-    created: str(r[7]),
-    updated: str(r[8]),
-    data: optStr(r[9]),
-    ref: ref(r[10], r[11], r[12]),
-  };
+  return { ...artifactHead(r), data: optStr(r[9]), ref: ref(r[10], r[11], r[12]) };
 }
 
 /** An empty segment database with the current schema; with `id`/`datFile`, saying which segment it is. */
@@ -155,11 +128,9 @@ export function nameSegment(db: Database, id: number, datFile: string): void {
   db.run("INSERT OR IGNORE INTO seg_meta (key, value) VALUES ('id', ?), ('dat', ?)", [String(id), path.basename(datFile)]);
 }
 
-export class Segment {
-  readonly p: Prepared;
+export class Segment extends SqlFile {
   /** Changed since it was loaded: written as a new generation at the next commit. */
   dirty = false;
-  private txOpen = false;
   private appender: PayloadAppender | undefined;
   /** Payload appends kept in memory instead (an in-memory fold): virtual offsets past any real file. */
   private memory: Map<number, Buffer> | undefined;
@@ -167,11 +138,11 @@ export class Segment {
 
   private constructor(
     readonly id: number,
-    readonly db: Database,
+    db: Database,
     /** Absolute path of its payload file. */
     public datFile: string,
   ) {
-    this.p = new Prepared(db);
+    super(db);
   }
 
   static create(SQL: SqlJsStatic, id: number, datFile: string): Segment {
@@ -436,35 +407,15 @@ export class Segment {
     return this.appender.size;
   }
 
-  /** The database's bytes (prepared statements are freed: sql.js would free them anyway). */
-  /**
-   * Opens a write transaction (once): a write's many statements then cost one commit, at export, instead of
-   * one each (sql.js keeps the file in memory, but every autocommit still rewrites its changed pages).
-   */
-  begin(): void {
-    if (this.txOpen) return;
-    this.db.exec("BEGIN");
-    this.txOpen = true;
-  }
-
-  export(): Uint8Array {
-    if (this.txOpen) {
-      this.db.exec("COMMIT");
-      this.txOpen = false;
-    }
-    this.p.free();
-    // After deletions (prune, a key deleted): do not write free pages with every later generation.
+  /** After deletions (prune, a key deleted): do not write free pages with every later generation. */
+  protected override beforeExport(): void {
     const pages = pragmaNumber(this.db, "page_count");
     const free = pragmaNumber(this.db, "freelist_count");
     if (free >= 64 && free * 4 >= pages) this.db.exec("VACUUM");
-    const bytes = this.db.export();
-    tuneConnection(this.db);
-    return bytes;
   }
 
-  close(): void {
-    this.p.free();
+  override close(): void {
     this.appender?.close();
-    this.db.close();
+    super.close();
   }
 }

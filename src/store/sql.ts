@@ -1,3 +1,4 @@
+import type { ArtifactType } from "../shared/events";
 import type { Database, SqlValue, Statement } from "sql.js";
 
 // Small helpers over a sql.js database: prepared statements kept per database (sql.js frees them all on
@@ -100,4 +101,34 @@ export function transaction<T>(db: Database, fn: () => T): T {
 
 export function pragmaNumber(db: Database, pragma: string): number {
   return Number(db.exec(`PRAGMA ${pragma}`)[0]?.values[0]?.[0] ?? 0);
+}
+
+/** The columns every artifact row has, in the store's tables of versions and of each key's latest. */
+export const ARTIFACT_HEAD_COLS = "seq, id, key, type, description, flow_run_id, task_run_id, created, updated";
+
+export interface ArtifactHead {
+  seq: number;
+  id: string;
+  key?: string;
+  type: ArtifactType;
+  description?: string;
+  flowRunId?: string;
+  taskRunId?: string;
+  created: string;
+  updated: string;
+}
+
+/** Reads ARTIFACT_HEAD_COLS from the start of a row. */
+export function artifactHead(r: Row): ArtifactHead {
+  return {
+    seq: num(r[0]),
+    id: str(r[1]),
+    key: optStr(r[2]),
+    type: str(r[3]) as ArtifactType,
+    description: optStr(r[4]),
+    flowRunId: optStr(r[5]),
+    taskRunId: optStr(r[6]),
+    created: str(r[7]),
+    updated: str(r[8]),
+  };
 }

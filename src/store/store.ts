@@ -18,24 +18,7 @@ import { checkDays, cutoffFor, markRetentionRan, pruneSegments, retentionDue, re
 import { deletePrunedResults } from "./result-files";
 import { SnapshotReader } from "./snapshot";
 import { loadSqlJs } from "./sqljs";
-import type {
-  Artifact,
-  ArtifactKeySummary,
-  ArtifactVersionsOptions,
-  FlowRun,
-  FlowRunDetail,
-  GetLogsOptions,
-  ListArtifactsOptions,
-  ListFlowRunsOptions,
-  ListTaskRunsOptions,
-  LogEntry,
-  PruneOptions,
-  PruneResult,
-  StateHistoryEntry,
-  SyncOptions,
-  SyncResult,
-  TaskRun,
-} from "./types";
+import type * as T from "./types";
 import { IndexMovedError, WriteTx } from "./write-tx";
 import type { StoreApi } from "./api";
 
@@ -136,52 +119,52 @@ export class Store implements StoreApi {
   }
 
   /** Flow runs, newest first (all of them unless `limit`). */
-  listFlowRuns(opts?: ListFlowRunsOptions): Promise<FlowRun[]> {
+  listFlowRuns(opts?: T.ListFlowRunsOptions): Promise<T.FlowRun[]> {
     return this.read((s) => reads.listFlowRuns(s, opts));
   }
 
   /** A flow run by id or unique id prefix, with its subflow runs and first task runs. Throws StoreLookupError. */
-  getFlowRun(idOrPrefix: string, opts: { taskLimit?: number } = {}): Promise<FlowRunDetail> {
+  getFlowRun(idOrPrefix: string, opts: { taskLimit?: number } = {}): Promise<T.FlowRunDetail> {
     return this.read((s) => reads.getFlowRun(s, idOrPrefix, opts.taskLimit));
   }
 
   /** A page of a flow run's task runs, in creation order. */
-  listTaskRuns(flowRunId: string, opts?: ListTaskRunsOptions): Promise<TaskRun[]> {
+  listTaskRuns(flowRunId: string, opts?: T.ListTaskRunsOptions): Promise<T.TaskRun[]> {
     return this.read((s) => reads.listTaskRuns(s, flowRunId, opts));
   }
 
-  getTaskRun(flowRunId: string, taskRunId: string): Promise<TaskRun | undefined> {
+  getTaskRun(flowRunId: string, taskRunId: string): Promise<T.TaskRun | undefined> {
     return this.read((s) => reads.getTaskRun(s, flowRunId, taskRunId));
   }
 
   /** The states a flow run (or, given its flow run's id, a task run) went through, in order. */
-  getStateHistory(runId: string, flowRunId?: string): Promise<StateHistoryEntry[]> {
+  getStateHistory(runId: string, flowRunId?: string): Promise<T.StateHistoryEntry[]> {
     return this.read((s) => reads.getStateHistory(s, runId, flowRunId));
   }
 
   /** Log lines of a flow run (its task runs' lines included), oldest first. */
-  getLogs(opts: GetLogsOptions): Promise<LogEntry[]> {
+  getLogs(opts: T.GetLogsOptions): Promise<T.LogEntry[]> {
     return this.read((s) => reads.getLogs(s, opts));
   }
 
-  listArtifacts(opts?: ListArtifactsOptions): Promise<Artifact[]> {
+  listArtifacts(opts?: T.ListArtifactsOptions): Promise<T.Artifact[]> {
     return this.read((s) => reads.listArtifacts(s, opts));
   }
 
-  getArtifactVersions(key: string, opts?: ArtifactVersionsOptions): Promise<Artifact[]> {
+  getArtifactVersions(key: string, opts?: T.ArtifactVersionsOptions): Promise<T.Artifact[]> {
     return this.read((s) => reads.getArtifactVersions(s, key, opts));
   }
 
-  listArtifactKeys(opts?: { type?: Artifact["type"]; includeData?: boolean }): Promise<ArtifactKeySummary[]> {
+  listArtifactKeys(opts?: T.ArtifactKeysOptions): Promise<T.ArtifactKeySummary[]> {
     return this.read((s) => reads.listArtifactKeys(s, opts));
   }
 
-  getArtifact(id: string): Promise<Artifact | undefined> {
-    return this.read((s) => reads.getArtifact(s, id));
+  getArtifact(id: string, opts?: { includeData?: boolean }): Promise<T.Artifact | undefined> {
+    return this.read((s) => reads.getArtifact(s, id, opts));
   }
 
   /** An artifact by id or unique id prefix. Throws StoreLookupError (not found, ambiguous). */
-  findArtifact(idOrPrefix: string): Promise<Artifact> {
+  findArtifact(idOrPrefix: string): Promise<T.Artifact> {
     return this.read((s) => reads.findArtifact(s, idOrPrefix));
   }
 
@@ -197,9 +180,9 @@ export class Store implements StoreApi {
    * another live process holds the lock it does not wait (unless `wait`): it folds the journals into this
    * process's view only, so every read shows every acknowledged write, and says who holds the lock (`busy`).
    */
-  async sync(options: SyncOptions = {}): Promise<SyncResult> {
+  async sync(options: T.SyncOptions = {}): Promise<T.SyncResult> {
     const days = this.retentionDays();
-    const op: Op<PruneResult | undefined> | undefined =
+    const op: Op<T.PruneResult | undefined> | undefined =
       days === undefined
         ? undefined
         : (tx) => {
@@ -221,7 +204,7 @@ export class Store implements StoreApi {
    * runs, states, logs and subflow runs, and the artifacts last changed before then. `dryRun` only counts.
    * `results` also deletes the result files of the deleted runs that no live cache entry points at.
    */
-  async prune(opts: PruneOptions): Promise<PruneResult> {
+  async prune(opts: T.PruneOptions): Promise<T.PruneResult> {
     const now = opts.now ?? new Date();
     const days = opts.all ? 0 : checkDays(opts.olderThanDays ?? NaN, "olderThanDays");
     // 0 days: everything ended up to now (a run that ends in this very millisecond included).
@@ -334,7 +317,7 @@ export class Store implements StoreApi {
     op: Op<T> | undefined,
     fold: boolean,
     beforeCrashMarks?: (applier: Applier) => boolean,
-  ): Promise<{ value: T; sync: SyncResult }> {
+  ): Promise<{ value: T; sync: T.SyncResult }> {
     this.assertOpen();
     const run = async () => {
       this.assertOpen();
@@ -355,7 +338,7 @@ export class Store implements StoreApi {
    * The path for reads that fold: write under the lock when it is free; else fold into this process's view
    * only and return at once (never behind this instance's own queued writes either).
    */
-  private async lockedIfFree<T>(doing: string, op: Op<T> | undefined): Promise<{ value: T | undefined; sync: SyncResult }> {
+  private async lockedIfFree<T>(doing: string, op: Op<T> | undefined): Promise<{ value: T | undefined; sync: T.SyncResult }> {
     this.assertOpen();
     const lock = tryLock(this.lockFile, this.lockRequest(doing));
     if ("release" in lock) {
@@ -413,7 +396,7 @@ export class Store implements StoreApi {
    * changed under the lock), delete finished journals. Synchronous: nothing else in this process runs
    * while the lock is held.
    */
-  private underLock<T>(lock: HeldLock, op: Op<T> | undefined, fold: boolean, beforeCrashMarks?: (applier: Applier) => boolean): { value: T; sync: SyncResult } {
+  private underLock<T>(lock: HeldLock, op: Op<T> | undefined, fold: boolean, beforeCrashMarks?: (applier: Applier) => boolean): { value: T; sync: T.SyncResult } {
     // Writers killed mid-write leave temp files (of the index, segments, this lock, results): the lock's
     // holder removes them.
     const target = writeTarget(this.dbFile);
@@ -432,7 +415,7 @@ export class Store implements StoreApi {
     }
   }
 
-  private writeOnce<T>(lock: HeldLock, op: Op<T> | undefined, fold: boolean, beforeCrashMarks?: (applier: Applier) => boolean): { value: T; sync: SyncResult } {
+  private writeOnce<T>(lock: HeldLock, op: Op<T> | undefined, fold: boolean, beforeCrashMarks?: (applier: Applier) => boolean): { value: T; sync: T.SyncResult } {
     const loaded = this.loadForWrite();
     const tx = new WriteTx(this.SQL, this.home, loaded.index, loaded.signature, this.txOptions(false));
     let adopted = false;
@@ -450,7 +433,7 @@ export class Store implements StoreApi {
       applier.release();
       const change = op ? op(tx, applier) : { value: undefined as T, changed: false };
       applier.flush();
-      const sync: SyncResult = { ...counts(outcome), journalsRemoved: 0, wrote: false };
+      const sync: T.SyncResult = { ...counts(outcome), journalsRemoved: 0, wrote: false };
       let signature: FileSignature = loaded.signature;
       if (loaded.fresh || outcome.changed || change.changed || tx.dirty) {
         signature = tx.commit();
@@ -478,7 +461,7 @@ export class Store implements StoreApi {
   }
 }
 
-function counts(outcome: FoldOutcome): Omit<SyncResult, "journalsRemoved" | "wrote"> {
+function counts(outcome: FoldOutcome): Omit<T.SyncResult, "journalsRemoved" | "wrote"> {
   return { eventsFolded: outcome.eventsFolded, runsCrashed: outcome.runsCrashed, malformedLines: outcome.malformedLines };
 }
 

@@ -1,4 +1,4 @@
-import type { ArtifactType, LogLevel, StateType } from "../shared/events";
+import type { ArtifactFields, ArtifactType, FlowRunIdentity, LogLevel, StateType, TaskRunIdentity } from "../shared/events";
 
 // The shapes the store returns. Times are ISO strings, JSON columns come back parsed, and absent values
 // are `undefined` (never null) so they disappear from JSON output.
@@ -9,14 +9,7 @@ export interface RunState {
   message?: string;
 }
 
-export interface FlowRun {
-  id: string;
-  name: string;
-  flowName: string;
-  parameters: unknown;
-  tags: string[];
-  parentFlowRunId?: string;
-  parentTaskRunId?: string;
+export interface FlowRun extends FlowRunIdentity {
   state: RunState;
   runCount: number;
   created: string;
@@ -35,14 +28,7 @@ export interface FlowRun {
   taskRunCounts: { total: number; byState: Partial<Record<StateType, number>> };
 }
 
-export interface TaskRun {
-  id: string;
-  flowRunId: string;
-  name: string;
-  taskName: string;
-  parameters: unknown;
-  tags: string[];
-  cacheKey?: string;
+export interface TaskRun extends TaskRunIdentity {
   state: RunState;
   runCount: number;
   created: string;
@@ -79,15 +65,7 @@ export interface LogEntry {
   timestamp: string;
 }
 
-export interface Artifact {
-  id: string;
-  key?: string;
-  type: ArtifactType;
-  description?: string;
-  data: unknown;
-  flowRunId?: string;
-  taskRunId?: string;
-  created: string;
+export interface Artifact extends ArtifactFields {
   updated: string;
   /** Store-wide insertion order; breaks ties between versions created in the same millisecond. */
   seq: number;
@@ -142,6 +120,14 @@ export interface ListArtifactsOptions {
   offset?: number;
   /** Leave `data` undefined (cheaper for listings of big tables). Default true. */
   includeData?: boolean;
+}
+
+/** Options of listArtifactKeys: a page of keys (newest first), of one type, with the latest version's data. */
+export interface ArtifactKeysOptions {
+  type?: ArtifactType;
+  includeData?: boolean;
+  limit?: number;
+  offset?: number;
 }
 
 export interface ArtifactVersionsOptions {

@@ -1,5 +1,3 @@
-import type { StoreMethod } from "./api";
-
 // Messages between a StoreClient (in the extension host's main thread) and its worker thread.
 
 export interface WorkerData {
@@ -7,11 +5,15 @@ export interface WorkerData {
   wasmPath?: string;
   retentionDays?: number;
   cacheBytes?: number;
+  /** Who this is, told to processes that wait for the home's lock ("VS Code"). */
+  label?: string;
 }
 
 export interface CallMessage {
   id: number;
-  method: StoreMethod;
+  /** A StoreApi method, or with `extra` one of the worker's extras (serveStore). */
+  method: string;
+  extra?: boolean;
   args: unknown[];
 }
 

@@ -127,6 +127,12 @@ export class WriteTx {
     this.loaded.delete(id);
   }
 
+  /** Writes and lets go of every segment in memory but the current one (bounded memory in long writes). */
+  flushOthers(): void {
+    const current = this.index.currentSegment;
+    for (const seg of [...this.loaded.values()]) if (seg.id !== current) this.flushSegment(seg.id);
+  }
+
   /** Drops a segment from the store: its files go when the index that no longer names it is written. */
   dropSegment(id: number): void {
     this.loaded.get(id)?.close();
@@ -158,8 +164,9 @@ export class WriteTx {
    */
   commit(): FileSignature {
     if (this.opts.shadow) throw new Error("An in-memory write is never committed.");
-    for (const seg of this.loaded.values()) if (seg.dirty) this.writeOne(seg);
     const file = dbPath(this.home);
+    if (fileSignature(file) !== this.signature) throw new IndexMovedError(file);
+    for (const seg of this.loaded.values()) if (seg.dirty) this.writeOne(seg);
     if (fileSignature(file) !== this.signature) throw new IndexMovedError(file);
     const signature = writeIndex(this.home, this.index);
     removeUnreferenced(this.home, this.index);

@@ -24,6 +24,7 @@ describe("extension: paths from the database stay inside their folders", functio
   let extension: Extension;
 
   async function start(options: FakeOptions): Promise<void> {
+    await extension?.store.close(); // the one a loop started before
     fake = fakeVscode({ workspaceFolder: h.workspace, settings: { home: h.home, warmStart: false }, ...options });
     context = fakeContext(ROOT);
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -32,7 +33,7 @@ describe("extension: paths from the database stay inside their folders", functio
     await extension.services.store.sync();
   }
 
-  const flowRun = async (id: string): Promise<RunNode> => ({ kind: "flowRun", run: (await extension.services.store.get()).getFlowRun(id).flowRun });
+  const flowRun = async (id: string): Promise<RunNode> => ({ kind: "flowRun", run: (await (await extension.services.store.get()).getFlowRun(id)).flowRun });
   const errors = () => fake.messages.filter((m) => m.level === "error").map((m) => m.text);
 
   before(ensureBuilt);
@@ -51,7 +52,8 @@ describe("extension: paths from the database stay inside their folders", functio
     const events = [...run("leak", "leak.json", path.join(h.workspace, "linked.ts")), ...run("good", "good.json"), { e: "close", ts: T }];
     fs.writeFileSync(path.join(journalDir(h.home), "1-more.ndjson"), events.map((e) => JSON.stringify(e)).join("\n") + "\n");
   });
-  afterEach(() => {
+  afterEach(async () => {
+    await extension.store.close();
     for (const d of context.subscriptions.splice(0)) d.dispose();
     h.cleanup();
   });
@@ -60,7 +62,7 @@ describe("extension: paths from the database stay inside their folders", functio
     for (const trusted of [false, true]) {
       await start({ trusted });
       const openResult = fake.commands.get("flowline.openResult") as (node: RunNode) => Promise<void>;
-      const detail = (await extension.services.store.get()).getFlowRun(IDS.flowRun);
+      const detail = await (await extension.services.store.get()).getFlowRun(IDS.flowRun);
       await openResult(await flowRun(IDS.flowRun)); // ../../../secret.txt
       await openResult({ kind: "taskRun", run: detail.taskRuns[0] }); // the secret's absolute path
       await openResult(await flowRun("leak")); // storage/leak.json -> the secret

@@ -6,8 +6,9 @@ import * as path from "node:path";
 import { RunManager, type ActiveRun, type RunLog, type RunSpec } from "../../src/extension/run-manager";
 import { RunsTreeProvider } from "../../src/extension/runs-tree";
 import { resolveNodeRuntime } from "../../src/extension/settings";
-import { StoreService } from "../../src/extension/store-service";
-import { fakeContext, fakeVscode } from "../fake-vscode";
+import type { StoreService } from "../../src/extension/store-service";
+import { fakeContext, fakeVscode, testStoreService } from "../fake-vscode";
+import { ensureBuilt } from "./helpers/build";
 
 // The extension's runs with real child processes, as in the editor but without it: the run manager
 // (src/runner underneath), the store service and its watcher on the home folder.
@@ -29,6 +30,7 @@ function until(check: () => boolean, timeoutMs: number, what: string): Promise<v
 
 describe("extension: runs with real processes", function () {
   this.timeout(60_000);
+  before(ensureBuilt);
   let ws: string;
   let home: string;
   let store: StoreService;
@@ -41,7 +43,7 @@ describe("extension: runs with real processes", function () {
     home = path.join(ws, ".flowline");
     lines = [];
     const log: RunLog = Object.fromEntries(["debug", "info", "warn", "error"].map((level) => [level, (m: string) => lines.push(`${level}: ${m}`)])) as unknown as RunLog;
-    store = new StoreService({ home: () => home, onWarning: (m) => lines.push(`store warning: ${m}`), syncDelayMs: 50 });
+    store = testStoreService(() => home, { onWarning: (m) => lines.push(`store warning: ${m}`), syncDelayMs: 50 });
     runs = new RunManager({
       environment: () => ({ home, node: resolveNodeRuntime(""), env: {}, cancelGraceSeconds: 2, cwd: ws }),
       store,
@@ -51,9 +53,9 @@ describe("extension: runs with real processes", function () {
     });
   });
 
-  afterEach(() => {
+  afterEach(async () => {
     runs.dispose();
-    store.dispose();
+    await store.close();
     fs.rmSync(ws, { recursive: true, force: true });
   });
 
@@ -77,7 +79,7 @@ describe("extension: runs with real processes", function () {
     assert.deepEqual(events, ["start", "end Completed"]);
     assert.equal(runs.active().length, 0);
     assert.equal(runs.lastOutcome(run.spec)?.flowRunId, outcome.flowRunId);
-    const detail = (await store.get()).getFlowRun(outcome.flowRunId as string);
+    const detail = await (await store.get()).getFlowRun(outcome.flowRunId as string);
     assert.equal(detail.flowRun.state.type, "Completed");
     assert.deepEqual(detail.taskRuns.map((t) => t.name), ["greet-0", "shout-0"]);
   });
@@ -115,7 +117,7 @@ describe("extension: runs with real processes", function () {
     assert.equal(outcome.state.type, "Cancelled");
     assert.equal(outcome.exitCode, 130);
     assert.ok(fs.existsSync(path.join(ws, "aborted.txt")), "the task's AbortSignal fired");
-    assert.equal((await store.get()).getFlowRun(outcome.flowRunId as string).flowRun.state.type, "Cancelled");
+    assert.equal((await (await store.get()).getFlowRun(outcome.flowRunId as string)).flowRun.state.type, "Cancelled");
   });
 
   it("marks a run whose process was killed as Crashed in the store", async () => {
@@ -124,7 +126,7 @@ describe("extension: runs with real processes", function () {
     run.kill();
     const outcome = await run.done;
     assert.equal(outcome.state.type, "Crashed");
-    const detail = (await store.get()).getFlowRun(outcome.flowRunId as string);
+    const detail = await (await store.get()).getFlowRun(outcome.flowRunId as string);
     assert.equal(detail.flowRun.state.type, "Crashed");
     assert.equal(detail.taskRuns[0].state.type, "Crashed");
   });
@@ -142,7 +144,7 @@ describe("extension: runs with real processes", function () {
       assert.equal(extension.runs.active().length, 0, "nothing runs without a pick");
       await fake.commands.get("flowline.runFlow")?.({ file: path.join(ws, "hello.ts"), target: "hello", label: "hello", defaults: {}, names: [], open: false });
       const first = await done;
-      const stored = (await extension.services.store.get()).getFlowRun(first as string).flowRun;
+      const stored = (await (await extension.services.store.get()).getFlowRun(first as string)).flowRun;
       assert.equal(stored.file, path.join(ws, "hello.ts"));
       done = ended();
       await fake.commands.get("flowline.rerunLastFlowRun")?.({ kind: "flowRun", run: { ...stored, parameters: { name: "again" } } });
@@ -151,6 +153,7 @@ describe("extension: runs with real processes", function () {
       await done;
       assert.ok(fake.output.includes("[info] Task run 'greet-0' - Hello, again!"), fake.output.join("\n"));
     } finally {
+      await extension.store.close();
       for (const d of (context as { subscriptions: Array<{ dispose(): unknown }> }).subscriptions) d.dispose();
     }
   });
@@ -171,7 +174,7 @@ describe("extension: runs with real processes", function () {
     assert.equal(code, 0);
     let found = 0;
     await until(() => {
-      if (changes > 0) void store.peek().then((s) => (found = s?.listFlowRuns().length ?? 0));
+      if (changes > 0) void store.peek().then(async (s) => (found = (await s?.listFlowRuns())?.length ?? 0));
       return found === 1;
     }, 20_000, "the terminal's run to reach the store service");
   });
@@ -179,6 +182,7 @@ describe("extension: runs with real processes", function () {
 
 describe("extension: a flow process started ahead (flowline.warmStart)", function () {
   this.timeout(60_000);
+  before(ensureBuilt);
   let ws: string;
   let store: StoreService;
   let runs: RunManager;
@@ -198,7 +202,7 @@ describe("extension: a flow process started ahead (flowline.warmStart)", functio
     warmStart = true;
     env = { MODE: "first" };
     const log: RunLog = Object.fromEntries(["debug", "info", "warn", "error"].map((level) => [level, (m: string) => lines.push(`${level}: ${m}`)])) as unknown as RunLog;
-    store = new StoreService({ home: () => home, onWarning: (m) => lines.push(`store warning: ${m}`), syncDelayMs: 50 });
+    store = testStoreService(() => home, { onWarning: (m) => lines.push(`store warning: ${m}`), syncDelayMs: 50 });
     runs = new RunManager({
       environment: () => ({ home, node: resolveNodeRuntime(""), env: { ...env }, cancelGraceSeconds: 2, cwd: ws }),
       store,
@@ -209,9 +213,9 @@ describe("extension: a flow process started ahead (flowline.warmStart)", functio
     });
   });
 
-  afterEach(() => {
+  afterEach(async () => {
     runs.dispose();
-    store.dispose();
+    await store.close();
     fs.rmSync(ws, { recursive: true, force: true });
   });
 

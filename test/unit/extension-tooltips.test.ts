@@ -5,8 +5,10 @@ import { ArtifactsTreeProvider, type ArtifactNode } from "../../src/extension/ar
 import { mdCode, mdText } from "../../src/extension/markdown-text";
 import { RunManager } from "../../src/extension/run-manager";
 import { RunsTreeProvider, type RunNode } from "../../src/extension/runs-tree";
-import { StoreService } from "../../src/extension/store-service";
-import { fakeVscode } from "../fake-vscode";
+import type { StoreService } from "../../src/extension/store-service";
+
+import { fakeVscode, testStoreService } from "../fake-vscode";
+import { ensureBuilt } from "./helpers/build";
 import { hostileHome, IDS, TRACKER, type HostileHome } from "./helpers/hostile-home";
 
 // Tree tooltips are markdown that VS Code renders in a hover. Run names, flow names, state messages, keys
@@ -15,7 +17,6 @@ import { hostileHome, IDS, TRACKER, type HostileHome } from "./helpers/hostile-h
 // tooltip of both trees over that journal is rendered with a CommonMark renderer (markdown-it, with HTML
 // and linkify on: stricter than VS Code's hover) and must hold no image and no link, only the text.
 
-const ROOT = path.resolve(__dirname, "..", "..");
 const renderer = new MarkdownIt({ html: true, linkify: true });
 
 interface Rendered {
@@ -48,13 +49,14 @@ describe("tree tooltips show stored text as text", function () {
 
   before(async () => {
     h = hostileHome();
-    store = new StoreService({ home: () => h.home, onWarning: () => undefined });
+    ensureBuilt();
+    store = testStoreService(() => h.home);
     await store.sync();
     runs = new RunManager({ environment: () => { throw new Error("no runs here"); }, store, log: console as never, flowlineDirs: [], isTrusted: () => false });
   });
-  after(() => {
+  after(async () => {
     runs.dispose();
-    store.dispose();
+    await store.close();
     h.cleanup();
   });
 
@@ -76,15 +78,18 @@ describe("tree tooltips show stored text as text", function () {
     const run = (flowRun as Extract<RunNode, { kind: "flowRun" }>).run;
     const task = (taskRun as Extract<RunNode, { kind: "taskRun" }>).run;
 
-    const flowTip = render((await tree.getTreeItem(flowRun)).tooltip);
+    // Tooltips are resolved on hover (resolveTreeItem), as VS Code asks for them.
+    const tooltip = async (n: RunNode) => tree.resolveTreeItem(await tree.getTreeItem(n), n).tooltip;
+    for (const n of [flowRun, taskRun, artifact]) assert.equal((await tree.getTreeItem(n)).tooltip, undefined, "no markdown is made for a tree refresh");
+    const flowTip = render(await tooltip(flowRun));
     assertInert(flowTip, "flow run");
     // Line breaks in a name become spaces (a code span has no lines); the rest is as stored.
     const flat = (s: string) => s.replace(/\s+/g, " ");
     for (const shown of [run.flowName, run.name, "boom", IDS.flowRun, "../../../secret.txt"]) assert.ok(flat(flowTip.text).includes(flat(shown)), `${shown} in\n${flowTip.text}`);
-    const taskTip = render((await tree.getTreeItem(taskRun)).tooltip);
+    const taskTip = render(await tooltip(taskRun));
     assertInert(taskTip, "task run");
     assert.ok(flat(taskTip.text).includes(flat(task.name)), taskTip.text);
-    const artifactTip = render((await tree.getTreeItem(artifact)).tooltip);
+    const artifactTip = render(await tooltip(artifact));
     assertInert(artifactTip, "artifact");
     assert.ok(artifactTip.text.includes(`![seen](${TRACKER})`), artifactTip.text);
   });
@@ -98,7 +103,8 @@ describe("tree tooltips show stored text as text", function () {
     const [run] = await tree.getChildren(root.find((n) => n.kind === "unkeyed"));
     const [unkeyed] = await tree.getChildren(run);
     for (const [what, node] of [["key", key], ["version", version], ["unkeyed", unkeyed]] as const) {
-      const tip = render(tree.getTreeItem(node).tooltip);
+      assert.equal(tree.getTreeItem(node).tooltip, undefined, `${what}: made on hover only`);
+      const tip = render(tree.resolveTreeItem(tree.getTreeItem(node), node).tooltip);
       assertInert(tip, what);
       assert.ok(tip.text.includes(`[passwd](file:///etc/passwd)`), `${what}: the description is shown as text\n${tip.text}`);
     }

@@ -168,6 +168,14 @@ describe("extension: activation", () => {
     for (const id of ["runFlow", "runFlowWithParameters", "rerunLastFlowRun", "cancelFlowRun", "openResult", "openStorageFolder", "refresh", "showLogs"]) {
       assert.ok(fake.commands.has(`flowline.${id}`), id);
     }
+    // Every command it registers is declared in the manifest (VS Code shows undeclared ones nowhere, and
+    // a keybinding or menu cannot name them), and every declared one is registered.
+    const manifest = JSON.parse(fs.readFileSync(path.resolve(__dirname, "../../package.json"), "utf8"));
+    const declared = (manifest.contributes.commands as Array<{ command: string }>).map((c) => c.command).sort();
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { registerArtifacts } = require("../../src/extension/artifacts") as typeof import("../../src/extension/artifacts");
+    registerArtifacts(fake.vscode, fakeContext(path.resolve(__dirname, "../..")), extension.services);
+    assert.deepEqual([...fake.commands.keys()].filter((id) => id.startsWith("flowline.")).sort(), declared);
     assert.equal(fake.lensProviders.length, 1);
     assert.equal(typeof extension.services.store.get, "function");
     fs.rmSync(ws, { recursive: true, force: true });
@@ -207,7 +215,7 @@ describe("extension: activation", () => {
     const { FlowlineExtension } = require("../../src/extension/flowline-extension") as typeof import("../../src/extension/flowline-extension");
     const extension = new FlowlineExtension(fake.vscode, context as never);
     try {
-      const ids = async () => (await extension.store.get()).listFlowRuns().map((r) => r.id).sort();
+      const ids = async () => (await (await extension.store.get()).listFlowRuns()).map((r) => r.id).sort();
       await extension.store.sync();
       assert.deepEqual(await ids(), ["old", "recent"], "0 keeps everything");
       settings.retentionDays = 30;

@@ -110,6 +110,15 @@ describe("store layout: segments and chunks", function () {
     const old = await store.getFlowRun("f00007");
     assert.deepEqual(old.taskRuns.map((t) => [t.name, t.state.name, t.parameters]), [["t-0", "Completed", { i: 7 }], ["t-1", "Completed", { i: 7 }]]);
     assert.equal((await store.getArtifact("f00007-a2"))?.data, `# 7.2 ${"x".repeat(200)}`);
+    const bare = await store.getArtifact("f00007-a2", { includeData: false });
+    assert.deepEqual([bare?.key, bare?.data], ["key-2", undefined], "found without its data");
+    // Keys a page at a time (the tree and the quick pick show them so); the latest's data when asked.
+    const page = await store.listArtifactKeys({ limit: 2, offset: 1, includeData: true });
+    assert.deepEqual(page.map((k) => [k.key, k.latest.id, k.latest.data]), [
+      ["key-1", "f01199-a1", `# 1199.1 ${"x".repeat(200)}`],
+      ["key-0", "f01199-a0", `# 1199.0 ${"x".repeat(200)}`],
+    ]);
+    assert.deepEqual((await store.listArtifacts({ latestOnly: true, limit: 1, offset: 2 })).map((a) => a.id), ["f01199-a0"]);
   });
 
   it("a sync writes only the segments it changed, and the index; older segments stay as they are", async () => {

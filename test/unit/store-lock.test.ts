@@ -214,6 +214,25 @@ describe("store lock and writer liveness", function () {
     for (const f of live) assert.equal(fs.existsSync(f), true, `${path.basename(f)} kept: its writer lives`);
   });
 
+  it("a segment's generation file is never replaced: a write takes the next free name, leaving one another writer made", async () => {
+    const home = tmpHome();
+    const store = await openTracked(home);
+    deadJournal(home, ["g1", "g2"]);
+    await store.sync();
+    const data = path.join(home, "data");
+    const [first] = fs.readdirSync(data).filter((n) => n.endsWith(".db"));
+    const m = /^(s\d+)\.g(\d+)\.db$/.exec(first)!;
+    // What a writer that lost its lock (deleted, or broken by Flowline 1.0) wrote from the same index.
+    const taken = path.join(data, `${m[1]}.g${Number(m[2]) + 1}.db`);
+    fs.writeFileSync(taken, "another writer's generation");
+    assert.equal(await store.deleteArtifact("g1"), true);
+    assert.equal(fs.existsSync(taken) ? fs.readFileSync(taken, "utf8") : "removed as unreferenced", "removed as unreferenced", "not overwritten, and not named by the index");
+    const now = fs.readdirSync(data).filter((n) => n.endsWith(".db"));
+    assert.deepEqual(now, [`${m[1]}.g${Number(m[2]) + 2}.db`]);
+    const reopened = await openTracked(home);
+    assert.deepEqual((await reopened.listArtifacts()).map((a) => a.id), ["g2"]);
+  });
+
   it("a symlinked flowline.db is written through: the link stays and its target holds the rows", async () => {
     const home = tmpHome();
     const elsewhere = tmpHome();

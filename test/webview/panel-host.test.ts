@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { Uri as VsUri } from "vscode";
+import { CHUNK_BYTES } from "../../src/extension/panels/artifact-content";
 import { ArtifactPanels } from "../../src/extension/panels/panels";
 import { fakeVscode, type FakePanel, type FakeVscode, Uri } from "../fake-vscode";
 import { artifactEvent, at, flowRunEvent, storeWith, type StoreFixture } from "./store-fixture";
@@ -33,7 +34,7 @@ describe("artifact panel host", () => {
     panels = new ArtifactPanels({
       vscode: f.vscode,
       extensionUri: Uri.file("/ext") as unknown as VsUri,
-      getStore: async () => fx.store,
+      getStore: async () => fx.ext,
       revealRun: async (flowRunId, taskRunId) => void revealed.push([flowRunId, taskRunId]),
     });
   });
@@ -75,12 +76,18 @@ describe("artifact panel host", () => {
     assert.ok(shows()[1].load > first.load);
   });
 
-  it("streams a big table: the show, 1,000 rows, then 10,000 at a time", async () => {
+  it("streams a big table: the show, 1,000 rows, then chunks of at most 10,000 rows or about 128 KB", async () => {
     await open("big");
     panel.receive({ type: "ready" });
     await tick();
     const rows = panel.posted.filter((m) => m.type === "rows") as unknown as { start: number; rows: unknown[]; done: boolean }[];
-    assert.deepEqual(rows.map((r) => [r.start, r.rows.length, r.done]), [[0, 1000, false], [1000, 10_000, false], [11_000, 1345, true]]);
+    assert.deepEqual([rows[0].start, rows[0].rows.length], [0, 1000]);
+    rows.forEach((r, i) => {
+      assert.equal(r.start, i === 0 ? 0 : rows[i - 1].start + rows[i - 1].rows.length, "chunks follow one another");
+      assert.equal(r.done, i === rows.length - 1, "the last is marked done");
+      assert.ok(r.rows.length <= 10_000 && JSON.stringify(r.rows).length <= 1.1 * CHUNK_BYTES, `chunk ${i}: ${r.rows.length} rows`);
+    });
+    assert.equal(rows.at(-1)!.start + rows.at(-1)!.rows.length, 12_345);
     assert.equal((shows()[0] as unknown as { raw?: string }).raw, undefined, "a big table's raw JSON waits to be asked for");
     panel.receive({ type: "requestRaw", load: shows()[0].load });
     await tick();

@@ -50,7 +50,7 @@ describe("remote images wait for a click (host and webview in Chromium)", functi
       chromium.push(p);
       return p;
     };
-    panels = new ArtifactPanels({ vscode: f.vscode, extensionUri: EXTENSION_URI, getStore: async () => fx.store, revealRun: async () => undefined });
+    panels = new ArtifactPanels({ vscode: f.vscode, extensionUri: EXTENSION_URI, getStore: async () => fx.ext, revealRun: async () => undefined });
   });
   afterEach(() => {
     panels.dispose();

@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { journalDir } from "../../src/shared/home";
+import { inProcessStore, type ExtensionStore } from "../../src/extension/store-extras";
 import { openStore, type Store } from "../../src/store";
 
 // A real store in a temporary home, filled the way engines fill it: events appended to a journal, then
@@ -15,6 +16,8 @@ export type FixtureEvent = Record<string, unknown> & { e: string };
 export interface StoreFixture {
   home: string;
   store: Store;
+  /** The same store as the extension's views and panels use it (their worker's reads run here). */
+  ext: ExtensionStore;
   /** Appends events and folds them (as a run in another process would, then the extension's sync). */
   add(events: FixtureEvent[]): Promise<void>;
   close(): void;
@@ -37,6 +40,7 @@ export async function storeWith(events: FixtureEvent[] = []): Promise<StoreFixtu
   return {
     home,
     store,
+    ext: inProcessStore(store),
     add,
     close: () => {
       store.close();

@@ -33,7 +33,7 @@ describe("Artifacts tree", () => {
   beforeEach(async () => {
     fx = await fixture();
     f = fakeVscode();
-    tree = new ArtifactsTreeProvider(f.vscode, { peek: async () => fx.store });
+    tree = new ArtifactsTreeProvider(f.vscode, { peek: async () => fx.ext });
   });
   afterEach(() => {
     tree.dispose();
@@ -56,7 +56,8 @@ describe("Artifacts tree", () => {
     assert.deepEqual(versions.map((n) => item(n).label), ["Version 3 (latest)", "Version 2", "Version 1"]);
     assert.deepEqual(versions.map((n) => item(n).id), ["version:a3", "version:a2", "version:a1"]);
     assert.equal(item(versions[0]).contextValue, "flowline.artifactVersion");
-    assert.match(String((item(versions[2]).tooltip as { value: string }).value), /# Sales/);
+    const hovered = tree.resolveTreeItem(tree.getTreeItem(versions[2]), versions[2]) as unknown as TreeItem;
+    assert.match(String((hovered.tooltip as { value: string }).value), /# Sales/);
   });
 
   it("puts unkeyed artifacts under their flow run (by name), and those outside any run last", async () => {
@@ -100,26 +101,26 @@ describe("Artifacts tree", () => {
     const [, , sales] = await tree.getChildren();
     const [latest] = await tree.getChildren(sales);
     f.answers.push(undefined); // the user closes the dialog
-    assert.equal(await deleteArtifact(f.vscode, fx.store, latest), false);
+    assert.equal(await deleteArtifact(f.vscode, fx.ext, latest), false);
     f.answers.push("Delete");
-    assert.equal(await deleteArtifact(f.vscode, fx.store, latest), true);
+    assert.equal(await deleteArtifact(f.vscode, fx.ext, latest), true);
     const asked = f.calls.filter((c) => c.api === "showWarningMessage");
     assert.equal(asked[0].args[0], "Delete version 3 of 'sales' (its latest; the previous version becomes the latest)?");
     assert.deepEqual(asked[0].args[1], { modal: true, detail: "Created 2025-03-01T10:00:00.003Z. This cannot be undone." });
-    assert.deepEqual(fx.store.getArtifactVersions("sales", { includeData: false }).map((a) => a.id), ["a2", "a1"]);
+    assert.deepEqual((await fx.store.getArtifactVersions("sales", { includeData: false })).map((a) => a.id), ["a2", "a1"]);
     // By id too (what the Flow Runs tree passes).
     f.answers.push("Delete");
-    assert.equal(await deleteArtifact(f.vscode, fx.store, "o1"), true);
-    assert.equal(fx.store.getArtifact("o1"), undefined);
+    assert.equal(await deleteArtifact(f.vscode, fx.ext, "o1"), true);
+    assert.equal(await fx.store.getArtifact("o1"), undefined);
   });
 
   it("deletes all versions of a key, and clears everything, each after a modal confirmation", async () => {
     const [, , sales] = await tree.getChildren();
     f.answers.push("Delete");
-    assert.equal(await deleteArtifactKey(f.vscode, fx.store, sales), 3);
+    assert.equal(await deleteArtifactKey(f.vscode, fx.ext, sales), 3);
     assert.equal(f.calls.at(-1)?.args[0], "Delete all 3 versions of 'sales'?");
     f.answers.push("Delete");
-    assert.equal(await clearArtifacts(f.vscode, fx.store), 5);
+    assert.equal(await clearArtifacts(f.vscode, fx.ext), 5);
     assert.equal(f.calls.filter((c) => c.api === "showWarningMessage").at(-1)?.args[0], "Delete all 5 artifacts?");
     assert.deepEqual(await tree.getChildren(), []);
   });

@@ -1,5 +1,6 @@
 import type { QuickPickItem } from "vscode";
-import type { Artifact, Store } from "../../store";
+import type { Artifact } from "../../store/types";
+import type { ExtensionStore } from "../store-extras";
 import type { VSCode } from "../vscode-types";
 import { artifactIcon, artifactLabel, shortTime } from "./present";
 import type { ArtifactNode } from "./tree";
@@ -50,34 +51,38 @@ function pickItem(a: Artifact, latestOfKey: boolean): ArtifactPick {
 }
 
 /** A quick pick that searches artifacts in the store as the user types. Resolves to the chosen one. */
-export function pickArtifact(vscode: VSCode, store: Store, title: string): Promise<Artifact | undefined> {
+export function pickArtifact(vscode: VSCode, store: ExtensionStore, title: string): Promise<Artifact | undefined> {
   const qp = vscode.window.createQuickPick<ArtifactPick>();
   qp.title = title;
   qp.placeholder = "Search keys, descriptions and data (tables, markdown, links)";
   qp.matchOnDescription = true;
   qp.matchOnDetail = true;
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const load = (text: string) => {
+  /** The latest search: an older one that answers later is dropped. */
+  let searches = 0;
+  const load = async (text: string) => {
+    const search = ++searches;
     qp.busy = true;
     try {
+      let items: ArtifactPick[];
       if (text.trim() === "") {
-        const keys = store.listArtifactKeys().slice(0, SEARCH_LIMIT).map((k) => pickItem(k.latest, true));
-        const unkeyed = store.listArtifacts({ keyed: false, includeData: false, limit: SEARCH_LIMIT }).map((a) => pickItem(a, false));
-        qp.items = [...keys, ...unkeyed];
+        const [keys, unkeyed] = await Promise.all([store.listArtifactKeys(), store.listArtifacts({ keyed: false, includeData: false, limit: SEARCH_LIMIT })]);
+        items = [...keys.slice(0, SEARCH_LIMIT).map((k) => pickItem(k.latest, true)), ...unkeyed.map((a) => pickItem(a, false))];
       } else {
-        qp.items = store.listArtifacts({ text, includeData: false, limit: SEARCH_LIMIT }).map((a) => pickItem(a, false));
+        items = (await store.listArtifacts({ text, includeData: false, limit: SEARCH_LIMIT })).map((a) => pickItem(a, false));
       }
+      if (search === searches) qp.items = items;
     } catch (err) {
-      qp.items = [];
+      if (search === searches) qp.items = [];
       void vscode.window.showErrorMessage(`Could not search artifacts: ${err instanceof Error ? err.message : String(err)}`);
     } finally {
-      qp.busy = false;
+      if (search === searches) qp.busy = false;
     }
   };
   return new Promise((resolve) => {
     qp.onDidChangeValue((text) => {
       if (timer) clearTimeout(timer);
-      timer = setTimeout(() => load(text), TYPE_DELAY_MS);
+      timer = setTimeout(() => void load(text), TYPE_DELAY_MS);
     });
     qp.onDidAccept(() => {
       resolve(qp.selectedItems[0]?.artifact);
@@ -88,13 +93,13 @@ export function pickArtifact(vscode: VSCode, store: Store, title: string): Promi
       resolve(undefined);
       qp.dispose();
     });
-    load("");
+    void load("");
     qp.show();
   });
 }
 
-export async function pickKey(vscode: VSCode, store: Store, title: string): Promise<string | undefined> {
-  const items = store.listArtifactKeys().map((k) => ({
+export async function pickKey(vscode: VSCode, store: ExtensionStore, title: string): Promise<string | undefined> {
+  const items = (await store.listArtifactKeys()).map((k) => ({
     label: `$(${artifactIcon(k.latest.type)}) ${k.key}`,
     description: `${k.versions} ${k.versions === 1 ? "version" : "versions"} · ${shortTime(k.latest.created)}`,
     key: k.key,
@@ -112,17 +117,18 @@ async function confirm(vscode: VSCode, message: string, detail: string): Promise
 }
 
 /** Deletes one artifact version (asking which when not given). Returns whether it deleted. */
-export async function deleteArtifact(vscode: VSCode, store: Store, arg: ArtifactArg): Promise<boolean> {
+export async function deleteArtifact(vscode: VSCode, store: ExtensionStore, arg: ArtifactArg): Promise<boolean> {
   const id = artifactIdOf(arg) ?? (await pickArtifact(vscode, store, "Delete Artifact"))?.id;
   if (!id) return false;
-  const a = store.getArtifact(id);
+  // Read in the worker without its data (a table's rows would cross for nothing).
+  const a = await store.artifactMeta(id);
   if (!a) {
     void vscode.window.showWarningMessage("That artifact was already deleted.");
     return false;
   }
   let what = `this ${a.type} artifact (${artifactLabel(a)})`;
   if (a.key !== undefined) {
-    const versions = store.getArtifactVersions(a.key, { includeData: false });
+    const versions = await store.getArtifactVersions(a.key, { includeData: false });
     const i = versions.findIndex((v) => v.id === id);
     what = `version ${versions.length - i} of '${a.key}'`;
     if (i === 0 && versions.length > 1) what += " (its latest; the previous version becomes the latest)";
@@ -132,19 +138,19 @@ export async function deleteArtifact(vscode: VSCode, store: Store, arg: Artifact
 }
 
 /** Deletes every version of a key (asking which when not given). Returns how many went. */
-export async function deleteArtifactKey(vscode: VSCode, store: Store, arg: ArtifactArg): Promise<number> {
+export async function deleteArtifactKey(vscode: VSCode, store: ExtensionStore, arg: ArtifactArg): Promise<number> {
   const key = keyOf(arg) ?? (await pickKey(vscode, store, "Delete All Versions of Key"));
   if (!key) return 0;
-  const n = store.getArtifactVersions(key, { includeData: false }).length;
+  const n = (await store.getArtifactVersions(key, { includeData: false })).length;
   if (n === 0) return 0;
   if (!(await confirm(vscode, `Delete all ${n} ${n === 1 ? "version" : "versions"} of '${key}'?`, "This cannot be undone."))) return 0;
   return store.deleteArtifactKey(key);
 }
 
 /** Deletes every artifact after a modal confirmation, with a cancellable progress notification. */
-export async function clearArtifacts(vscode: VSCode, store: Store): Promise<number> {
-  const keys = store.listArtifactKeys();
-  const unkeyed = store.listArtifacts({ keyed: false, includeData: false });
+export async function clearArtifacts(vscode: VSCode, store: ExtensionStore): Promise<number> {
+  const keys = await store.listArtifactKeys();
+  const unkeyed = await listUnkeyed(store);
   const total = keys.reduce((n, k) => n + k.versions, 0) + unkeyed.length;
   if (total === 0) {
     void vscode.window.showInformationMessage("There are no artifacts to clear.");
@@ -171,4 +177,15 @@ export async function clearArtifacts(vscode: VSCode, store: Store): Promise<numb
       return deleted;
     },
   );
+}
+
+/** Every unkeyed artifact (without data), read a page at a time so no one message is big. */
+async function listUnkeyed(store: ExtensionStore): Promise<Artifact[]> {
+  const PAGE = 2000;
+  const all: Artifact[] = [];
+  for (;;) {
+    const page = await store.listArtifacts({ keyed: false, includeData: false, limit: PAGE, offset: all.length });
+    all.push(...page);
+    if (page.length < PAGE) return all;
+  }
 }

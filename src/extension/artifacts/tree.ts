@@ -1,38 +1,45 @@
 import type { Event, TreeDataProvider, TreeItem } from "vscode";
-import type { Artifact, ArtifactKeySummary, Store } from "../../store";
+import type { Artifact, ArtifactKeySummary } from "../../store/types";
+import { Throttle } from "../emitter";
 import { dataTooltip, mdCode, mdText } from "../markdown-text";
+import type { ExtensionStore } from "../store-extras";
 import type { VSCode } from "../vscode-types";
 import { artifactIcon, artifactLabel, COMMANDS, shortTime } from "./present";
 
 // The Artifacts view: each key with its version count, its versions newest first (paged, a key can have
-// thousands); then "Unkeyed artifacts", under their flow run. Every level is one indexed query made when
-// it is expanded (listArtifactKeys counts versions in SQL), so a refresh over 100,000 artifacts reads a
-// row a key, not a row an artifact. Item ids are stable, so VS Code keeps what was expanded.
+// thousands); then "Unkeyed artifacts", the newest ones under their flow run (paged too). Every level is
+// one query to the store's worker made when it is expanded (the index keeps each key's count), so a
+// refresh over a million artifacts reads a row a key, not a row an artifact. Item ids are stable, so
+// VS Code keeps what was expanded.
 
 export type ArtifactNode =
   | { kind: "key"; summary: ArtifactKeySummary }
   | { kind: "version"; artifact: Artifact; number: number; of: number }
-  | { kind: "more"; key: string; shown: number; total: number }
+  /** `key` UNKEYED: more unkeyed artifacts (their total is not counted: `total` undefined). */
+  | { kind: "more"; key: string; shown: number; total?: number }
   | { kind: "unkeyed" }
   | { kind: "run"; flowRunId: string | undefined; name?: string; flowName?: string; artifacts: Artifact[] }
   | { kind: "artifact"; artifact: Artifact };
 
 /** Versions listed under a key before a "more" item. */
 export const VERSION_PAGE = 100;
+/** Unkeyed artifacts listed (newest first) before a "more" item. */
+export const UNKEYED_PAGE = 1000;
+/** The `key` of the "more" item of unkeyed artifacts (no artifact key is empty). */
+export const UNKEYED = "";
 /** Refreshes are coalesced to one per this long (a running flow changes the database many times a second). */
 const REFRESH_MS = 300;
 
 export interface ArtifactsSource {
   /** The store, or undefined while there is nothing to show (no home yet). */
-  peek(): Promise<Store | undefined>;
+  peek(): Promise<ExtensionStore | undefined>;
 }
 
 export class ArtifactsTreeProvider implements TreeDataProvider<ArtifactNode> {
   private readonly changed;
   readonly onDidChangeTreeData: Event<ArtifactNode | undefined>;
   private readonly pages = new Map<string, number>();
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private lastFired = 0;
+  private readonly refreshes: Throttle;
 
   constructor(
     private readonly vscode: VSCode,
@@ -40,22 +47,18 @@ export class ArtifactsTreeProvider implements TreeDataProvider<ArtifactNode> {
   ) {
     this.changed = new vscode.EventEmitter<ArtifactNode | undefined>();
     this.onDidChangeTreeData = this.changed.event;
+    this.refreshes = new Throttle(REFRESH_MS, () => this.changed.fire(undefined));
   }
 
   /** Re-reads the tree soon: at most one refresh per REFRESH_MS, the last change always included. */
   refresh(): void {
-    if (this.timer) return;
-    const wait = Math.max(0, this.lastFired + REFRESH_MS - Date.now());
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.lastFired = Date.now();
-      this.changed.fire(undefined);
-    }, wait);
+    this.refreshes.schedule();
   }
 
-  /** Lists more versions under a key (its "more" item). */
+  /** Lists more versions under a key (its "more" item), or more unkeyed artifacts (UNKEYED). */
   showMore(key: string): void {
-    this.pages.set(key, (this.pages.get(key) ?? VERSION_PAGE) + VERSION_PAGE);
+    const page = key === UNKEYED ? UNKEYED_PAGE : VERSION_PAGE;
+    this.pages.set(key, (this.pages.get(key) ?? page) + page);
     this.changed.fire(undefined);
   }
 
@@ -63,15 +66,15 @@ export class ArtifactsTreeProvider implements TreeDataProvider<ArtifactNode> {
     const store = await this.source.peek();
     if (!store) return [];
     if (!node) {
-      const keys: ArtifactNode[] = store.listArtifactKeys().map((summary) => ({ kind: "key", summary }));
-      const anyUnkeyed = store.listArtifacts({ keyed: false, includeData: false, limit: 1 }).length > 0;
-      return anyUnkeyed ? [...keys, { kind: "unkeyed" }] : keys;
+      const [summaries, unkeyed] = await Promise.all([store.listArtifactKeys(), store.listArtifacts({ keyed: false, includeData: false, limit: 1 })]);
+      const keys: ArtifactNode[] = summaries.map((summary) => ({ kind: "key", summary }));
+      return unkeyed.length > 0 ? [...keys, { kind: "unkeyed" }] : keys;
     }
     switch (node.kind) {
       case "key": {
         const { key, versions: total } = node.summary;
         const limit = this.pages.get(key) ?? VERSION_PAGE;
-        const versions = store.getArtifactVersions(key, { includeData: false, limit });
+        const versions = await store.getArtifactVersions(key, { includeData: false, limit });
         const items: ArtifactNode[] = versions.map((artifact, i) => ({ kind: "version", artifact, number: total - i, of: total }));
         if (total > versions.length) items.push({ kind: "more", key, shown: versions.length, total });
         return items;
@@ -96,25 +99,16 @@ export class ArtifactsTreeProvider implements TreeDataProvider<ArtifactNode> {
         item.description = `${versions} ${versions === 1 ? "version" : "versions"} · ${shortTime(latest.created)}`;
         item.iconPath = new v.ThemeIcon(artifactIcon(latest.type));
         item.contextValue = "flowline.artifactKey";
-        item.tooltip = this.tooltip(latest, `**${mdText(key)}** · ${mdText(latest.type)} · ${versions} ${versions === 1 ? "version" : "versions"}`);
         item.command = { command: COMMANDS.open, title: "Open Artifact", arguments: [node] };
         return item;
       }
-      case "version": {
-        const { artifact: a, number, of } = node;
-        const item = new v.TreeItem(`Version ${number}${number === of ? " (latest)" : ""}`, None);
-        item.id = `version:${a.id}`;
-        item.description = shortTime(a.created);
-        item.iconPath = new v.ThemeIcon(artifactIcon(a.type));
-        item.contextValue = "flowline.artifactVersion";
-        item.tooltip = this.tooltip(a, `**${mdText(a.key ?? "")}** · version ${number} of ${of} · ${mdText(a.type)}`);
-        item.command = { command: COMMANDS.open, title: "Open Artifact", arguments: [node] };
-        return item;
-      }
+      case "version":
+        return this.artifactItem(`Version ${node.number}${node.number === node.of ? " (latest)" : ""}`, "version", "flowline.artifactVersion", node);
       case "more": {
-        const item = new v.TreeItem(`Show ${Math.min(VERSION_PAGE, node.total - node.shown)} more…`, None);
-        item.id = `more:${node.key}`;
-        item.description = `${node.shown} of ${node.total} shown`;
+        const label = node.total === undefined ? `Show ${UNKEYED_PAGE} more…` : `Show ${Math.min(VERSION_PAGE, node.total - node.shown)} more…`;
+        const item = new v.TreeItem(label, None);
+        item.id = node.key === UNKEYED ? "more-unkeyed" : `more:${node.key}`;
+        item.description = node.total === undefined ? `${node.shown} newest shown` : `${node.shown} of ${node.total} shown`;
         item.iconPath = new v.ThemeIcon("ellipsis");
         item.command = { command: COMMANDS.showMore, title: "Show More Versions", arguments: [node.key] };
         return item;
@@ -136,35 +130,63 @@ export class ArtifactsTreeProvider implements TreeDataProvider<ArtifactNode> {
         item.tooltip = node.flowRunId ? `Flow run ${node.flowRunId}` : "Created outside any flow or task run";
         return item;
       }
-      case "artifact": {
-        const a = node.artifact;
-        const item = new v.TreeItem(artifactLabel(a), None);
-        item.id = `artifact:${a.id}`;
-        item.description = shortTime(a.created);
-        item.iconPath = new v.ThemeIcon(artifactIcon(a.type));
-        item.contextValue = "flowline.artifact";
-        item.tooltip = this.tooltip(a, `**${mdText(a.type)}** · ${mdCode(a.id)}`);
-        item.command = { command: COMMANDS.open, title: "Open Artifact", arguments: [node] };
-        return item;
-      }
+      case "artifact":
+        return this.artifactItem(artifactLabel(node.artifact), "artifact", "flowline.artifact", node);
     }
   }
 
+  /** A row for one artifact version, which opens it. */
+  private artifactItem(label: string, idPrefix: string, contextValue: string, node: Extract<ArtifactNode, { artifact: Artifact }>): TreeItem {
+    const v = this.vscode;
+    const a = node.artifact;
+    const item = new v.TreeItem(label, v.TreeItemCollapsibleState.None);
+    item.id = `${idPrefix}:${a.id}`;
+    item.description = shortTime(a.created);
+    item.iconPath = new v.ThemeIcon(artifactIcon(a.type));
+    item.contextValue = contextValue;
+    item.command = { command: COMMANDS.open, title: "Open Artifact", arguments: [node] };
+    return item;
+  }
+
+  /**
+   * Markdown tooltips are made when hovered: VS Code parses each one on the extension host's thread, so
+   * a refresh over a thousand keys would parse a thousand.
+   */
+  resolveTreeItem(item: TreeItem, node: ArtifactNode): TreeItem {
+    switch (node.kind) {
+      case "key": {
+        const { key, versions, latest } = node.summary;
+        item.tooltip = this.tooltip(latest, `**${mdText(key)}** · ${mdText(latest.type)} · ${versions} ${versions === 1 ? "version" : "versions"}`);
+        break;
+      }
+      case "version":
+        item.tooltip = this.tooltip(node.artifact, `**${mdText(node.artifact.key ?? "")}** · version ${node.number} of ${node.of} · ${mdText(node.artifact.type)}`);
+        break;
+      case "artifact":
+        item.tooltip = this.tooltip(node.artifact, `**${mdText(node.artifact.type)}** · ${mdCode(node.artifact.id)}`);
+        break;
+    }
+    return item;
+  }
+
   dispose(): void {
-    if (this.timer) clearTimeout(this.timer);
+    this.refreshes.dispose();
     this.changed.dispose();
   }
 
-  /** Flow runs with unkeyed artifacts, newest first; artifacts outside any run last. */
-  private runsWithUnkeyed(store: Store): ArtifactNode[] {
+  /** Flow runs with unkeyed artifacts, newest first; artifacts outside any run last; then "more". */
+  private async runsWithUnkeyed(store: ExtensionStore): Promise<ArtifactNode[]> {
     const groups = new Map<string | undefined, Artifact[]>();
-    for (const a of store.listArtifacts({ keyed: false, includeData: false })) {
+    const limit = this.pages.get(UNKEYED) ?? UNKEYED_PAGE;
+    // One more than shown tells whether there are more.
+    const listed = await store.listArtifacts({ keyed: false, includeData: false, limit: limit + 1 });
+    for (const a of listed.slice(0, limit)) {
       const list = groups.get(a.flowRunId);
       if (list) list.push(a);
       else groups.set(a.flowRunId, [a]);
     }
     // One query for every run's name; a run that was pruned shows under its id.
-    const runs = new Map(store.listFlowRuns().map((r) => [r.id, r]));
+    const runs = new Map((await store.listFlowRuns()).map((r) => [r.id, r]));
     const nodes: ArtifactNode[] = [];
     for (const [flowRunId, artifacts] of groups) {
       if (flowRunId === undefined) continue;
@@ -173,6 +195,7 @@ export class ArtifactsTreeProvider implements TreeDataProvider<ArtifactNode> {
     }
     const outside = groups.get(undefined);
     if (outside) nodes.push({ kind: "run", flowRunId: undefined, artifacts: outside });
+    if (listed.length > limit) nodes.push({ kind: "more", key: UNKEYED, shown: limit });
     return nodes;
   }
 

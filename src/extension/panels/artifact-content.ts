@@ -6,11 +6,20 @@ import type { ArtifactBody, ArtifactHeader, Cell, HostMessage, RunLink, VersionI
 // What a panel sends for one artifact, built without VS Code (tests feed these messages to the real
 // webview). The body is shaped by type here, so the webview never guesses at stored data; a table is
 // normalised to rows (src/shared/table.ts) and streamed: the first rows at once so the panel paints
-// immediately, the rest in large chunks the webview indexes as they arrive.
+// immediately, the rest in chunks the webview indexes as they arrive. In the extension a table is
+// normalised and cut into chunks in the store's worker thread (panel-reads.ts), next to its data.
 
 /** Rows in the first message: a screenful many times over, small enough to post at once. */
 export const FIRST_ROWS = 1_000;
 export const CHUNK_ROWS = 10_000;
+/**
+ * A chunk is also cut at about this many bytes of JSON: each chunk is structured-cloned from the worker
+ * and serialised again by VS Code's postMessage on the extension host's thread. Measured over a 100,000
+ * x 10 table: 3.4-3.9 ms of that thread a 128 KB chunk (2.1-2.6 ms at 64 KB, 4.5-11 ms at 256 KB; the
+ * whole table at once blocked it 800 ms).
+ */
+export const FIRST_BYTES = 64 * 1024;
+export const CHUNK_BYTES = 128 * 1024;
 /** Raw JSON up to this size goes with the `show`; larger is sent only if the reader asks for Raw. */
 const INLINE_RAW_CHARS = 256 * 1024;
 
@@ -36,7 +45,17 @@ export interface PreparedArtifact {
   rawText(): string;
 }
 
-export function prepareArtifact(a: Artifact, ctx: ContentContext): PreparedArtifact {
+/** A table already shaped elsewhere (the worker): its body, and its raw JSON when small enough to inline. */
+export interface ShapedTable {
+  body: ArtifactBody;
+  raw?: string;
+}
+
+/**
+ * `shaped`: the table was shaped where its data is (`a.data` is then left out); without it a table is
+ * shaped here from `a.data`.
+ */
+export function prepareArtifact(a: Artifact, ctx: ContentContext, shaped?: ShapedTable): PreparedArtifact {
   const artifact: ArtifactHeader = {
     id: a.id,
     key: a.key,
@@ -49,53 +68,57 @@ export function prepareArtifact(a: Artifact, ctx: ContentContext): PreparedArtif
     versions: ctx.versions,
     following: ctx.following,
   };
-  const rawText = (): string =>
-    a.type === "markdown" && typeof a.data === "string" ? a.data : (JSON.stringify(a.data, null, 2) ?? "null");
-  const { body, table } = shapeBody(a, ctx);
-  let raw: string | undefined;
-  if (a.type !== "table") raw = rawText();
-  else {
-    // A small table's JSON goes along; measuring a big one would cost what sending it costs.
-    const rows = table?.rows.length ?? 0;
-    if (rows <= 2_000) {
-      const text = rawText();
-      if (text.length <= INLINE_RAW_CHARS) raw = text;
-    }
+  const rawText = (): string => rawTextOf(a);
+  if (a.type === "table") {
+    const here = shaped ? undefined : shapeTable(a);
+    const { body, raw } = shaped ?? (here as ShapedTable);
+    return { show: { type: "show", artifact, body, raw }, table: here?.table, rawText };
   }
-  return { show: { type: "show", artifact, body, raw }, table, rawText };
+  return { show: { type: "show", artifact, body: shapeBody(a, ctx), raw: rawText() }, rawText };
 }
 
-function shapeBody(a: Artifact, ctx: ContentContext): { body: ArtifactBody; table?: NormalizedTable } {
+/** What the Raw view shows: markdown as written, anything else as indented JSON. */
+export function rawTextOf(a: Pick<Artifact, "type" | "data">): string {
+  return a.type === "markdown" && typeof a.data === "string" ? a.data : (JSON.stringify(a.data, null, 2) ?? "null");
+}
+
+/** A table artifact's body and rows (or why its data is not a table), and its raw JSON when small. */
+export function shapeTable(a: Pick<Artifact, "type" | "data">): ShapedTable & { table?: NormalizedTable } {
+  let table: NormalizedTable;
+  try {
+    table = normalizeTable(a.data);
+  } catch (err) {
+    return { body: { type: "invalid", message: (err as Error).message }, raw: smallRaw(a) };
+  }
+  // A small table's JSON goes along; measuring a big one would cost what sending it costs.
+  const raw = table.rows.length <= 2_000 ? smallRaw(a) : undefined;
+  return { body: { type: "table", columns: table.columns, total: table.rows.length }, table, raw };
+}
+
+function smallRaw(a: Pick<Artifact, "type" | "data">): string | undefined {
+  const text = rawTextOf(a);
+  return text.length <= INLINE_RAW_CHARS ? text : undefined;
+}
+
+function shapeBody(a: Artifact, ctx: ContentContext): ArtifactBody {
   const d = a.data;
   switch (a.type) {
-    case "table": {
-      try {
-        const table = normalizeTable(d);
-        return { body: { type: "table", columns: table.columns, total: table.rows.length }, table };
-      } catch (err) {
-        return { body: { type: "invalid", message: (err as Error).message } };
-      }
-    }
     case "markdown":
-      return typeof d === "string"
-        ? { body: { type: "markdown", markdown: d } }
-        : { body: { type: "invalid", message: "This markdown artifact's data is not a string." } };
+      return typeof d === "string" ? { type: "markdown", markdown: d } : { type: "invalid", message: "This markdown artifact's data is not a string." };
     case "link": {
       const link = linkData(d);
-      return link
-        ? { body: { type: "link", ...link } }
-        : { body: { type: "invalid", message: "This link artifact's data is not {url, text}." } };
+      return link ? { type: "link", ...link } : { type: "invalid", message: "This link artifact's data is not {url, text}." };
     }
     case "progress":
       return typeof d === "number" && Number.isFinite(d)
-        ? { body: { type: "progress", value: Math.max(0, Math.min(100, d)) } }
-        : { body: { type: "invalid", message: "This progress artifact's data is not a number from 0 to 100." } };
+        ? { type: "progress", value: Math.max(0, Math.min(100, d)) }
+        : { type: "invalid", message: "This progress artifact's data is not a number from 0 to 100." };
     case "image": {
-      if (typeof d !== "string") return { body: { type: "invalid", message: "This image artifact's data is not a URL or a path." } };
-      return { body: { type: "image", source: d, ...ctx.resolveImage(d) } };
+      if (typeof d !== "string") return { type: "invalid", message: "This image artifact's data is not a URL or a path." };
+      return { type: "image", source: d, ...ctx.resolveImage(d) };
     }
     default:
-      return { body: { type: "invalid", message: `Flowline does not know how to show a '${String(a.type)}' artifact.` } };
+      return { type: "invalid", message: `Flowline does not know how to show a '${String(a.type)}' artifact.` };
   }
 }
 
@@ -105,14 +128,40 @@ export function linkData(d: unknown): { url: string; text?: string } | undefined
   return typeof d.text === "string" && d.text !== "" ? { url: d.url, text: d.text } : { url: d.url };
 }
 
-/** The table's rows as `rows` messages: FIRST_ROWS, then CHUNK_ROWS at a time; always at least one message. */
+/**
+ * The table's rows as `rows` messages: the first FIRST_ROWS (or FIRST_BYTES), then CHUNK_ROWS (or
+ * CHUNK_BYTES) at a time; always at least one message.
+ */
 export function* rowMessages(rows: Cell[][], load: number): Generator<Extract<HostMessage, { type: "rows" }>> {
   let start = 0;
-  let size = FIRST_ROWS;
   do {
-    const end = Math.min(rows.length, start + size);
+    const end = chunkEnd(rows, start);
     yield { type: "rows", load, start, rows: rows.slice(start, end), done: end >= rows.length };
     start = end;
-    size = CHUNK_ROWS;
   } while (start < rows.length);
+}
+
+/** Where the chunk that starts at `start` ends: the first chunk is smaller, so the panel paints at once. */
+export function chunkEnd(rows: Cell[][], start: number): number {
+  const maxRows = start === 0 ? FIRST_ROWS : CHUNK_ROWS;
+  const maxBytes = start === 0 ? FIRST_BYTES : CHUNK_BYTES;
+  const last = Math.min(rows.length, start + maxRows);
+  let bytes = 0;
+  for (let r = start; r < last; r++) {
+    bytes += rowBytes(rows[r]);
+    // A single row wider than the budget still goes, alone.
+    if (bytes > maxBytes && r > start) return r;
+  }
+  return last;
+}
+
+/** About how many bytes of JSON a row makes (strings by length; numbers, booleans and null as 8). */
+function rowBytes(row: Cell[]): number {
+  let n = 2;
+  for (const cell of row) {
+    if (typeof cell === "string") n += cell.length + 3;
+    else if (cell !== null && typeof cell === "object") n += (JSON.stringify(cell)?.length ?? 4) + 1;
+    else n += 8;
+  }
+  return n;
 }

@@ -1,11 +1,13 @@
 import type { Disposable, Uri, WebviewPanel } from "vscode";
-import type { Artifact, Store } from "../../store";
+import type { Artifact } from "../../store/types";
+import type { ExtensionStore } from "../store-extras";
 import type { VSCode } from "../vscode-types";
-import { prepareArtifact, rowMessages, type ContentContext, type PreparedArtifact } from "./artifact-content";
+import { prepareArtifact, type ContentContext, type PreparedArtifact } from "./artifact-content";
 import { panelHtml, remoteImageOrigin } from "./html";
 import { workspaceFolders } from "../safe-paths";
 import { resolveImage, resolveLink } from "./links";
-import type { HostMessage, RunLink, VersionInfo, WebviewMessage } from "../../shared/panel-protocol";
+import type { PanelRead, RowsPage } from "./panel-reads";
+import type { HostMessage, VersionInfo, WebviewMessage } from "../../shared/panel-protocol";
 
 // One artifact panel, host side. It reads the store, sends the webview what to show, and answers what the
 // webview asks (versions, links, runs, raw text, copy, CSV export).
@@ -13,12 +15,14 @@ import type { HostMessage, RunLink, VersionInfo, WebviewMessage } from "../../sh
 // Handshake: nothing is posted before the webview says `ready`. The panel holds what it shows (the latest
 // state, not a backlog of messages) and sends it whole on every `ready`: the first load, a reload, and
 // each time a hidden tab is shown again (without retainContextWhenHidden VS Code rebuilds the webview,
-// which then restores its own UI state with getState). A table's rows stream after the `show`.
+// which then restores its own UI state with getState). A table's rows stream after the `show`, a chunk
+// at a time from the store's worker, where the table is parsed and kept (panel-reads.ts): a big table
+// never crosses to this thread whole.
 
 export interface PanelHost {
   vscode: VSCode;
   extensionUri: Uri;
-  getStore(): Promise<Store>;
+  getStore(): Promise<ExtensionStore>;
   /** Shows a flow run (or one of its task runs) in the Flow Runs tree. */
   revealRun(flowRunId: string, taskRunId?: string): Promise<void>;
 }
@@ -30,10 +34,13 @@ export interface PanelTarget {
 }
 
 interface Shown {
+  /** A table's `data` is left out (its rows are in the worker). */
   artifact: Artifact;
   versions: VersionInfo[];
   following: boolean;
   prepared: PreparedArtifact;
+  /** A table's first rows, read with it. */
+  firstRows?: RowsPage;
 }
 
 /** A bound on the CSP's length: a page with more image hosts than this shows the rest as placeholders. */
@@ -123,26 +130,22 @@ export class ArtifactPanel {
     if (!shown) return this.send();
     const store = await this.host.getStore();
     const a = shown.artifact;
+    // Looked up in the worker without any artifact's data.
+    const { versions, updated } = await store.panelState(a.id, a.key, a.flowRunId);
+    if (this.shown !== shown || this.disposed) return; // it moved on meanwhile
     if (a.key !== undefined) {
-      const metas = store.getArtifactVersions(a.key, { includeData: false });
-      const latest = metas[0];
+      const latest = versions[0];
       if (!latest) return this.gone(`All versions of '${a.key}' were deleted.`);
-      const mine = metas.find((m) => m.id === a.id);
-      if ((shown.following && latest.id !== a.id) || !mine) return this.show({ id: latest.id, following: shown.following || !mine });
-      if (mine.updated !== a.updated) return this.changed(store, a.id);
-      const versions = metas.map(versionInfo);
+      if ((shown.following && latest.id !== a.id) || updated === undefined) return this.show({ id: latest.id, following: shown.following || updated === undefined });
+      if (updated !== a.updated) return this.changed(store, a.id);
       if (versions.map((v) => v.id).join() !== shown.versions.map((v) => v.id).join()) {
         shown.versions = versions;
         this.post({ type: "versions", load: this.load, versions, following: shown.following });
       }
       return;
     }
-    // Unkeyed: look it up without its data where the store can (its run's artifacts).
-    const meta = a.flowRunId
-      ? store.listArtifacts({ flowRunId: a.flowRunId, keyed: false, includeData: false }).find((m) => m.id === a.id)
-      : store.getArtifact(a.id);
-    if (!meta) return this.gone("This artifact was deleted.");
-    if (meta.updated !== a.updated) return this.changed(store, a.id);
+    if (updated === undefined) return this.gone("This artifact was deleted.");
+    if (updated !== a.updated) return this.changed(store, a.id);
   }
 
   dispose(): void {
@@ -154,17 +157,19 @@ export class ArtifactPanel {
   }
 
   /** The artifact's data changed in place (a progress update): move the bar, or show it again. */
-  private async changed(store: Store, id: string): Promise<void> {
+  private async changed(store: ExtensionStore, id: string): Promise<void> {
     const shown = this.shown;
-    const fresh = store.getArtifact(id);
-    if (!shown || !fresh) return this.send();
+    const read = await store.panelArtifact(id, shown?.following ?? false);
+    if (this.shown !== shown || this.disposed) return;
+    if (!shown || !read) return this.send();
+    const fresh = read.artifact;
     const sameDescription = fresh.description === shown.artifact.description;
     if (fresh.type === "progress" && typeof fresh.data === "number" && shown.artifact.type === "progress" && sameDescription) {
-      shown.artifact = fresh;
-      shown.prepared = this.prepare(fresh, shown.versions, shown.following);
+      Object.assign(shown, this.toShown(read));
       this.post({ type: "progress", load: this.load, value: Math.max(0, Math.min(100, fresh.data)), updated: fresh.updated });
       return;
     }
+    this.adopt(this.toShown(read));
     await this.send();
   }
 
@@ -172,45 +177,45 @@ export class ArtifactPanel {
   private async send(): Promise<void> {
     if (this.disposed) return;
     if (!this.shown) {
-      const read = await this.read(this.target);
-      if (this.disposed) return;
+      const target = this.target;
+      const read = await (await this.host.getStore()).panelArtifact(target.id, target.following);
+      if (this.disposed || this.target !== target || this.shown) return; // shown meanwhile, or moved on
       if (!read) return this.gone("This artifact no longer exists.");
-      this.shown = read;
-      this.target = { id: read.artifact.id, following: read.following };
-      this.panel.title = read.artifact.key ?? `${read.artifact.type} ${read.artifact.id.slice(0, 8)}`;
+      this.adopt(this.toShown(read));
     }
     if (!this.ready) return;
     const load = ++this.load;
-    const { prepared } = this.shown;
-    this.post({ ...prepared.show, load, remoteImages: [...this.imageOrigins] });
-    if (prepared.table) {
-      // Chunks go one after another, each awaited: the webview indexes one while the next is on its way.
-      for (const message of rowMessages(prepared.table.rows, load)) {
-        if (load !== this.load || !this.ready || this.disposed) return;
-        await this.panel.webview.postMessage(message);
-      }
-    }
+    const shown = this.shown as Shown;
+    this.post({ ...shown.prepared.show, load, remoteImages: [...this.imageOrigins] });
+    if (shown.firstRows) await this.streamRows(shown, shown.firstRows, load);
   }
 
-  private async read(target: PanelTarget): Promise<Shown | undefined> {
+  /**
+   * A table's rows, a chunk at a time, each awaited: the webview indexes one while the worker reads the
+   * next. Stops when another load starts; a table that changed meanwhile is sent again by refresh().
+   */
+  private async streamRows(shown: Shown, first: RowsPage, load: number): Promise<void> {
     const store = await this.host.getStore();
-    let artifact = store.getArtifact(target.id);
-    if (!artifact) return undefined;
-    let versions: VersionInfo[] = [];
-    let following = false;
-    if (artifact.key !== undefined) {
-      const metas = store.getArtifactVersions(artifact.key, { includeData: false });
-      versions = metas.map(versionInfo);
-      following = target.following || metas[0]?.id === artifact.id;
-      if (following && metas[0] && metas[0].id !== artifact.id) artifact = store.getArtifact(metas[0].id) ?? artifact;
+    const { id, updated } = shown.artifact;
+    let page: RowsPage | undefined = first;
+    while (page && load === this.load && this.ready && !this.disposed) {
+      const done: boolean = page.end >= page.total;
+      const next: Promise<RowsPage | undefined> | undefined = done ? undefined : store.tableRows(id, updated, page.end).catch(() => undefined);
+      await this.panel.webview.postMessage({ type: "rows", load, start: page.start, rows: page.rows, done } satisfies HostMessage);
+      page = await next;
     }
-    const prepared = this.prepare(artifact, versions, following, store);
-    return { artifact, versions, following, prepared };
   }
 
-  private prepare(a: Artifact, versions: VersionInfo[], following: boolean, store?: Store): PreparedArtifact {
-    const runs = store ? runLinks(store, a) : { flowRun: this.shown?.prepared.show.artifact.flowRun, taskRun: this.shown?.prepared.show.artifact.taskRun };
-    return prepareArtifact(a, { versions, following, ...runs, resolveImage: (source) => this.imageSource(source) });
+  private adopt(shown: Shown): void {
+    this.shown = shown;
+    this.target = { id: shown.artifact.id, following: shown.following };
+    this.panel.title = shown.artifact.key ?? `${shown.artifact.type} ${shown.artifact.id.slice(0, 8)}`;
+  }
+
+  private toShown(read: PanelRead): Shown {
+    const { artifact, versions, following, flowRun, taskRun, table } = read;
+    const prepared = prepareArtifact(artifact, { versions, following, flowRun, taskRun, resolveImage: (source) => this.imageSource(source) }, table);
+    return { artifact, versions, following, prepared, firstRows: table?.first };
   }
 
   /** An image the webview may load; a workspace file also opens the workspace to the webview, and only then. */
@@ -264,9 +269,14 @@ export class ArtifactPanel {
           void vscode.window.showWarningMessage(`Could not reveal the run ${m.taskRunId ?? m.flowRunId}: ${message(err)}`);
         }
         return;
-      case "requestRaw":
-        if (m.load === this.load && this.shown) this.post({ type: "raw", load: m.load, text: this.shown.prepared.rawText() });
+      case "requestRaw": {
+        const shown = this.shown;
+        if (m.load !== this.load || !shown) return;
+        // A table's data is in the worker: its JSON is made there.
+        const text = shown.artifact.type === "table" ? await (await this.host.getStore()).artifactRaw(shown.artifact.id) : shown.prepared.rawText();
+        if (text !== undefined && m.load === this.load && this.shown === shown) this.post({ type: "raw", load: m.load, text });
         return;
+      }
       case "copy":
         await vscode.env.clipboard.writeText(m.text);
         vscode.window.setStatusBarMessage(`Flowline: copied ${m.what}`, 3000);
@@ -308,23 +318,6 @@ export class ArtifactPanel {
   private fail(err: unknown): void {
     void this.host.vscode.window.showErrorMessage(`Flowline artifact panel: ${message(err)}`);
   }
-}
-
-function versionInfo(a: Artifact): VersionInfo {
-  return { id: a.id, created: a.created };
-}
-
-function runLinks(store: Store, a: Artifact): { flowRun?: RunLink; taskRun?: RunLink } {
-  let flowRun: RunLink | undefined;
-  if (a.flowRunId) {
-    try {
-      flowRun = { id: a.flowRunId, name: store.getFlowRun(a.flowRunId).flowRun.name };
-    } catch {
-      flowRun = { id: a.flowRunId }; // the run was pruned; the id still helps
-    }
-  }
-  const taskRun = a.taskRunId ? { id: a.taskRunId, name: store.getTaskRun(a.taskRunId)?.name } : undefined;
-  return { flowRun, taskRun };
 }
 
 function message(err: unknown): string {

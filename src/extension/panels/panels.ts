@@ -16,10 +16,10 @@ export class ArtifactPanels implements Disposable {
   /** Shows an artifact: `following` moves the panel to each new version of its key. */
   async open(id: string, opts: { following?: boolean; preserveFocus?: boolean } = {}): Promise<void> {
     const store = await this.host.getStore();
-    const artifact = store.getArtifact(id);
+    const artifact = await store.artifactMeta(id);
     if (!artifact) throw new Error(`There is no artifact with id ${id}; it may have been deleted.`);
     const existing = [...this.panels].find((p) => (artifact.key !== undefined ? p.key === artifact.key : p.artifactId === id));
-    const latest = artifact.key !== undefined ? store.getArtifactVersions(artifact.key, { limit: 1, includeData: false })[0] : undefined;
+    const latest = artifact.key !== undefined ? (await store.getArtifactVersions(artifact.key, { limit: 1, includeData: false }))[0] : undefined;
     const target = { id, following: opts.following ?? latest?.id === id };
     if (existing) {
       existing.panel.reveal(undefined, opts.preserveFocus);
@@ -39,7 +39,7 @@ export class ArtifactPanels implements Disposable {
   /** The latest version of a key, following it. */
   async openKey(key: string): Promise<void> {
     const store = await this.host.getStore();
-    const latest = store.getArtifactVersions(key, { limit: 1, includeData: false })[0];
+    const [latest] = await store.getArtifactVersions(key, { limit: 1, includeData: false });
     if (!latest) throw new Error(`No artifact has the key '${key}'.`);
     await this.open(latest.id, { following: true });
   }

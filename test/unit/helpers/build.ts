@@ -6,7 +6,7 @@ const REPO = path.resolve(__dirname, "..", "..", "..");
 
 /** Builds dist/ when a source file (or esbuild.mjs) is newer than the bundles: the CLI runs from dist/. */
 export function ensureBuilt(): void {
-  const outputs = ["cli.js", "flowline.js", "child.js"].map((f) => path.join(REPO, "dist", f));
+  const outputs = ["cli.js", "flowline.js", "child.js", "store-worker.js"].map((f) => path.join(REPO, "dist", f));
   const built = Math.min(...outputs.map((f) => fs.statSync(f, { throwIfNoEntry: false })?.mtimeMs ?? 0));
   let newest = fs.statSync(path.join(REPO, "esbuild.mjs")).mtimeMs;
   const walk = (dir: string): void => {
