@@ -113,7 +113,40 @@ function plainTaskRun(event: TaskRunCreatedEvent): boolean {
 function taskRunLine(event: TaskRunCreatedEvent, end: "" | "\n"): string {
   return (
     '{"e":"task_run","id":"' + event.id + '","flowRunId":"' + event.flowRunId + '","name":' + quoted(event.name) +
-    taskNamePiece(event.taskName) + JSON.stringify(event.parameters) + tagsPiece(event.tags) + event.created + (end === "" ? '"}' : '"}\n')
+    taskNamePiece(event.taskName) + parametersJson(event.parameters) + tagsPiece(event.tags) + event.created + (end === "" ? '"}' : '"}\n')
   );
 }
 
+/** `"<key>":` of the parameter names seen: a task's runs mostly have the same few. */
+const keyPieces = new Map<string, string>();
+const MAX_KEY_PIECES = 1000;
+
+/**
+ * A task run's parameters as JSON.stringify writes them. Most are a few numbers, short strings and flags
+ * (JSON.stringify alone cost a no-op task run as much as the rest of its task_run line): those are
+ * written directly; anything else goes through JSON.stringify.
+ */
+function parametersJson(parameters: unknown): string {
+  if (typeof parameters !== "object" || parameters === null || Object.getPrototypeOf(parameters) !== Object.prototype) return JSON.stringify(parameters);
+  const keys = Object.keys(parameters);
+  if (keys.length > 8) return JSON.stringify(parameters);
+  let text = "{";
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i];
+    let piece = keyPieces.get(key);
+    if (piece === undefined) {
+      if (!plainText(key)) return JSON.stringify(parameters);
+      piece = `"${key}":`;
+      if (keyPieces.size < MAX_KEY_PIECES) keyPieces.set(key, piece);
+    }
+    const value = (parameters as Record<string, unknown>)[key];
+    let json: string;
+    if (typeof value === "number" && Number.isFinite(value)) json = `${value}`;
+    else if (typeof value === "string" && value.length <= 200 && plainText(value)) json = `"${value}"`;
+    else if (typeof value === "boolean") json = value ? "true" : "false";
+    else if (value === null) json = "null";
+    else return JSON.stringify(parameters);
+    text += i === 0 ? piece + json : `,${piece}${json}`;
+  }
+  return `${text}}`;
+}

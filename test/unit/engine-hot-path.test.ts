@@ -31,6 +31,9 @@ describe("engine: the hot path's pieces", () => {
     const events: EngineEvent[] = [
       { e: "task_run", id, flowRunId, name: "load-12", taskName: "load", parameters: { i: 1, s: "a\"b\\c\u2028", nested: [1, { x: null }] }, tags: ["t"], created: ts },
       { e: "task_run", id, flowRunId, name: 'say "hi"\n', taskName: "naïve ☃", parameters: {}, tags: Object.freeze([]) as unknown as string[], created: ts },
+      { e: "task_run", id, flowRunId, name: "p", taskName: "p", parameters: { n: -0, f: 1.5e-7, big: 1e21, t: true, no: false, z: null, s: "plain ☃", "2": 2, "a b": "x" }, tags: [], created: ts },
+      { e: "task_run", id, flowRunId, name: "p", taskName: "p", parameters: { inf: Infinity, u: undefined, d: new Date(0) as unknown, "q\"": 1 }, tags: [], created: ts },
+      { e: "task_run", id, flowRunId, name: "p", taskName: "p", parameters: Object.assign(Object.create(null) as Record<string, unknown>, { i: 1 }), tags: [], created: ts },
       { e: "state", kind: "task", id, type: "Running", name: "Running", ts, runCount: 1 },
       { e: "state", kind: "task", id, type: "Running", name: "Retrying", ts, runCount: 12 },
       { e: "state", kind: "flow", id, type: "Completed", name: "Completed", ts },
@@ -43,8 +46,8 @@ describe("engine: the hot path's pieces", () => {
     }
     // A task run's lines are folded from their fixed form, not parsed.
     assert.deepEqual(
-      events.slice(0, 4).map((event) => classifyLine(encodeEngineEvent(event).trimEnd())?.kind),
-      ["task_run", "task_run", "task_state", "task_state"],
+      events.slice(0, 7).map((event) => classifyLine(encodeEngineEvent(event).trimEnd())?.kind),
+      ["task_run", "task_run", "task_run", "task_run", "task_run", "task_state", "task_state"],
     );
   });
 
