@@ -144,4 +144,41 @@ describe("runner: FlowProcess", function () {
     assert.equal(result.state?.type, "Crashed");
     assert.match(result.message ?? "", /killed \(SIGKILL\)/);
   });
+  it("the flow process exits as soon as its flow returns, while its parent has not read what it sent (no drain at exit)", async function () {
+    this.timeout(90_000);
+    // 30,000 task runs write ~15 MB of journal: were it streamed to the parent, the child would wait on a
+    // parent that does not read. Here the parent blocks in its first live message until the child is gone.
+    const dir = workspace();
+    fs.writeFileSync(
+      path.join(dir, "many.ts"),
+      `import { flow, task } from "flowline";\nconst noop = task({ name: "noop" }, async (i: number) => i);\n` +
+        `export const many = flow({ name: "many" }, async () => {\n  let sum = 0;\n  for (let i = 0; i < 30000; i++) sum += await noop(i);\n  return sum;\n});\n`,
+    );
+    const proc = startFlowProcess(request(dir, "many.ts"));
+    const pid = proc.pid as number;
+    /** Exited: a zombie (this blocked process has not reaped it yet) or gone. */
+    const exited = () => {
+      try {
+        return fs.readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /s, "").startsWith("Z");
+      } catch {
+        return true;
+      }
+    };
+    let exitedWhileUnread: boolean | undefined;
+    let messages = 0;
+    let last: LiveMessage | undefined;
+    proc.on("live", (message) => {
+      last = message;
+      if (messages++ > 0) return;
+      const until = Date.now() + 60_000;
+      while (!exited() && Date.now() < until) execFileSync("sleep", ["0.05"]);
+      exitedWhileUnread = exited();
+    });
+    const result = await proc.done;
+    assert.equal(result.state?.type, "Completed", JSON.stringify(result));
+    assert.equal(result.result, (30000 * 29999) / 2);
+    assert.equal(exitedWhileUnread, true, "the flow process waited for its parent to read before it exited");
+    // What it sent while the parent was blocked arrives after: the last counts have every task run.
+    assert.equal(last?.taskRuns.Completed, 30000);
+  });
 });
