@@ -4,7 +4,9 @@
 // and submitted (`task.submit(i)`) task runs of a no-op task go round with the floor and bare async calls,
 // one after another in every round, so load from the rest of the machine falls on all of them alike.
 // Times are CPU time of the process (process.cpuUsage: every thread, garbage collection included) per
-// run; the ratios are medians of each round's ratio. Prints one JSON line.
+// run; the ratios are medians of each round's ratio. A submitted run is compared with the floor run
+// concurrently (subConcRatio: all started, then all awaited, as submitted runs are), a sequential one with
+// the floor run sequentially (seqRatio). Prints one JSON line.
 import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
 import { createRequire } from "node:module";
