@@ -22,17 +22,3 @@ export function formatLogLine(event: Pick<LogEvent, "level" | "message" | "ts">,
 export function logsNotShownText(count: number): string {
   return `${count.toLocaleString("en")} log line${count === 1 ? "" : "s"} not shown live; ${count === 1 ? "it is" : "they are"} in the run's logs`;
 }
-
-/** The labels of the runs seen so far, to name the run each log line is from. */
-export class RunLabels {
-  private readonly labels = new Map<string, string>();
-
-  add(kind: "flow" | "task", id: string, name: string): void {
-    this.labels.set(id, runLabel(kind, name));
-  }
-
-  /** The label of a log line: its task run's, else its flow run's; "Flowline" for lines outside any run. */
-  of(line: { flowRunId?: string; taskRunId?: string }): string {
-    return (line.taskRunId && this.labels.get(line.taskRunId)) || (line.flowRunId && this.labels.get(line.flowRunId)) || "Flowline";
-  }
-}
