@@ -72,15 +72,18 @@ export async function runCommand(args: string[]): Promise<number> {
   for (const signal of signals) process.off(signal, onSignal);
 
   if (result.exitCode === 2) throw new UserError(result.message ?? "The flow run could not start.");
-  if (result.flowRunId === undefined && result.message) {
-    // The flow process ended before any run started (a Flowline bug, or the process was killed while loading).
+  // The flow process ended before any run started (a Flowline bug, or the process was killed while loading),
+  // or the run could not be recorded (it ended Crashed, saying why).
+  const unrecorded = result.state?.type === "Crashed" ? /^Flowline could not record this flow run: (.*)$/s.exec(result.state.message ?? "")?.[1] : undefined;
+  const failure = unrecorded ?? (result.flowRunId === undefined ? result.message : undefined);
+  if (failure) {
     // A home that cannot be written (read-only, full) is told in one line, without the engine's stack.
-    const io = /^(?:Error: )?(E(?:ROFS|ACCES|PERM|NOSPC|DQUOT|NOTDIR): .*|ENOENT: [^,]*, mkdir .*)/.exec(result.message);
-    process.stderr.write(
-      io
-        ? `flowline: the flow could not record its run in ${home}: ${io[0]}. Nothing already stored was changed. Make the Flowline home writable or free some space (or set FLOWLINE_HOME to another folder), then try again.\n`
-        : `flowline: ${result.message}\n`,
-    );
+    const io = /^(?:Error: )?(E(?:ROFS|ACCES|PERM|NOSPC|DQUOT|NOTDIR): .*|ENOENT: [^,]*, mkdir .*)/.exec(failure);
+    if (io) {
+      process.stderr.write(
+        `flowline: the flow could not record its run in ${home}: ${io[0]}. Nothing already stored was changed. Make the Flowline home writable or free some space (or set FLOWLINE_HOME to another folder), then try again.\n`,
+      );
+    } else if (unrecorded === undefined) process.stderr.write(`flowline: ${failure}\n`);
   }
   // How the run ended decides the exit code even if the store cannot be read now (its journal stays, and
   // the next command folds it in).
