@@ -3,6 +3,7 @@
 // The side-by-side section (bench/compare.mjs: Flowline against DBOS, Restate and Mastra, installed into
 // .cache/bench-peers) runs by default and then the report is written to BENCHMARKS.md without --write;
 // FLOWLINE_BENCH_PEERS=0 skips it for a quick run (printed only, unless --write).
+// `--task-runs=N` sizes the flows of many task runs (default 1,000,000; `--task-runs=100000` for a quick run).
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ROOT, fmt, machine, runNodeJson } from "./lib.mjs";
@@ -14,12 +15,23 @@ const rows = [];
 const row = (what, flowline, baseline, ratio, target, ok) => rows.push({ what, flowline, baseline, ratio, target, ok });
 
 process.stderr.write("engine overhead…\n");
-const eo = await runNodeJson(path.join(here, "engine-overhead.mjs"), ["10000", "7"]);
+const eo = await runNodeJson(path.join(here, "engine-overhead.mjs"), ["10000", "15"]);
 const seqOver = eo.seqUs - eo.bareSeqUs;
 const subOver = eo.subUs - eo.bareConcUs;
 row("Sequential task run (await task(i)), per run", `${fmt(eo.seqUs)} µs`, `${fmt(eo.bareSeqUs)} µs bare async call`, `${fmt(eo.seqUs / eo.bareSeqUs, 0)}×; overhead ${fmt(seqOver)} µs`, "≤ 20 µs overhead", seqOver <= 20);
 row("Submitted task run (task.submit(i)), per run", `${fmt(eo.subUs)} µs`, `${fmt(eo.bareConcUs)} µs bare concurrent call`, `${fmt(eo.subUs / eo.bareConcUs, 0)}×; overhead ${fmt(subOver)} µs`, "≤ 20 µs overhead", subOver <= 20);
+row("Sequential task run against the floor (ALS.run + randomUUID + two states pushed to an array), CPU time, same run", `${fmt(eo.seqUs)} µs`, `${fmt(eo.floorUs)} µs floor`, `${fmt(eo.seqRatio)}×`, "≤ 2×", eo.seqRatio <= 2);
+row("Submitted task run against the floor run concurrently, CPU time, same run", `${fmt(eo.subUs)} µs`, `${fmt(eo.floorConcUs)} µs floor, concurrent`, `${fmt(eo.subConcRatio)}×`, "≤ 3×", eo.subConcRatio <= 3);
 row("Same against Prefect 2's published ~100 ms a task run", `${fmt(seqOver)} µs`, "100,000 µs", `${fmt(100_000 / seqOver, 0)}× less`, "", true);
+
+const taskRuns = Number(process.argv.find((a) => a.startsWith("--task-runs="))?.slice("--task-runs=".length) ?? 1_000_000);
+process.stderr.write(`a flow of ${taskRuns.toLocaleString("en")} task runs through \`flowline run\`…\n`);
+const mi = await runNodeJson(path.join(here, "engine-million.mjs"), [String(taskRuns)]);
+const many = taskRuns.toLocaleString("en");
+row(`A flow of ${many} sequential task runs, \`flowline run\`: the flow process's peak RSS`, `${fmt(mi.sequential.peakRssMB, 0)} MB`, `${fmt(mi.sequential.usPerTaskRun)} µs a task run`, "", "≤ 300 MB", mi.sequential.peakRssMB <= 300);
+row(`… the CLI's exit after the flow returned`, `${fmt(mi.sequential.exitAfterReturnMs, 0)} ms`, "", "", "≤ 1,000 ms", mi.sequential.exitAfterReturnMs <= 1000);
+row(`A flow of task.map over ${many} items, \`flowline run\`: the flow process's peak RSS`, `${fmt(mi.mapped.peakRssMB, 0)} MB`, `${fmt(mi.mapped.usPerTaskRun)} µs a task run`, "", "≤ 500 MB", mi.mapped.peakRssMB <= 500);
+row(`… the CLI's exit after the flow returned`, `${fmt(mi.mapped.exitAfterReturnMs, 0)} ms`, "", "", "≤ 1,000 ms", mi.mapped.exitAfterReturnMs <= 1000);
 
 process.stderr.write("memory…\n");
 const mem = await runNodeJson(path.join(here, "engine-memory.mjs"), ["10000"], { nodeArgs: ["--expose-gc"] });
