@@ -115,20 +115,9 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 function cell(value: unknown, row: number, column: string): unknown {
-  // Most cells are plain primitives: keep them off the general path.
-  switch (typeof value) {
-    case "string":
-    case "boolean":
-      return value;
-    case "number":
-      return Number.isFinite(value) ? value : null;
-    case "undefined":
-      return null;
-  }
-  if (value === null) return null;
   const trail: string[] = [];
   try {
-    return sanitise(value, trail, new Set());
+    return sanitise(value, trail, undefined);
   } catch (err) {
     if (!(err instanceof NotJson)) throw err;
     const inside = trail.length ? ` (at ${trail.join("")})` : "";
@@ -141,8 +130,11 @@ function cell(value: unknown, row: number, column: string): unknown {
 
 class NotJson extends Error {}
 
-/** The JSON form of a cell. `trail` is left at the failing spot when it throws NotJson. */
-function sanitise(value: unknown, trail: string[], ancestors: Set<object>): unknown {
+/**
+ * The JSON form of a cell. `trail` is left at the failing spot when it throws NotJson. The set of ancestors is
+ * made at the first object, so the common cell, a primitive, costs no allocation beyond its trail.
+ */
+function sanitise(value: unknown, trail: string[], seen: Set<object> | undefined): unknown {
   switch (typeof value) {
     case "string":
     case "boolean":
@@ -159,6 +151,7 @@ function sanitise(value: unknown, trail: string[], ancestors: Set<object>): unkn
   }
   if (value === null) return null;
   const obj = value as object;
+  const ancestors = seen ?? new Set<object>();
   if (obj instanceof Date) return Number.isNaN(obj.getTime()) ? null : obj.toISOString();
   if (ancestors.has(obj)) throw new NotJson("a circular reference (an object that contains itself)");
   if (typeof (obj as { toJSON?: unknown }).toJSON === "function") {

@@ -1,6 +1,6 @@
-import type { Limiter } from "./limiter";
 import type { LogBudget } from "./log-budget";
 import type { Stopper } from "./stopper";
+import type { Submissions } from "./submissions";
 
 // The engine's own record of a run while it is going. Kept small: a flow can have many task runs.
 
@@ -27,8 +27,8 @@ export interface FlowRunRecord {
   childCount: number;
   /** For default task run names `<task>-<n>`, as Prefect numbers them. */
   readonly taskCounters: Map<string, number>;
-  /** Limits submitted task runs (the flow's task runner). */
-  readonly limiter: Limiter | undefined;
+  /** When its submitted task runs start (the flow's task runner). */
+  readonly submissions: Submissions;
   /** What the run tree may still log: a subflow run shares its top-level flow run's. */
   readonly logBudget: LogBudget;
 }

@@ -1,7 +1,6 @@
 import * as path from "node:path";
 import { configureEngine, JournalSink, type EngineSink } from "../engine/config";
 import { CancelledError, UserError } from "../engine/errors";
-import { isTerminal, type EngineEvent } from "../shared/events";
 import { adoptExportNames, runFlowWithParameters } from "../engine/flow";
 import { toJsonSafe } from "../engine/json-safe";
 import { addSignatureTypes, loadedFlows, type LoadedFlow } from "./flow-summaries";
@@ -10,34 +9,23 @@ import { CrashCause } from "./crash-cause";
 import { flowSignatures } from "./signature-types";
 import { aliasFlowline, flowlineEngineFile, loadFlowFile } from "./load-flow-file";
 import { describeError, errorStack, isInstance } from "../engine/run-common";
-import type { ChildMessage, DescribeMessage, DoneMessage, ParentMessage, StartMessage } from "./protocol";
+import { LiveReport } from "./live";
+import type { ChildMessage, DescribeMessage, DoneMessage, LiveMessage, ParentMessage, StartMessage } from "./protocol";
 
 // The child process that runs a user's flow. It is started by the runner with an IPC channel, gets a
 // `start` message, runs the flow, reports events as they happen and how the run ended, then exits.
-
-/** Tracks the runs still going, so an unexpected exit can mark them Crashed in the journal. */
-class TrackingSink implements EngineSink {
-  readonly open = new Map<string, "flow" | "task">();
-  startedFlowRun = false;
-  constructor(private readonly inner: JournalSink) {}
-  emit(event: EngineEvent): void {
-    if (event.e === "flow_run") {
-      this.open.set(event.id, "flow");
-      this.startedFlowRun = true;
-    } else if (event.e === "task_run") this.open.set(event.id, "task");
-    else if (event.e === "state" && isTerminal(event.type)) this.open.delete(event.id);
-    this.inner.emit(event);
-  }
-  flushSync(): void { this.inner.flushSync(); }
-  syncToDisk(): void { this.inner.syncToDisk(); }
-  close(): void { this.inner.close(); }
-}
 
 function send(message: ChildMessage): Promise<void> {
   return new Promise((resolve) => {
     if (!process.send || !process.connected) return resolve();
     process.send(message, undefined, {}, () => resolve());
   });
+}
+
+/** The live view's messages: process.send's answer says whether the channel is backed up. */
+function sendLive(message: LiveMessage, sent: () => void): boolean {
+  if (!process.send || !process.connected) return true;
+  return process.send(message, undefined, {}, () => sent());
 }
 
 export function childMain(enginePath: string): void {
@@ -73,11 +61,11 @@ export function childMain(enginePath: string): void {
 async function run(start: StartMessage, signal: AbortSignal): Promise<void> {
   let journal: JournalSink;
   try {
-    journal = new JournalSink(start.home, (lines) => void send({ type: "events", lines }));
+    journal = new JournalSink(start.home);
   } catch (err) {
     return fatal("usage", (err as Error).message); // FLOWLINE_DURABILITY names no known mode
   }
-  const sink = new TrackingSink(journal);
+  const sink = new LiveReport(journal, sendLive);
   let finished = false;
   // Flowline's own frames (the built engine, and its sources when run from a checkout) are not the user's.
   const dist = path.dirname(flowlineEngineFile());
@@ -92,7 +80,9 @@ async function run(start: StartMessage, signal: AbortSignal): Promise<void> {
     const message = signal.aborted
       ? "The flow run was cancelled; its process was stopped before the run ended."
       : crash.message(code);
-    for (const [id, kind] of sink.open) sink.emit({ e: "state", kind, id, type, name: type, ts, message });
+    for (const [runs, kind] of [[sink.openTaskRuns, "task"], [sink.openFlowRuns, "flow"]] as const) {
+      for (const id of [...runs.keys()]) sink.emit({ e: "state", kind, id, type, name: type, ts, message });
+    }
     sink.close();
   });
   // After the exit listener above: the engine's own one closes the journal, and listeners run in order.
@@ -119,6 +109,7 @@ async function run(start: StartMessage, signal: AbortSignal): Promise<void> {
   const error = errorReport(state.error);
   // Reported finished = on disk (its journal and result files), whatever FLOWLINE_DURABILITY says.
   sink.syncToDisk();
+  sink.finish();
   await send({
     type: "done",
     flowRunId: outcome.flowRunId,

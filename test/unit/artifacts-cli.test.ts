@@ -44,7 +44,7 @@ function cli(args: string[], cwd: string, env: Record<string, string> = {}): Pro
 
 const show = (r: Result) => `exit ${r.code}\n--- stdout ---\n${r.stdout}\n--- stderr ---\n${r.stderr}`;
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 function json(r: Result): any {
   assert.equal(r.code, 0, show(r));
   return JSON.parse(r.stdout);

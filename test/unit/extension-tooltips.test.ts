@@ -1,5 +1,4 @@
 import * as assert from "node:assert/strict";
-import * as path from "node:path";
 import MarkdownIt from "markdown-it";
 import { ArtifactsTreeProvider, type ArtifactNode } from "../../src/extension/artifacts/tree";
 import { mdCode, mdText } from "../../src/extension/markdown-text";

@@ -1,4 +1,4 @@
-import type { Disposable, ExtensionContext } from "vscode";
+import type { Disposable, ExtensionContext } from "../vscode-types";
 import { ArtifactPanels } from "../panels/panels";
 import { ARTIFACT_VIEW_TYPE } from "../../shared/panel-protocol";
 import type { ExtensionServices } from "../services";

@@ -1,4 +1,4 @@
-import type { Event, TreeDataProvider, TreeItem } from "vscode";
+import type { Event, TreeDataProvider, TreeItem } from "../vscode-types";
 import type { Artifact, ArtifactKeySummary } from "../../store/types";
 import { Throttle } from "../emitter";
 import { dataTooltip, mdCode, mdText } from "../markdown-text";
