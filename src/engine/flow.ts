@@ -16,6 +16,7 @@ import { State } from "./states";
 import { Stopper } from "./stopper";
 import { submissionsFor, type TaskRunnerOption } from "./submissions";
 import { adoptTaskExportName, childEnded, isTask } from "./task";
+import { hasFutures, stateOfReturnedFutures } from "./task-arguments";
 
 export interface FlowRunInfoForHooks {
   readonly id: string;
@@ -263,6 +264,7 @@ class FlowAttempts extends AttemptedRun {
     while (record.active > 0) await new Promise<void>((wake) => (record.idle = wake));
     if (threw) return failureState(thrown, "Flow run");
     if (value instanceof State) return value;
+    if (hasFutures([value])) return stateOfReturnedFutures(value);
     if (value === undefined && record.failedChildren > 0) {
       return new State("Failed", "Failed", `${record.failedChildren} of ${record.childCount} task or subflow runs failed.`);
     }
@@ -274,7 +276,9 @@ class FlowAttempts extends AttemptedRun {
 
   save(value: unknown, state: State): { resultKey: string; state: State } {
     const { options } = this.def;
-    const resultKey = runContext.run(this.ctx, () => persistValue(engineConfig().home, value, options.resultStorageKey, this.record.parameters, options.resultSerializer ?? "json", { owner: "flow" }));
+    // A flow that returned futures stores their values (its state holds them).
+    const saved = hasFutures([value]) ? state.data : value;
+    const resultKey = runContext.run(this.ctx, () => persistValue(engineConfig().home, saved, options.resultStorageKey, this.record.parameters, options.resultSerializer ?? "json", { owner: "flow" }));
     return { resultKey, state };
   }
 

@@ -94,3 +94,46 @@ export function unmapped<T>(value: T): Unmapped<T> {
 export function isUnmapped(value: unknown): value is Unmapped<unknown> {
   return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[UNMAPPED] === true;
 }
+
+const WAIT_FOR = Symbol.for("flowline.waitFor");
+const ALLOW_FAILURE = Symbol.for("flowline.allowFailure");
+
+/** Futures a task run waits for without taking their values (Prefect's `wait_for`). */
+export interface WaitFor {
+  readonly [WAIT_FOR]: true;
+  readonly futures: ReadonlyArray<Future | AllowFailure<unknown>>;
+}
+
+/** A future whose failure does not stop the task run given it (Prefect's `allow_failure`). */
+export interface AllowFailure<T> {
+  readonly [ALLOW_FAILURE]: true;
+  readonly future: Future<T>;
+}
+
+/**
+ * A marker argument, like `unmapped`: `next.submit(5, waitFor(a, b))` starts `next` once `a` and `b` have
+ * ended, without passing their values. Each must have completed, unless wrapped in `allowFailure`.
+ */
+export function waitFor<T extends unknown[]>(...futures: { [K in keyof T]: Future<T[K]> | AllowFailure<T[K]> }): WaitFor {
+  for (const f of futures) {
+    if (!isFuture(f) && !isAllowFailure(f)) throw new TypeError("waitFor(...) takes futures (from task.submit or task.map) or allowFailure(future).");
+  }
+  return { [WAIT_FOR]: true, futures: futures as ReadonlyArray<Future | AllowFailure<unknown>> };
+}
+
+/**
+ * Lets a task run start after `future` failed (Prefect's `allow_failure`): in `waitFor(...)` only the
+ * ordering counts; as an argument it passes the value, or the error the upstream run failed with.
+ */
+export function allowFailure<T>(future: Future<T>): AllowFailure<T> {
+  if (!isFuture(future)) throw new TypeError("allowFailure(...) takes a future (from task.submit or task.map).");
+  return { [ALLOW_FAILURE]: true, future };
+}
+
+export function isWaitFor(value: unknown): value is WaitFor {
+  return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[WAIT_FOR] === true;
+}
+
+export function isAllowFailure(value: unknown): value is AllowFailure<unknown> {
+  return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[ALLOW_FAILURE] === true;
+}

@@ -1,7 +1,7 @@
 // The `flowline` SDK: what a flow file imports.
 export { flow, isFlow, type Flow, type FlowOptions, type FlowRunInfoForHooks, type TaskRunnerOption } from "./flow";
 export { task, isTask, type Task, type TaskOptions, type TaskRunInfoForHooks, type Futurable } from "./task";
-export { Future, unmapped, isFuture, type Unmapped } from "./future";
+export { Future, unmapped, isFuture, waitFor, allowFailure, type Unmapped, type WaitFor, type AllowFailure } from "./future";
 export { runtime, type FlowRunInfo, type TaskRunInfo } from "./runtime";
 export { getRunLogger, type RunLogger } from "./logging";
 export { taskInputHash, type TaskCacheContext } from "./cache";

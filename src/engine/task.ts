@@ -6,7 +6,7 @@ import { engineConfig } from "./config";
 import { currentContext, runContext, type RunContext } from "./context";
 import { MissingContextError, UpstreamError, UserError } from "./errors";
 import { hasFutures, mapArguments, resolveFutures } from "./task-arguments";
-import { Future, type Unmapped } from "./future";
+import { Future, type AllowFailure, type Unmapped, type WaitFor } from "./future";
 import { isPlainJson, toJsonSafe } from "./json-safe";
 import { emitLog, enableLogPrints } from "./logging";
 import { bindArguments, paramSpec } from "./params";
@@ -37,20 +37,26 @@ export interface TaskOptions extends RunOptions<Hook<AnyTask, TaskRunInfoForHook
 }
 
 /** An argument that may also be given as a future of a task run that produces it. */
-export type Futurable<T> = T | Future<T>;
-type FuturableArgs<A extends unknown[]> = { [K in keyof A]: A[K] extends object ? Futurable<A[K]> | { [P in keyof A[K]]: Futurable<A[K][P]> } : Futurable<A[K]> };
+export type Futurable<T> = T | Future<T> | AllowFailure<T>;
+/** A value, or the same shape with futures anywhere inside it (they are awaited before the run starts). */
+type Deep<T> = T extends unknown ? Futurable<T> | (T extends object ? { [P in keyof T]: Deep<T[P]> } : never) : never;
+type FuturableArgs<A extends unknown[]> = { [K in keyof A]: Deep<A[K]> };
 type MapArg<T> = readonly Futurable<T>[] | Unmapped<T> | T | (T extends object ? { [P in keyof T]: readonly T[P][] | Unmapped<T[P]> | T[P] } : never);
 type MapArgs<A extends unknown[]> = { [K in keyof A]: MapArg<A[K]> };
 
 export interface Task<A extends unknown[] = unknown[], R = unknown> {
   /** Runs the task inside the current flow run and resolves to its value. */
   (...args: FuturableArgs<A>): Promise<R>;
+  /** Runs it once the futures in `waitFor(...)` have ended, without passing their values. */
+  (...args: [...FuturableArgs<A>, WaitFor]): Promise<R>;
   readonly name: string;
   readonly options: Readonly<TaskOptions>;
   /** The plain function, to call without a run. */
   readonly fn: (...args: A) => R | Promise<R>;
   /** Starts a task run and returns its future at once (runs under the flow's task runner). */
   submit(...args: FuturableArgs<A>): Future<R>;
+  /** Starts it once the futures in `waitFor(...)` have ended (`next.submit(5, waitFor(a, allowFailure(b)))`). */
+  submit(...args: [...FuturableArgs<A>, WaitFor]): Future<R>;
   /** One task run per element: arrays are mapped (all the same length), `unmapped(x)` and other values are shared. */
   map(...args: MapArgs<A>): Future<R>[];
   /** A copy of this task with some options changed. */
