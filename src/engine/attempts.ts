@@ -118,7 +118,7 @@ export function runAttempts(run: AttemptedRun): void {
     } catch (err) {
       return attemptEnded(run, undefined, true, err);
     }
-    if (attempt.stopped) return attemptEnded(run, undefined, true, attempt.reason);
+    if (attempt.stopped || (timeout !== undefined && attempt.expireIfLate())) return attemptEnded(run, undefined, true, attempt.reason);
     if (!isPromiseLike(value)) return attemptEnded(run, value, false, undefined);
     run.startAwaiting();
     attempt.listen(run);
@@ -138,8 +138,11 @@ export function runAttempts(run: AttemptedRun): void {
 /** The awaited attempt's value settled or its stopper fired, whichever came first. */
 function attemptSettled(run: AttemptedRun, value: unknown, threw: boolean, thrown: unknown): void {
   if (!run.stopAwaiting()) return;
-  run.record.stopper.unlisten(run);
+  const stopper = run.record.stopper;
+  stopper.unlisten(run);
   try {
+    // Settled before its timeout's timer could fire, though past it (code that blocked the event loop).
+    if (run.def.options.timeoutSeconds !== undefined && stopper.expireIfLate()) return attemptEnded(run, undefined, true, stopper.reason);
     attemptEnded(run, value, threw, thrown);
   } catch (err) {
     crashed(run, err);

@@ -31,6 +31,9 @@ export class Stopper implements StopListener {
   private first: StopListener | undefined;
   private timer: NodeJS.Timeout | undefined;
   private parent: Stopper | undefined;
+  /** When the timeout is due (ms since the epoch), for a run whose code blocked the timer from firing. */
+  private deadline: number | undefined;
+  private timeoutText: string | undefined;
 
   /** Stops when `parent` stops; after `seconds` with a TimeoutError naming `what`. */
   constructor(parent?: Stopper, seconds?: number, what = "The run") {
@@ -42,10 +45,9 @@ export class Stopper implements StopListener {
       }
     }
     if (seconds !== undefined) {
-      this.timer = setTimeout(
-        () => this.stop(new TimeoutError(`${what} exceeded timeout of ${seconds} second${seconds === 1 ? "" : "s"}`)),
-        seconds * 1000,
-      );
+      this.timeoutText = `${what} exceeded timeout of ${seconds} second${seconds === 1 ? "" : "s"}`;
+      this.deadline = Date.now() + seconds * 1000;
+      this.timer = setTimeout(() => this.stop(new TimeoutError(this.timeoutText)), seconds * 1000);
     }
   }
 
@@ -55,6 +57,18 @@ export class Stopper implements StopListener {
       if (this.stoppedWith) this.controller.abort(this.stoppedWith.reason);
     }
     return this.controller.signal;
+  }
+
+  /**
+   * Stops with the timeout if it is past due though its timer has not fired: JavaScript cannot interrupt
+   * synchronous code, so a CPU-bound body that returns late is timed out when it returns (as Prefect does
+   * for a timed-out sync task). True when it is stopped.
+   */
+  expireIfLate(): boolean {
+    if (!this.stoppedWith && this.deadline !== undefined && Date.now() >= this.deadline) {
+      this.stop(new TimeoutError(`${this.timeoutText}; its synchronous code ran past it, so what it returned was discarded`));
+    }
+    return this.stopped;
   }
 
   get stopped(): boolean {
