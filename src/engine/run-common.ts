@@ -8,6 +8,7 @@ import { emitLog } from "./logging";
 import type { RetryDelay } from "./retries";
 import type { SerializerOption } from "./serializer";
 import { State } from "./states";
+import { userFirstStack } from "./user-frames";
 
 // What flow runs and task runs share: recording states, hooks, cancellation and timeouts.
 
@@ -133,9 +134,20 @@ export function errorStack(err: unknown): string {
   return describeError(err);
 }
 
-/** What a failed attempt logs: a timeout or a cancel in one line (their stack is Flowline's own), else the stack. */
+/** Errors whose stack a run's log already shows: a task's error that its flow re-throws is not printed twice. */
+const logged = new WeakSet<object>();
+
+/**
+ * What a failed attempt logs: a timeout or a cancel in one line (their stack is Flowline's own), else the
+ * stack with the user's frames first; an error already logged (by the task run that raised it) in one line.
+ */
 export function errorDetail(err: unknown): string {
-  return isInstance(err, TimeoutError) || isInstance(err, CancelledError) ? describeError(err) : errorStack(err);
+  if (isInstance(err, TimeoutError) || isInstance(err, CancelledError)) return describeError(err);
+  if (typeof err === "object" && err !== null && !types.isProxy(err)) {
+    if (logged.has(err)) return `${describeError(err)} (its stack is logged above)`;
+    logged.add(err);
+  }
+  return userFirstStack(errorStack(err));
 }
 
 /** The final state for what a run threw. */
