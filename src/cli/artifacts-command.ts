@@ -2,7 +2,7 @@ import { isArtifactType } from "../engine/artifacts-data";
 import { UserError } from "../engine/errors";
 import type { ArtifactType } from "../shared/events";
 import { resolveHome } from "../shared/home";
-import type { Artifact, Store } from "../store";
+import type { Artifact, StoreApi } from "../store";
 import { parse } from "./args";
 import { artifactJson, escapeBlock, formatTime, printJson, quote, table } from "./format";
 import { openCliStore } from "./store";
@@ -24,7 +24,7 @@ export async function artifactsCommand(args: string[]): Promise<number> {
 }
 
 /** Opens the store with every journal folded, runs `use`, closes it (a StoreLookupError exits 2 in main.ts). */
-async function withStore<T>(use: (store: Store) => Promise<T> | T): Promise<T> {
+async function withStore<T>(use: (store: StoreApi) => Promise<T> | T): Promise<T> {
   const store = await openCliStore(resolveHome());
   try {
     await store.sync();

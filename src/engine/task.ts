@@ -293,7 +293,7 @@ async function fromCache(run: TaskAttempts, cacheKey: string): Promise<State> {
   if (hit !== undefined) {
     let read: CachedRead;
     try {
-      read = loadCachedValue(engineConfig().home, hit, cacheKey, options.resultSerializer);
+      read = await loadCachedValue(engineConfig().home, hit, cacheKey, options.resultSerializer);
     } catch (err) {
       read = { hit: false, why: `The cached result at ${hit} could not be read (${describeError(err)})` };
     }

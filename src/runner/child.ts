@@ -7,6 +7,7 @@ import { toJsonSafe } from "../engine/json-safe";
 import { loadedFlows, type LoadedFlow } from "./flow-summaries";
 import { aliasFlowline, loadFlowFile } from "./load-flow-file";
 import { describeError, errorStack, isInstance } from "../engine/run-common";
+import { databaseUrl } from "../team/team-config";
 import type { ChildMessage, DescribeMessage, DoneMessage, ParentMessage, StartMessage } from "./protocol";
 
 // The child process that runs a user's flow. It is started by the runner with an IPC channel, gets a
@@ -16,7 +17,10 @@ import type { ChildMessage, DescribeMessage, DoneMessage, ParentMessage, StartMe
 class TrackingSink implements EngineSink {
   readonly open = new Map<string, "flow" | "task">();
   startedFlowRun = false;
-  constructor(private readonly inner: JournalSink) {}
+  readonly committed?: () => Promise<void>;
+  constructor(private readonly inner: EngineSink) {
+    if (inner.committed) this.committed = () => inner.committed!();
+  }
   emit(event: EngineEvent): void {
     if (event.e === "flow_run") {
       this.open.set(event.id, "flow");
@@ -68,14 +72,18 @@ export function childMain(enginePath: string): void {
 }
 
 async function run(start: StartMessage, signal: AbortSignal): Promise<void> {
-  let journal: JournalSink;
+  const onFlush = (lines: string) => void send({ type: "events", lines });
+  let sink: TrackingSink;
   try {
-    journal = new JournalSink(start.home, (lines) => void send({ type: "events", lines }));
+    const teamUrl = databaseUrl();
+    if (teamUrl) sink = teamSink(start.home, teamUrl, onFlush);
+    else {
+      sink = new TrackingSink(new JournalSink(start.home, onFlush));
+      configureEngine({ home: start.home, sink, consoleLogs: false });
+    }
   } catch (err) {
     return fatal("usage", (err as Error).message); // FLOWLINE_DURABILITY names no known mode
   }
-  const sink = new TrackingSink(journal);
-  configureEngine({ home: start.home, sink, consoleLogs: false });
   let finished = false;
   process.on("exit", (code) => {
     if (finished) return;
@@ -105,8 +113,10 @@ async function run(start: StartMessage, signal: AbortSignal): Promise<void> {
   finished = true;
   const { state } = outcome;
   const error = errorReport(state.error);
-  // Reported finished = on disk (its journal and result files), whatever FLOWLINE_DURABILITY says.
+  // Reported finished = on disk (its journal and result files), whatever FLOWLINE_DURABILITY says; in
+  // team mode, committed to PostgreSQL.
   sink.syncToDisk();
+  await sink.committed?.();
   await send({
     type: "done",
     flowRunId: outcome.flowRunId,
@@ -117,6 +127,16 @@ async function run(start: StartMessage, signal: AbortSignal): Promise<void> {
   });
   sink.close();
   await exitWhenFlushed(0);
+}
+
+/** Team mode (FLOWLINE_DATABASE_URL): events, cache entries and results go to PostgreSQL (src/team). */
+function teamSink(home: string, url: string, onFlush: (lines: string) => void): TrackingSink {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { configureTeamEngine } = require("../team/engine-setup") as typeof import("../team/engine-setup");
+  let tracking: TrackingSink | undefined;
+  const onError = (err: Error) => process.stderr.write(`flowline: the team database refused a write: ${err.message}\n`);
+  configureTeamEngine(home, url, onFlush, onError, (pg) => (tracking = new TrackingSink(pg)));
+  return tracking!;
 }
 
 /** Events of flows a file starts as it loads, while it is only described: describing records nothing. */
