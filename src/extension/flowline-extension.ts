@@ -9,7 +9,7 @@ import { RunUi } from "./run-ui";
 import { projectFolders } from "./safe-paths";
 import { RunsTreeProvider, type RunNode } from "./runs-tree";
 import { RUNS_VIEW_ID, type ExtensionServices } from "./services";
-import { readSettings, resolveHomeFolder, resolveNodeRuntime, runEnvironment, type Settings } from "./settings";
+import { readSettings, resolveHomeFolder, resolveNodeRuntime, runEnvironment, teamDatabaseUrl, type Settings } from "./settings";
 import { StoreService } from "./store-service";
 import { TypesSetUp } from "./types-setup";
 import type { ExtensionContext, LogOutputChannel, TreeView, VSCode } from "./vscode-types";
@@ -43,6 +43,7 @@ export class FlowlineExtension {
       workerFile: path.join(dist, "store-worker.js"),
       wasmPath: path.join(dist, "sql-wasm.wasm"),
       retentionDays: () => this.settings.retentionDays,
+      databaseUrl: () => teamDatabaseUrl(this.settings),
       onWarning: (m) => this.output.warn(m),
     });
     this.runs = new RunManager({
@@ -87,9 +88,10 @@ export class FlowlineExtension {
       workspace.onDidChangeConfiguration((e) => {
         if (!e.affectsConfiguration("flowline")) return;
         const before = this.home;
+        const beforeUrl = teamDatabaseUrl(this.settings);
         this.settingsCache = undefined;
         codeLens.refresh();
-        if (this.home !== before) this.store.homeChanged();
+        if (this.home !== before || teamDatabaseUrl(this.settings) !== beforeUrl) this.store.homeChanged();
         else this.tree.refresh();
       }),
       workspace.onDidChangeWorkspaceFolders(() => this.store.homeChanged()),

@@ -25,6 +25,8 @@ export interface Settings {
   /** Keep one flow process started ahead, so ▶ Run flow starts sooner. */
   warmStart: boolean;
   durability: DurabilitySetting;
+  /** `flowline.databaseUrl`: team mode's PostgreSQL (FLOWLINE_DATABASE_URL); "" = the local store. */
+  databaseUrl: string;
 }
 
 export type SettingGetter = <T>(key: string) => T | undefined;
@@ -48,6 +50,7 @@ export function readSettings(get: SettingGetter): Settings {
     runsLimit: Math.round(num(get("runsTree.limit"), 100, 1, 10_000)),
     warmStart: get<boolean>("warmStart") !== false,
     durability: get<string>("durability") === "fsync" ? "fsync" : "run",
+    databaseUrl: str(get("databaseUrl")),
   };
 }
 
@@ -63,6 +66,11 @@ function num(value: unknown, fallback: number, min: number, max: number): number
  * The home folder for a window: the `flowline.home` setting (relative to the workspace folder), else
  * $FLOWLINE_HOME, else `.flowline` in the first workspace folder; with no folder open, `~/.flowline`.
  */
+/** Team mode's database: the setting, else $FLOWLINE_DATABASE_URL; undefined for the local store. */
+export function teamDatabaseUrl(settings: Pick<Settings, "databaseUrl">, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return settings.databaseUrl || env.FLOWLINE_DATABASE_URL?.trim() || undefined;
+}
+
 export function resolveHomeFolder(settings: Pick<Settings, "home">, workspaceFolder: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
   const base = workspaceFolder ?? os.homedir();
   const configured = settings.home || env.FLOWLINE_HOME?.trim() || "";
@@ -71,8 +79,9 @@ export function resolveHomeFolder(settings: Pick<Settings, "home">, workspaceFol
 }
 
 /** The environment variables a run gets on top of the extension host's own. */
-export function runEnvironment(settings: Pick<Settings, "env" | "retentionDays"> & Partial<Pick<Settings, "durability">>): Record<string, string> {
+export function runEnvironment(settings: Pick<Settings, "env" | "retentionDays"> & Partial<Pick<Settings, "durability" | "databaseUrl">>): Record<string, string> {
   const env = { ...settings.env };
+  if (settings.databaseUrl) env.FLOWLINE_DATABASE_URL = settings.databaseUrl;
   if (settings.retentionDays > 0) env.FLOWLINE_RETENTION_DAYS = String(settings.retentionDays);
   if (settings.durability === "fsync") env.FLOWLINE_DURABILITY = "fsync";
   return env;

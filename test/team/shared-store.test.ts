@@ -1,7 +1,9 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { ensureBuilt } from "../faults/helpers";
+import { teamDrivers } from "../../src/team/drivers";
 import { openPgStore } from "../../src/team/pg-store";
 import { freshDatabase } from "./cluster";
 import { machine, type Machine } from "./team-helpers";
@@ -84,5 +86,37 @@ describe("team mode: a shared PostgreSQL store", function () {
     const left = await a.json<ArtifactJson[]>(["artifacts", "ls"]);
     assert.equal(left.some((x) => x.key === "note-ann"), false);
     assert.equal(left.some((x) => x.key === "team-table"), true);
+  });
+});
+
+describe("team mode: results behind FLOWLINE_RESULTS_URL", function () {
+  this.timeout(120_000);
+  before(ensureBuilt);
+
+  it("by default a persisted result is a row of the team database, not a file of the home", async () => {
+    const url = await freshDatabase();
+    const a = machine("a", url, ["report.ts"]);
+    const run = await a.json<RunJson>(["run", "report.ts", "--param", "who=gus"]);
+    assert.equal(run.flowRun.state, "Completed");
+    assert.equal(fs.existsSync(path.join(a.dir, ".flowline", "storage", "table-gus.json")), false);
+    const { pg } = teamDrivers();
+    const client = new pg.Client(url);
+    await client.connect();
+    const rows = (await client.query<{ body: string }>("SELECT body FROM results WHERE key = 'table-gus.json'")).rows;
+    await client.end();
+    assert.equal(JSON.parse(rows[0].body).data, "table for gus");
+  });
+
+  it("a folder path keeps results as files in that shared folder, where the other machine's cache lookup reads them", async () => {
+    const url = await freshDatabase();
+    const shared = fs.mkdtempSync(path.join(os.tmpdir(), "flowline-team-results-"));
+    const a = machine("a", url, ["report.ts"], { FLOWLINE_RESULTS_URL: shared });
+    const b = machine("b", url, ["report.ts"], { FLOWLINE_RESULTS_URL: shared });
+    await a.json<RunJson>(["run", "report.ts", "--param", "who=hal", "--param", "n=9"]);
+    assert.equal(JSON.parse(fs.readFileSync(path.join(shared, "table-hal.json"), "utf8")).data, "table for hal");
+    const second = await b.json<RunJson>(["run", "report.ts", "--param", "who=ida", "--param", "n=9"]);
+    assert.equal(second.taskRuns.find((t) => t.taskName === "square")?.stateName, "Cached");
+    assert.deepEqual(second.result, { sq: 81, label: "table for ida" });
+    assert.equal(fs.existsSync(path.join(b.dir, "ran.txt")), false, "the cached task did not run on b");
   });
 });
