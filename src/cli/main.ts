@@ -5,6 +5,7 @@ import { escapeBlock } from "./format";
 import { PRUNE_USAGE, pruneCommand } from "./prune-command";
 import { RUN_USAGE, runCommand } from "./run-command";
 import { runsCommand } from "./runs-command";
+import { WORKER_USAGE, workerCommand } from "./worker-command";
 
 const HELP = `flowline ${FLOWLINE_VERSION} — run TypeScript flows and look at their runs and artifacts
 
@@ -14,9 +15,10 @@ Usage:
   flowline runs inspect <flow-run-id> [--json]
   ${ARTIFACTS_USAGE}
   ${PRUNE_USAGE}
+  ${WORKER_USAGE}   (team mode: serves distributed flows' task runs)
 
 Ids may be shortened to their first characters. \`flowline prune --help\` explains retention.
-Data lives in $FLOWLINE_HOME, else ./.flowline. FLOWLINE_RETENTION_DAYS=<days> prunes automatically
+Data lives in $FLOWLINE_HOME, else ./.flowline; with FLOWLINE_DATABASE_URL=postgres://…, in PostgreSQL. FLOWLINE_RETENTION_DAYS=<days> prunes automatically
 (at most hourly); result files in storage/ are never deleted by pruning.
 Exit codes: 0 completed, 1 failed or crashed, 2 bad input, 130 cancelled.
 `;
@@ -32,6 +34,8 @@ async function main(argv: string[]): Promise<number> {
       return artifactsCommand(rest);
     case "prune":
       return pruneCommand(rest);
+    case "worker":
+      return workerCommand(rest);
     case undefined:
       // No command is a usage mistake: the help goes to stderr, as other bad input does.
       process.stderr.write(HELP);

@@ -5,6 +5,7 @@ import { resolveHome } from "../shared/home";
 import { JournalWriter } from "./journal";
 import type { CacheIndexEntry } from "./cache-index";
 import type { ResultStorage } from "./result-storage";
+import type { RemoteTaskRunner } from "./remote-task";
 
 export type { Durability } from "../shared/atomic-write";
 
@@ -67,6 +68,8 @@ export interface EngineConfig {
   durability: Durability;
   /** Where persisted results go when not the home's storage folder (team mode). */
   results?: ResultStorage;
+  /** Runs the task runs of flows with taskRunner "distributed" (team mode's queue). */
+  remoteTasks?: RemoteTaskRunner;
 }
 
 const LEVELS: Record<LogLevel, number> = { DEBUG: 10, INFO: 20, WARNING: 30, ERROR: 40 };
@@ -101,6 +104,7 @@ export function configureEngine(options: Partial<EngineConfig>): EngineConfig {
     logLevel: options.logLevel ?? prev?.logLevel ?? parseLogLevel(process.env.FLOWLINE_LOGGING_LEVEL),
     cacheIndex: "cacheIndex" in options ? options.cacheIndex : prev?.cacheIndex,
     results: "results" in options ? options.results : prev?.results,
+    remoteTasks: "remoteTasks" in options ? options.remoteTasks : prev?.remoteTasks,
     durability: options.durability ?? (sink instanceof JournalSink ? sink.durability : prev?.durability ?? durabilityFromEnv()),
   };
   hookExit();

@@ -10,6 +10,7 @@ import { emitLog, enableLogPrints } from "./logging";
 import { argumentsFromParameters, bindArguments, paramSpec } from "./params";
 import { generateRunName } from "./names";
 import { persistValue } from "./results";
+import { distributedNeedsTeam } from "./remote-task";
 import type { FlowRunRecord } from "./run-records";
 import { adoptExportName, definitionArgs, failureState, hookList, renderRunName, type Hook, type RunOptions } from "./run-common";
 import { State } from "./states";
@@ -27,7 +28,7 @@ export interface FlowRunInfoForHooks {
 
 type FlowHook = Hook<AnyFlow, FlowRunInfoForHooks>;
 
-export type TaskRunnerOption = "concurrent" | "sequential" | { type: "concurrent"; maxConcurrency?: number } | { type: "sequential" };
+export type TaskRunnerOption = "concurrent" | "sequential" | "distributed" | { type: "concurrent"; maxConcurrency?: number } | { type: "sequential" } | { type: "distributed" };
 
 export interface FlowOptions extends RunOptions<FlowHook> {
   onCancellation?: FlowHook | FlowHook[];
@@ -142,15 +143,24 @@ export function runFlowWithParameters(target: AnyFlow, parameters: Record<string
 }
 
 function limiterFor(option: TaskRunnerOption | undefined): Limiter | undefined {
-  if (option === undefined || option === "concurrent") return undefined;
+  if (option === undefined || option === "concurrent" || option === "distributed") return undefined;
   if (option === "sequential" || option.type === "sequential") return new Limiter(1);
+  if (option.type === "distributed") return undefined;
   if (option.type === "concurrent") {
     const max = option.maxConcurrency;
     if (max === undefined) return undefined;
     if (!Number.isInteger(max) || max < 1) throw new UserError(`taskRunner maxConcurrency must be a whole number of at least 1, not ${max}.`);
     return new Limiter(max);
   }
-  throw new UserError(`taskRunner must be "concurrent", "sequential" or { type: "concurrent", maxConcurrency }, not ${JSON.stringify(option)}.`);
+  throw new UserError(`taskRunner must be "concurrent", "sequential", "distributed" or { type: "concurrent", maxConcurrency }, not ${JSON.stringify(option)}.`);
+}
+
+function isDistributed(option: TaskRunnerOption | undefined): boolean {
+  return option === "distributed" || (typeof option === "object" && option.type === "distributed");
+}
+
+function throwError(err: Error): never {
+  throw err;
 }
 
 function startFlowRun(def: FlowDef, args: unknown[], start: StartOptions): Promise<FlowRunOutcome> {
@@ -179,6 +189,7 @@ async function runFlow(def: FlowDef, rawArgs: unknown[], parent: RunContext | un
   const { parameters, callArgs } = bindArguments(paramSpec(def.fn), rawArgs, options.parameters);
   const name = options.flowRunName !== undefined ? renderRunName(options.flowRunName, parameters, "flowRunName") : generateRunName();
   const limiter = limiterFor(options.taskRunner);
+  const remote = isDistributed(options.taskRunner) ? config.remoteTasks ?? throwError(distributedNeedsTeam(def.name)) : undefined;
 
   const record: FlowRunRecord = {
     id,
@@ -200,6 +211,7 @@ async function runFlow(def: FlowDef, rawArgs: unknown[], parent: RunContext | un
     taskCounters: new Map(),
     limiter,
     logBudget: parent?.flowRun.logBudget ?? new LogBudget(),
+    remote,
   };
   const ctx: RunContext = { flowRun: record };
 

@@ -1,4 +1,5 @@
 import type { Limiter } from "./limiter";
+import type { RemoteTaskRunner } from "./remote-task";
 import type { LogBudget } from "./log-budget";
 import type { Stopper } from "./stopper";
 
@@ -31,6 +32,8 @@ export interface FlowRunRecord {
   readonly limiter: Limiter | undefined;
   /** What the run tree may still log: a subflow run shares its top-level flow run's. */
   readonly logBudget: LogBudget;
+  /** taskRunner "distributed": where its task runs run (team mode's queue). */
+  readonly remote?: RemoteTaskRunner;
 }
 
 export interface TaskRunRecord {

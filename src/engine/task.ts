@@ -60,6 +60,8 @@ type AnyTask = Task<any[], any>;
 const TASK = Symbol.for("flowline.task");
 const DEFAULT_TASK_NAME = "task";
 const TASK_DEFS = new WeakMap<AnyTask, TaskDef>();
+/** Every task defined, in order, so that a worker finds the one a distributed flow's process called. */
+const DEFINED: TaskDef[] = [];
 
 /** Names a task made from an anonymous function after its export (see adoptExportName). */
 export function adoptTaskExportName(value: AnyTask, exportName: string): void {
@@ -96,7 +98,7 @@ function makeTask(options: TaskOptions, fn: (...args: unknown[]) => unknown): An
   const hooks = { onCompletion: hookList(options.onCompletion), onFailure: hookList(options.onFailure), onCancellation: [] };
   if (options.logPrints) enableLogPrints();
 
-  const def: TaskDef = { name, options, fn, persist, retries, hooks, self: undefined as unknown as AnyTask };
+  const def: TaskDef = { name, options, fn, persist, retries, hooks, self: undefined as unknown as AnyTask, seq: DEFINED.length };
 
   const call = function (this: unknown, ...args: unknown[]): Promise<unknown> {
     const ctx = requireContext(def.name);
@@ -107,6 +109,7 @@ function makeTask(options: TaskOptions, fn: (...args: unknown[]) => unknown): An
   } as AnyTask;
   def.self = call;
   TASK_DEFS.set(call, def);
+  DEFINED.push(def);
   Object.defineProperties(call, {
     name: { value: name, configurable: true },
     [TASK]: { value: true },
@@ -129,6 +132,8 @@ function makeTask(options: TaskOptions, fn: (...args: unknown[]) => unknown): An
 }
 
 interface TaskDef {
+  /** Its place among the tasks this process defined: the same in every process that loads the same file. */
+  seq: number;
   name: string;
   options: TaskOptions;
   fn: (...args: unknown[]) => unknown;
@@ -216,6 +221,8 @@ function runTask(def: TaskDef, rawArgs: unknown[], flowRun: FlowRunRecord, id: s
 }
 
 interface TaskCall {
+  /** Attempts made before this process got the run (a worker that died with it): runCount goes on from there. */
+  attemptsBefore?: number;
   def: TaskDef;
   flowRun: FlowRunRecord;
   id: string;
@@ -225,7 +232,7 @@ interface TaskCall {
   onState: ((state: State) => void) | undefined;
 }
 
-function startTask({ def, flowRun, id, name, created, onState }: TaskCall, args: unknown[], upstreamError: unknown): State | Promise<State> {
+function startTask({ def, flowRun, id, name, created, onState, attemptsBefore }: TaskCall, args: unknown[], upstreamError: unknown): State | Promise<State> {
   const { options } = def;
   let parameters: Record<string, unknown> = {};
   let callArgs: unknown[] = args;
@@ -246,7 +253,7 @@ function startTask({ def, flowRun, id, name, created, onState }: TaskCall, args:
     taskName: def.name,
     parameters,
     tags: options.tags ?? [],
-    runCount: 0,
+    runCount: attemptsBefore ?? 0,
     stopper: flowRun.stopper,
     logPrints: options.logPrints ?? flowRun.logPrints,
   };
@@ -270,6 +277,8 @@ function startTask({ def, flowRun, id, name, created, onState }: TaskCall, args:
       : failureState(setupError, "Task run");
     return endRun(run, state);
   }
+  // taskRunner "distributed": a worker runs the rest (cache lookup, attempts, result) with the same code.
+  if (flowRun.remote) return flowRun.remote.run({ flowRun, taskRun: record, taskSeq: def.seq, callArgs, serializer: options.resultSerializer ?? "json" });
 
   if (options.cacheKeyFn) {
     try {
@@ -281,6 +290,23 @@ function startTask({ def, flowRun, id, name, created, onState }: TaskCall, args:
     if (run.cacheKey !== undefined && !options.refreshCache) return fromCache(run, run.cacheKey);
   }
   return runAttempts(run);
+}
+
+/** The task a distributed flow's process called, by its place among the tasks defined and its name. */
+export function definedTask(seq: number, name: string): AnyTask | undefined {
+  const def = DEFINED[seq]?.name === name ? DEFINED[seq] : DEFINED.find((d) => d.name === name);
+  return def?.self;
+}
+
+/**
+ * A worker's part of a distributed flow: runs one task run that the flow's process created, here, with
+ * its id and name, going on from `attemptsBefore` attempts. Resolves to its final state.
+ */
+export function runTaskRunHere(target: AnyTask, callArgs: unknown[], flowRun: FlowRunRecord, taskRun: { id: string; name: string }, attemptsBefore: number): Promise<State> {
+  const def = TASK_DEFS.get(target);
+  if (!def) throw new UserError("runTaskRunHere() needs a task made with task().");
+  const call: TaskCall = { def, flowRun, id: taskRun.id, name: taskRun.name, created: new Date(), onState: undefined, attemptsBefore };
+  return Promise.resolve(startTask(call, callArgs, undefined));
 }
 
 /** Caching: an unexpired result under the same key, from any earlier run, is reused without running. */

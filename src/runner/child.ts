@@ -76,7 +76,7 @@ async function run(start: StartMessage, signal: AbortSignal): Promise<void> {
   let sink: TrackingSink;
   try {
     const teamUrl = databaseUrl();
-    if (teamUrl) sink = teamSink(start.home, teamUrl, onFlush);
+    if (teamUrl) sink = teamSink(start.home, teamUrl, onFlush, start.file);
     else {
       sink = new TrackingSink(new JournalSink(start.home, onFlush));
       configureEngine({ home: start.home, sink, consoleLogs: false });
@@ -130,12 +130,12 @@ async function run(start: StartMessage, signal: AbortSignal): Promise<void> {
 }
 
 /** Team mode (FLOWLINE_DATABASE_URL): events, cache entries and results go to PostgreSQL (src/team). */
-function teamSink(home: string, url: string, onFlush: (lines: string) => void): TrackingSink {
+function teamSink(home: string, url: string, onFlush: (lines: string) => void, file: string): TrackingSink {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { configureTeamEngine } = require("../team/engine-setup") as typeof import("../team/engine-setup");
   let tracking: TrackingSink | undefined;
   const onError = (err: Error) => process.stderr.write(`flowline: the team database refused a write: ${err.message}\n`);
-  configureTeamEngine(home, url, onFlush, onError, (pg) => (tracking = new TrackingSink(pg)));
+  configureTeamEngine(home, url, onFlush, onError, (pg) => (tracking = new TrackingSink(pg)), file);
   return tracking!;
 }
 

@@ -1,4 +1,5 @@
-import { configureEngine, type EngineSink } from "../engine/config";
+import { configureEngine, engineConfig, type EngineSink } from "../engine/config";
+import { DistributedTasks } from "./distributed";
 import type { ResultStorage } from "../engine/result-storage";
 import { FolderResults } from "./folder-results";
 import { PgCacheIndex, PgResults, PgSink } from "./pg-sink";
@@ -20,11 +21,14 @@ export function configureTeamEngine(
   onFlush: ((lines: string) => void) | undefined,
   onError: (err: Error) => void,
   wrap: (sink: PgSink) => EngineSink = (s) => s,
+  /** The flow file this process runs flows of: its distributed flows send task runs to that file's queue. */
+  flowFile?: string,
 ): TeamEngine {
   const writer = new PgWriter(url, onError);
   const sink = new PgSink(writer, onFlush);
   const where = resultsLocation(url);
   const results: ResultStorage = where.kind === "folder" ? new FolderResults(where.folder) : new PgResults(url, writer);
-  configureEngine({ home, sink: wrap(sink), consoleLogs: false, cacheIndex: new PgCacheIndex(url, writer), results, durability: "run" });
+  const remoteTasks = flowFile === undefined ? undefined : new DistributedTasks(url, flowFile, () => engineConfig().sink);
+  configureEngine({ home, sink: wrap(sink), consoleLogs: false, cacheIndex: new PgCacheIndex(url, writer), results, durability: "run", remoteTasks });
   return { sink, writer };
 }

@@ -146,12 +146,29 @@ ${FLOW_RUN_COLUMNS_V1.replace(/,$/, "")}
     END LOOP;
   END $$;
   `,
+  `
+  -- Distributed task runs: how each ended, written by the worker that ran it once its states are
+  -- committed, read by the flow's process (told by NOTIFY flowline_task_outcome). The queue itself is
+  -- pg-boss's, in its own schema.
+  CREATE TABLE task_outcomes (
+    task_run_id TEXT PRIMARY KEY,
+    flow_run_id TEXT NOT NULL,
+    body TEXT NOT NULL,
+    created TEXT NOT NULL
+  );
+  `,
 ];
 
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;
 
 /** The channel that tells listeners (the editor's trees) that runs or artifacts changed. */
 export const CHANGES_CHANNEL = "flowline_changes";
+/** A distributed task run ended (payload: its id). */
+export const OUTCOME_CHANNEL = "flowline_task_outcome";
+/** Task runs were sent to a queue (payload: its name): idle workers fetch at once. */
+export const SENT_CHANNEL = "flowline_task_sent";
+/** A distributed flow run was cancelled (payload: its id): workers stop its task runs. */
+export const CANCEL_CHANNEL = "flowline_cancel";
 
 /** Any number from 0 to 2^63: the advisory lock that serialises migrations of one database. */
 const MIGRATION_LOCK = 0x466c6f776c696e65n;
