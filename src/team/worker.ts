@@ -80,6 +80,7 @@ export async function workerMain(enginePath: string, opts: WorkerOptions): Promi
   const serve = async (jobId: string, job: TaskJob, retryCount: number): Promise<void> => {
     const flowRun = remoteFlowRun(job.flowRun);
     running.set(jobId, { job, flowRun });
+    opts.say(`task run ${job.taskRun.name} of flow run ${job.flowRun.name}: taken${retryCount > 0 ? ` again (a worker that held it died; try ${retryCount + 1})` : ""}`);
     try {
       const state = await runOne(job, flowRun, retryCount, load, team, opts.url);
       await team.sink.committed();

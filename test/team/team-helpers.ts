@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { cli, tempDir, type Result } from "../faults/helpers";
+import type { ChildProcess } from "node:child_process";
+import { cli, startCli, tempDir, waitFor, type Result } from "../faults/helpers";
 
 // Machines for the team suite: each is its own folder with its own home, sharing only the database URL.
 
@@ -14,6 +15,15 @@ export interface Machine {
   run(args: string[], timeoutMs?: number): Promise<Result>;
   /** The CLI with --json, parsed; fails with its output when it did not exit 0. */
   json<T>(args: string[]): Promise<T>;
+  /** Starts `flowline worker <file>` here; resolves once it serves its queue. */
+  worker(file: string, concurrency: number, env?: Record<string, string>): Promise<Worker>;
+}
+
+export interface Worker {
+  proc: ChildProcess;
+  /** What it printed so far. */
+  log(): string;
+  done: Promise<Result>;
 }
 
 export function machine(name: string, url: string, fixtures: string[], env: Record<string, string> = {}): Machine {
@@ -29,6 +39,16 @@ export function machine(name: string, url: string, fixtures: string[], env: Reco
       const r = await m.run([...args, "--json"]);
       if (r.code !== 0) throw new Error(`flowline ${args.join(" ")} on ${name}: exit ${r.code}\n${r.stderr}\n${r.stdout}`);
       return JSON.parse(r.stdout) as T;
+    },
+    async worker(file, concurrency, env = {}) {
+      const { proc, done } = startCli(["worker", file, "--concurrency", String(concurrency)], dir, { ...full, ...env }, 600_000);
+      let text = "";
+      proc.stderr!.on("data", (t: Buffer | string) => (text += String(t)));
+      let exited = false;
+      void done.then(() => (exited = true));
+      await waitFor(() => text.includes("serving queue") || exited, 30_000, `the worker on ${name} to serve its queue`);
+      if (exited) throw new Error(`the worker on ${name} exited: ${text}`);
+      return { proc, log: () => text, done };
     },
   };
   return m;
