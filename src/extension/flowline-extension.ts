@@ -26,6 +26,8 @@ export class FlowlineExtension {
   readonly store: StoreService;
   readonly runs: RunManager;
   private settingsCache: Settings | undefined;
+  // Finding the home walks the folders up: once per window, again when settings or folders change.
+  private homeCache: string | undefined;
   private readonly tree: RunsTreeProvider;
   private readonly treeView: TreeView<RunNode>;
 
@@ -88,11 +90,15 @@ export class FlowlineExtension {
         if (!e.affectsConfiguration("flowline")) return;
         const before = this.home;
         this.settingsCache = undefined;
+        this.homeCache = undefined;
         codeLens.refresh();
         if (this.home !== before) this.store.homeChanged();
         else this.tree.refresh();
       }),
-      workspace.onDidChangeWorkspaceFolders(() => this.store.homeChanged()),
+      workspace.onDidChangeWorkspaceFolders(() => {
+        this.homeCache = undefined;
+        this.store.homeChanged();
+      }),
     );
     if (this.treeView.visible) this.store.watch();
 
@@ -116,7 +122,7 @@ export class FlowlineExtension {
   }
 
   get home(): string {
-    return resolveHomeFolder(this.settings, this.vscode.workspace.workspaceFolders?.[0]?.uri.fsPath);
+    return (this.homeCache ??= resolveHomeFolder(this.settings, this.vscode.workspace.workspaceFolders?.[0]?.uri.fsPath));
   }
 
   private async revealRun(flowRunId: string, taskRunId?: string): Promise<void> {
