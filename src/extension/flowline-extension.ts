@@ -7,10 +7,11 @@ import { registerLogsDocuments } from "./logs-document";
 import { RunManager } from "./run-manager";
 import { RunUi } from "./run-ui";
 import { projectFolders } from "./safe-paths";
-import { RunsTreeProvider, type RunNode } from "./runs-tree";
+import { RUNS_CLICK_COMMAND, RunsTreeProvider, type RunNode } from "./runs-tree";
 import { RUNS_VIEW_ID, type ExtensionServices } from "./services";
 import { readSettings, resolveHomeFolder, resolveNodeRuntime, runEnvironment, type Settings } from "./settings";
 import { StoreService } from "./store-service";
+import { registerTreeClick } from "./tree-click";
 import { TypesSetUp } from "./types-setup";
 import type { ExtensionContext, LogOutputChannel, TreeView, VSCode } from "./vscode-types";
 
@@ -66,6 +67,8 @@ export class FlowlineExtension {
       warmStart: () => this.settings.warmStart,
     });
     this.tree = new RunsTreeProvider(vscode, this.store, this.runs, () => this.settings.runsLimit);
+    // The click command is registered before the view exists, so no item can be clicked unregistered.
+    sub(registerTreeClick(vscode, RUNS_CLICK_COMMAND, () => this.treeView, this.tree.reads, (node: RunNode) => this.tree.click(node)));
     this.treeView = window.createTreeView(RUNS_VIEW_ID, { treeDataProvider: this.tree, showCollapseAll: true });
     const codeLens = new FlowCodeLensProvider(vscode, this.runs, () => this.settings.codeLensEnabled);
     const types = new TypesSetUp(vscode, context, { home: () => this.home, output: this.output });
