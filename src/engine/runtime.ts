@@ -48,7 +48,7 @@ function cast(name: string, raw: string, type: FieldType): unknown {
       return d;
     }
     default:
-      throw new UserError(`${name} cannot override a ${type} field of the runtime context; unset it (only text, number and date fields can be overridden).`);
+      throw new UserError(`${name} cannot override ${/^[aeiou]/.test(type) ? "an" : "a"} ${type} field of the runtime context; unset it (only text, number and date fields can be overridden).`);
   }
 }
 

@@ -5,7 +5,7 @@ import { RunSession, type RunProgress, type SessionEnd } from "../runner/session
 import type { LogEvent, StateType } from "../shared/events";
 import { logsNotShownText, logText } from "../shared/log-line";
 import { Emitter, type Disposable } from "./emitter";
-import { userErrorLocation, type ErrorLocation } from "./error-location";
+import { userErrorLocation, type ErrorLocation } from "../shared/error-location";
 import type { NodeRuntime } from "./settings";
 import type { StoreService } from "./store-service";
 

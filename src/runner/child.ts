@@ -3,8 +3,11 @@ import { configureEngine, JournalSink, type EngineSink } from "../engine/config"
 import { CancelledError, UserError } from "../engine/errors";
 import { adoptExportNames, runFlowWithParameters } from "../engine/flow";
 import { toJsonSafe } from "../engine/json-safe";
-import { loadedFlows, type LoadedFlow } from "./flow-summaries";
-import { aliasFlowline, loadFlowFile } from "./load-flow-file";
+import { addSignatureTypes, loadedFlows, type LoadedFlow } from "./flow-summaries";
+import { checkParameterTypes } from "./parameters-check";
+import { CrashCause } from "./crash-cause";
+import { flowSignatures } from "./signature-types";
+import { aliasFlowline, flowlineEngineFile, loadFlowFile } from "./load-flow-file";
 import { describeError, errorStack, isInstance } from "../engine/run-common";
 import { LiveReport } from "./live";
 import type { ChildMessage, DescribeMessage, DoneMessage, LiveMessage, ParentMessage, StartMessage } from "./protocol";
@@ -63,8 +66,11 @@ async function run(start: StartMessage, signal: AbortSignal): Promise<void> {
     return fatal("usage", (err as Error).message); // FLOWLINE_DURABILITY names no known mode
   }
   const sink = new LiveReport(journal, sendLive);
-  configureEngine({ home: start.home, sink, consoleLogs: false });
   let finished = false;
+  // Flowline's own frames (the built engine, and its sources when run from a checkout) are not the user's.
+  const dist = path.dirname(flowlineEngineFile());
+  const crash = new CrashCause(start.file, [dist, path.resolve(dist, "..", "src")]);
+  crash.watch();
   process.on("exit", (code) => {
     if (finished) return;
     // The flow called process.exit (or the event loop emptied, or a cancelled flow would not stop) before
@@ -73,19 +79,25 @@ async function run(start: StartMessage, signal: AbortSignal): Promise<void> {
     const type = signal.aborted ? "Cancelled" : "Crashed";
     const message = signal.aborted
       ? "The flow run was cancelled; its process was stopped before the run ended."
-      : `The flow process exited with code ${code} before the run finished (was process.exit called?).`;
+      : crash.message(code);
     for (const [runs, kind] of [[sink.openTaskRuns, "task"], [sink.openFlowRuns, "flow"]] as const) {
       for (const id of [...runs.keys()]) sink.emit({ e: "state", kind, id, type, name: type, ts, message });
     }
     sink.close();
   });
+  // After the exit listener above: the engine's own one closes the journal, and listeners run in order.
+  configureEngine({ home: start.home, sink, consoleLogs: false });
 
   const selected = await loadAndSelect(start);
   if (selected === undefined) return;
 
+  // Checked against the flow's TypeScript signature before a run exists: a refused value records nothing.
+  const typed = checkParameterTypes(selected.summary.parameters, start.parameters);
+  if ("problem" in typed) return fatal("usage", `flow '${selected.summary.name}': ${typed.problem}`);
+
   let outcome;
   try {
-    outcome = await runFlowWithParameters(selected.flow, start.parameters, { signal, file: start.file });
+    outcome = await runFlowWithParameters(selected.flow, typed.parameters, { signal, file: start.file });
   } catch (err) {
     // Parameters that do not fit the flow (an unknown name, ...) are refused before any run starts; so is
     // a flow whose options cannot start a run. Either is the caller's or the flow file's to fix.
@@ -133,6 +145,7 @@ async function loadAndSelect(message: StartMessage | DescribeMessage): Promise<L
   }
   adoptExportNames(exports);
   const found = loadedFlows(exports);
+  addSignatureTypes(found, flowSignatures(message.file));
   let selected: LoadedFlow;
   try {
     selected = selectFlow(found, message.flow, message.file);
@@ -211,7 +224,14 @@ function selectFlow(found: LoadedFlow[], wanted: string | undefined, file: strin
     if (pool.length === 1) return pool[0];
     throw new UserError(`${path.basename(file)} has ${pool.length} flows (${list}); say which: ${path.basename(file)}:<flow>.`);
   }
-  const match = found.find((f) => f.summary.exportName === wanted) ?? found.find((f) => f.summary.name === wanted);
-  if (!match) throw new UserError(`${path.basename(file)} has no flow '${wanted}'; it has: ${list}.`);
-  return match;
+  const byExport = found.find((f) => f.summary.exportName === wanted);
+  if (byExport) return byExport;
+  const byName = found.filter((f) => f.summary.name === wanted);
+  if (byName.length === 0) throw new UserError(`${path.basename(file)} has no flow '${wanted}'; it has: ${list}.`);
+  // Two flows of one name: running "the first one" would run a flow the user may not have meant.
+  if (byName.length > 1) {
+    const exports = byName.map((f) => f.summary.exportName).filter((n) => n !== undefined);
+    throw new UserError(`${path.basename(file)} has ${byName.length} flows named '${wanted}'${exports.length ? ` (exported as ${exports.join(", ")})` : ""}; say which by its export name: ${path.basename(file)}:<export>.`);
+  }
+  return byName[0];
 }
