@@ -27,9 +27,12 @@ const node = {
 };
 
 const lazyParser = { name: "lazy-babel-parser", setup: (b) => b.onResolve({ filter: /^@babel\/parser$/ }, () => ({ path: "./babel-parser.js", external: true })) };
+// The TypeScript compiler reads flow files' parameter types in the flow process (src/runner/signature-types.ts),
+// only for a changed TypeScript flow file: it is its own file (dist/typescript.js), required then.
+const lazyTypescript = { name: "lazy-typescript", setup: (b) => b.onResolve({ filter: /^typescript$/ }, () => ({ path: "./typescript.js", external: true })) };
 
 const builds = [
-  { ...node, entryPoints: [path.join(root, "src/sdk.ts")], outfile: path.join(dist, "flowline.js") },
+  { ...node, entryPoints: [path.join(root, "src/sdk.ts")], outfile: path.join(dist, "flowline.js"), plugins: [lazyTypescript] },
   { ...node, entryPoints: [path.join(root, "src/cli/main.ts")], outfile: path.join(dist, "cli.js") },
   // The VS Code extension (the only bundle that imports vscode). mainFields: packages' ES module builds
   // first (jsonc-parser's UMD build hides its requires from the bundler). The flow finder's parser is its
@@ -61,6 +64,7 @@ fs.writeFileSync(
   '"use strict";\nconst engine = require.resolve("./flowline.js");\nrequire(engine).__flowlineChildMain(engine);\n',
 );
 fs.copyFileSync(path.join(root, "node_modules/sql.js/dist/sql-wasm.wasm"), path.join(dist, "sql-wasm.wasm"));
+fs.copyFileSync(path.join(root, "node_modules/typescript/lib/typescript.js"), path.join(dist, "typescript.js"));
 
 // The SDK's declarations (dist/types), for the types the extension gives a user's workspace. tsc writes
 // them by folder (engine/, shared/); index.d.ts at the top is what "flowline" resolves to.

@@ -1,7 +1,16 @@
-// Engine overhead per task run, in-process: a flow of N no-op task runs against N bare async calls in
-// the same process. Prints one JSON line: microseconds per call for each, medians over several rounds.
+// Engine overhead per task run, in-process, against a "floor" task run measured in the same process: the
+// least any engine with a run context and recorded states must do (AsyncLocalStorage.run around the
+// function, a randomUUID, two state events pushed to an array). Flowline's sequential (`await task(i)`)
+// and submitted (`task.submit(i)`) task runs of a no-op task go round with the floor and bare async calls,
+// one after another in every round, so load from the rest of the machine falls on all of them alike.
+// Times are CPU time of the process (process.cpuUsage: every thread, garbage collection included) per
+// run; the ratios are medians of each round's ratio. A submitted run is compared with the floor run
+// concurrently (subConcRatio: all started, then all awaited, as submitted runs are), a sequential one with
+// the floor run sequentially (seqRatio). Prints one JSON line.
+import { AsyncLocalStorage } from "node:async_hooks";
+import { randomUUID } from "node:crypto";
 import { createRequire } from "node:module";
-import { DIST, median, nowMs, tempDir } from "./lib.mjs";
+import { DIST, median, tempDir } from "./lib.mjs";
 
 process.env.FLOWLINE_HOME = tempDir();
 process.env.FLOWLINE_LOGGING_LEVEL = "WARNING";
@@ -9,19 +18,40 @@ const require = createRequire(import.meta.url);
 const { flow, task } = require(`${DIST}/flowline.js`);
 
 const N = Number(process.argv[2] ?? 10_000);
-const ROUNDS = Number(process.argv[3] ?? 7);
+const ROUNDS = Number(process.argv[3] ?? 15);
 
-const bare = async (i) => i;
-const noop = task({ name: "noop" }, async (i) => i);
+const fn = async (i) => i;
 
-async function bareLoop() {
-  for (let i = 0; i < N; i++) await bare(i);
+// The floor: a run context, an id, and a Running and a final state recorded (with their time).
+const context = new AsyncLocalStorage();
+let recorded = [];
+async function floorRun(i) {
+  const id = randomUUID();
+  recorded.push({ id, type: "Running", ts: Date.now() });
+  const value = await context.run({ id }, fn, i);
+  recorded.push({ id, type: "Completed", ts: Date.now() });
+  return value;
+}
+async function floorSequential() {
+  recorded = [];
+  for (let i = 0; i < N; i++) await floorRun(i);
+}
+async function floorConcurrent() {
+  recorded = [];
+  const all = [];
+  for (let i = 0; i < N; i++) all.push(floorRun(i));
+  await Promise.all(all);
+}
+async function bareSequential() {
+  for (let i = 0; i < N; i++) await fn(i);
 }
 async function bareConcurrent() {
   const all = [];
-  for (let i = 0; i < N; i++) all.push(bare(i));
+  for (let i = 0; i < N; i++) all.push(fn(i));
   await Promise.all(all);
 }
+
+const noop = task({ name: "noop" }, fn);
 const sequential = flow({ name: "sequential" }, async () => {
   for (let i = 0; i < N; i++) await noop(i);
 });
@@ -31,19 +61,45 @@ const submitted = flow({ name: "submitted" }, async () => {
   for (const f of futures) await f.result();
 });
 
-async function perCall(fn) {
-  const start = nowMs();
-  await fn();
-  return ((nowMs() - start) * 1000) / N;
+/** CPU microseconds per run, and wall microseconds per run. */
+async function perRun(body) {
+  const cpu = process.cpuUsage();
+  const wall = process.hrtime.bigint();
+  await body();
+  const used = process.cpuUsage(cpu);
+  return { cpu: (used.user + used.system) / N, wall: Number(process.hrtime.bigint() - wall) / 1000 / N };
 }
 
-const results = { bareSeq: [], bareConc: [], seq: [], sub: [] };
+const kinds = { floor: floorSequential, seq: sequential, floorConc: floorConcurrent, sub: submitted, bareSeq: bareSequential, bareConc: bareConcurrent };
+const cpu = Object.fromEntries(Object.keys(kinds).map((k) => [k, []]));
+const wall = Object.fromEntries(Object.keys(kinds).map((k) => [k, []]));
 for (let r = 0; r < ROUNDS; r++) {
-  results.bareSeq.push(await perCall(bareLoop));
-  results.seq.push(await perCall(sequential));
-  results.bareConc.push(await perCall(bareConcurrent));
-  results.sub.push(await perCall(submitted));
+  // A different one first each round.
+  const order = Object.keys(kinds);
+  for (let k = 0; k < r % order.length; k++) order.push(order.shift());
+  for (const k of order) {
+    const t = await perRun(kinds[k]);
+    cpu[k].push(t.cpu);
+    wall[k].push(t.wall);
+  }
 }
-// The first round warms the JIT; it is left out.
-const m = (list) => median(list.slice(1));
-console.log(JSON.stringify({ n: N, bareSeqUs: m(results.bareSeq), seqUs: m(results.seq), bareConcUs: m(results.bareConc), subUs: m(results.sub) }));
+// The first two rounds warm the JIT; they are left out.
+const rounds = (list) => list.slice(2);
+const m = (list) => median(rounds(list));
+const ratio = (a, b) => median(rounds(a).map((x, i) => x / rounds(b)[i]));
+console.log(
+  JSON.stringify({
+    n: N,
+    rounds: ROUNDS,
+    floorUs: m(cpu.floor),
+    floorConcUs: m(cpu.floorConc),
+    seqUs: m(cpu.seq),
+    subUs: m(cpu.sub),
+    bareSeqUs: m(cpu.bareSeq),
+    bareConcUs: m(cpu.bareConc),
+    seqRatio: ratio(cpu.seq, cpu.floor),
+    subRatio: ratio(cpu.sub, cpu.floor),
+    subConcRatio: ratio(cpu.sub, cpu.floorConc),
+    wall: { floorUs: m(wall.floor), seqUs: m(wall.seq), subUs: m(wall.sub), seqRatio: ratio(wall.seq, wall.floor), subRatio: ratio(wall.sub, wall.floor) },
+  }),
+);

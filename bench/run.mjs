@@ -3,6 +3,7 @@
 // The side-by-side section (bench/compare.mjs: Flowline against DBOS, Restate and Mastra, installed into
 // .cache/bench-peers) runs by default and then the report is written to BENCHMARKS.md without --write;
 // FLOWLINE_BENCH_PEERS=0 skips it for a quick run (printed only, unless --write).
+// `--task-runs=N` sizes the flows of many task runs (default 1,000,000; `--task-runs=100000` for a quick run).
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ROOT, fmt, machine, runNodeJson } from "./lib.mjs";
@@ -14,12 +15,23 @@ const rows = [];
 const row = (what, flowline, baseline, ratio, target, ok) => rows.push({ what, flowline, baseline, ratio, target, ok });
 
 process.stderr.write("engine overhead…\n");
-const eo = await runNodeJson(path.join(here, "engine-overhead.mjs"), ["10000", "7"]);
+const eo = await runNodeJson(path.join(here, "engine-overhead.mjs"), ["10000", "15"]);
 const seqOver = eo.seqUs - eo.bareSeqUs;
 const subOver = eo.subUs - eo.bareConcUs;
 row("Sequential task run (await task(i)), per run", `${fmt(eo.seqUs)} µs`, `${fmt(eo.bareSeqUs)} µs bare async call`, `${fmt(eo.seqUs / eo.bareSeqUs, 0)}×; overhead ${fmt(seqOver)} µs`, "≤ 20 µs overhead", seqOver <= 20);
 row("Submitted task run (task.submit(i)), per run", `${fmt(eo.subUs)} µs`, `${fmt(eo.bareConcUs)} µs bare concurrent call`, `${fmt(eo.subUs / eo.bareConcUs, 0)}×; overhead ${fmt(subOver)} µs`, "≤ 20 µs overhead", subOver <= 20);
+row("Sequential task run against the floor (ALS.run + randomUUID + two states pushed to an array), CPU time, same run", `${fmt(eo.seqUs)} µs`, `${fmt(eo.floorUs)} µs floor`, `${fmt(eo.seqRatio)}×`, "≤ 2×", eo.seqRatio <= 2);
+row("Submitted task run against the floor run concurrently, CPU time, same run", `${fmt(eo.subUs)} µs`, `${fmt(eo.floorConcUs)} µs floor, concurrent`, `${fmt(eo.subConcRatio)}×`, "≤ 3×", eo.subConcRatio <= 3);
 row("Same against Prefect 2's published ~100 ms a task run", `${fmt(seqOver)} µs`, "100,000 µs", `${fmt(100_000 / seqOver, 0)}× less`, "", true);
+
+const taskRuns = Number(process.argv.find((a) => a.startsWith("--task-runs="))?.slice("--task-runs=".length) ?? 1_000_000);
+process.stderr.write(`a flow of ${taskRuns.toLocaleString("en")} task runs through \`flowline run\`…\n`);
+const mi = await runNodeJson(path.join(here, "engine-million.mjs"), [String(taskRuns)]);
+const many = taskRuns.toLocaleString("en");
+row(`A flow of ${many} sequential task runs, \`flowline run\`: the flow process's peak RSS`, `${fmt(mi.sequential.peakRssMB, 0)} MB`, `${fmt(mi.sequential.usPerTaskRun)} µs a task run`, "", "≤ 300 MB", mi.sequential.peakRssMB <= 300);
+row(`… the CLI's exit after the flow returned`, `${fmt(mi.sequential.exitAfterReturnMs, 0)} ms`, "", "", "≤ 1,000 ms", mi.sequential.exitAfterReturnMs <= 1000);
+row(`A flow of task.map over ${many} items, \`flowline run\`: the flow process's peak RSS`, `${fmt(mi.mapped.peakRssMB, 0)} MB`, `${fmt(mi.mapped.usPerTaskRun)} µs a task run`, "", "≤ 500 MB", mi.mapped.peakRssMB <= 500);
+row(`… the CLI's exit after the flow returned`, `${fmt(mi.mapped.exitAfterReturnMs, 0)} ms`, "", "", "≤ 1,000 ms", mi.mapped.exitAfterReturnMs <= 1000);
 
 process.stderr.write("memory…\n");
 const mem = await runNodeJson(path.join(here, "engine-memory.mjs"), ["10000"], { nodeArgs: ["--expose-gc"] });
@@ -65,6 +77,34 @@ row("Database size on disk per artifact (small markdown, 5 indexes)", `${fmt(al.
 row("One artifact's fold (marginal, 2,000 a sync) with 100,000 stored", `${fmt(al.fullMarginalUs)} µs`, `${fmt(al.emptyMarginalUs)} µs into an empty store`, `${fmt(al.fullMarginalUs / al.emptyMarginalUs)}×`, "≤ 200 µs", al.fullMarginalUs <= 200);
 row("Fixed cost of a sync that writes (export, fsync, rename) with 100,000 stored", `${fmt(al.fullWriteMs, 0)} ms`, `${fmt(al.emptyWriteMs, 0)} ms with an empty store`, `${fmt(al.fullWriteMs / al.emptyWriteMs, 0)}×; once a sync, not an artifact`, "", true);
 
+// The store over a long history and a big run (bench/store-scale.mjs, issue 13): homes of 10k and 100k
+// artifacts and task runs by default, and 1M too with FLOWLINE_BENCH_SCALE=1 (homes are made once into
+// .cache/bench-homes/; the 1M ones take minutes the first time). Each cost against the empty home, or the
+// smallest size, in the same run, with its growth exponent (1 is linear; above 1, super-linear).
+const scaleOn = (process.env.FLOWLINE_BENCH_SCALE ?? "").trim() === "1";
+process.stderr.write(`store over a long history (${scaleOn ? "to 1M" : "to 100k; FLOWLINE_BENCH_SCALE=1 for 1M"})…\n`);
+const ss = await runNodeJson(path.join(here, "store-scale.mjs"), [scaleOn ? "10000,100000,1000000" : "10000,100000", "3"], { nodeArgs: ["--import", "tsx"] });
+{
+  const h = ss.history[ss.history.length - 1];
+  const e = ss.empty;
+  const hn = h.n.toLocaleString("en");
+  const exp = (x) => `growth exponent ${fmt(x)}`;
+  for (const [what, key] of [["`flowline runs ls`", "runsLs"], ["`flowline artifacts ls`", "artifactsLs"]]) {
+    const ms = h[key].ms;
+    const ratio = ms / e[key].ms;
+    row(`${what}, home of ${hn} artifacts + ${hn} task runs (${fmt(h.homeMB, 0)} MB)`, `${fmt(ms, 0)} ms, ${fmt(h[key].rssMB, 0)} MB`, `${fmt(e[key].ms, 0)} ms empty home`, `${fmt(ratio)}×; ${exp(ss.exponents[key])}`, "≤ 300 ms and ≤ 2×", ms <= 300 && ratio <= 2);
+  }
+  const sr = h.smallRun.ms / e.smallRun.ms;
+  row(`One more small run end to end, with the next reader's fold, same home`, `${fmt(h.smallRun.ms, 0)} ms`, `${fmt(e.smallRun.ms, 0)} ms empty home`, `${fmt(sr)}×; ${exp(ss.exponents.smallRun)}`, "≤ 1.5×", sr <= 1.5);
+  const r = ss.runs[ss.runs.length - 1];
+  const r0 = ss.runs[0];
+  const rn = r.n.toLocaleString("en");
+  const r0n = r0.n.toLocaleString("en");
+  row(`First read after a flow of ${rn} sequential task runs (it folds the run)`, `${fmt(r.fold.ms / 1000, 1)} s, ${fmt(r.fold.rssMB, 0)} MB`, `${fmt(r0.fold.ms / 1000, 2)} s at ${r0n}`, `${exp(ss.exponents.fold)}; memory ${exp(ss.exponents.foldRss)}`, "≤ 10 s and ≤ 500 MB", r.fold.ms <= 10_000 && r.fold.rssMB <= 500);
+  row(`\`flowline runs inspect\` of that run (first page)`, `${fmt(r.inspect.ms, 0)} ms`, `${fmt(r0.inspect.ms, 0)} ms at ${r0n}`, exp(ss.exponents.inspect), "≤ 1 s", r.inspect.ms <= 1000);
+  row(`\`flowline prune --all\` of those ${rn} task runs`, `${fmt(r.prune.ms / 1000, 1)} s, ${fmt(r.prune.rssMB, 0)} MB`, `${fmt(r0.prune.ms / 1000, 2)} s at ${r0n}`, `${exp(ss.exponents.prune)}; ${fmt(r.mbAfterPrune, 1)} MB left on disk`, "≤ 10 s and ≤ 500 MB", r.prune.ms <= 10_000 && r.prune.rssMB <= 500);
+}
+
 process.stderr.write("durability modes…\n");
 const du = await runNodeJson(path.join(here, "durability.mjs"), ["200", "5"]);
 row("Create an artifact in a flow run by `flowline run`, FLOWLINE_DURABILITY=fsync, per call", `${fmt(du.fsyncCreateUs)} µs`, `${fmt(du.runCreateUs)} µs default mode (flushed at the run's end)`, `${fmt(du.fsyncCreateUs / du.runCreateUs)}×`, "", true);
@@ -75,7 +115,7 @@ row("… an fsync-mode create against one bare flush (fdatasync of a 200-byte ap
 // The extension over homes of 10k, 100k and 1M artifacts and task runs (bench/extension-scale.mjs): making
 // the homes takes long the first time (cached in .cache/bench-homes/), and each size is a code-server
 // session, so it runs only with FLOWLINE_BENCH_SCALE=1 (about 5 minutes with the homes made).
-if ((process.env.FLOWLINE_BENCH_SCALE ?? "").trim() === "1") {
+if (scaleOn) {
   process.stderr.write("extension over a long history (FLOWLINE_BENCH_SCALE=1)…\n");
   const sc = await runNodeJson(path.join(here, "extension-scale.mjs"), [], { nodeArgs: ["--import", "tsx"] });
   const n = sc.largest.toLocaleString("en");

@@ -8,7 +8,7 @@ export * from "./engine/index";
 export const __flowlineChildMain = childMain;
 
 /** @internal `flowline worker` (team mode): loaded by the CLI from this bundle, so user files share this engine. */
-export function __flowlineWorkerMain(enginePath: string, options: import("./team/worker").WorkerOptions): Promise<void> {
+export function __flowlineWorkerMain(enginePath: string, options: import("./runner/team-worker").WorkerOptions): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return (require("./team/worker") as typeof import("./team/worker")).workerMain(enginePath, options);
+  return (require("./runner/team-worker") as typeof import("./runner/team-worker")).workerMain(enginePath, options);
 }

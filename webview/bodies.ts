@@ -6,13 +6,13 @@ import { remoteImageAllowed, remoteImagePlaceholder } from "./remote-images";
 // Rendered bodies of the small types: markdown, link, progress, image, and data that fits no type.
 // Tables have their own view (table-view.ts).
 
-/** Schemes a link may be opened with (the host checks again; a relative path is a workspace file). */
-const OPENABLE = /^(https?:|mailto:)/i;
-const HAS_SCHEME = /^[a-z][a-z0-9+.-]*:/i;
+/** Schemes a link may be opened with (the host checks again; a path or file: URL is a workspace file). */
+const OPENABLE = /^(https?:|mailto:|file:)/i;
+const HAS_SCHEME = /^([a-z][a-z0-9+.-]*):/i;
 /** https, or an image data: URL. Workspace files arrive as https webview URIs made by the host (`local`). */
 const SAFE_IMAGE = /^(https:|data:image\/(png|jpeg|gif|webp);)/i;
 
-export function isOpenable(href: string): boolean {
+function isOpenable(href: string): boolean {
   return OPENABLE.test(href) || !HAS_SCHEME.test(href.trim());
 }
 
@@ -22,15 +22,23 @@ export function markdownBody(source: string): HTMLElement {
   return body;
 }
 
-export function linkBody(url: string, text: string | undefined): HTMLElement {
+/**
+ * A link: http(s), mailto and workspace files open through the host; any other (s3://, gs://, ftp://, ...)
+ * is shown as text labelled with its scheme, with a Copy button, since no editor opens it.
+ */
+export function linkBody(url: string, text: string | undefined, onCopy: (text: string) => void): HTMLElement {
   const label = text || url;
   if (!isOpenable(url)) {
+    const scheme = HAS_SCHEME.exec(url.trim())?.[1].toLowerCase() ?? "";
+    const copy = el("vscode-button", { secondary: "", class: "copy-link" }, "Copy");
+    copy.addEventListener("click", () => onCopy(url));
     return el(
       "div",
       { class: "link-body" },
+      el("span", { class: "link-scheme" }, `${scheme} link`),
       el("span", { class: "link-text blocked" }, label),
-      el("div", { class: "link-url" }, url),
-      el("p", { class: "notice" }, "This link is not opened: only http, https and mailto links and files in the workspace are."),
+      el("div", { class: "link-url" }, url, copy),
+      el("p", { class: "notice" }, `Flowline does not open ${scheme}: links; copy it to use it elsewhere. Only http, https and mailto links and files in the workspace open from here.`),
     );
   }
   return el(

@@ -94,7 +94,7 @@ class Screen {
       case "markdown":
         return markdownBody(body.markdown);
       case "link":
-        return linkBody(body.url, body.text);
+        return linkBody(body.url, body.text, (text) => post({ type: "copy", text, what: "the link" }));
       case "progress":
         this.progress = new ProgressView(body.value);
         return this.progress.element;

@@ -15,7 +15,7 @@ export function parse<T extends NonNullable<ParseArgsConfig["options"]>>(
   }
 }
 
-/** `--param key=value`: the value as JSON when it parses, else as text (so name=foo needs no quotes). */
+/** `--param key=value`: the value as JSON when it parses, else as text (so name=foo needs no quotes); a whole number too big for a double stays text. */
 export function parseParam(text: string): [string, unknown] {
   const eq = text.indexOf("=");
   if (eq <= 0) throw new UserError(`--param ${JSON.stringify(text)} is not key=value; write it as --param name=value.`);
@@ -23,6 +23,8 @@ export function parseParam(text: string): [string, unknown] {
   // Assigned with `parameters[key] = value`, this name would replace the object's prototype instead.
   if (key === "__proto__") throw new UserError(`--param ${key}=… is refused: "__proto__" cannot be a parameter name.`);
   const raw = text.slice(eq + 1);
+  // A whole number past 2^53 would lose digits as a JSON number: it stays text (a `bigint` parameter takes it).
+  if (/^-?\d+$/.test(raw.trim()) && !Number.isSafeInteger(Number(raw))) return [key, raw.trim()];
   try {
     return [key, JSON.parse(raw)];
   } catch {

@@ -1,11 +1,12 @@
 import { isArtifactType } from "../engine/artifacts-data";
+import { normalizeTable, type NormalizedTable } from "../shared/table";
 import { UserError } from "../engine/errors";
 import type { ArtifactType } from "../shared/events";
-import { resolveHome } from "../shared/home";
 import type { Artifact, StoreApi } from "../store";
 import { parse } from "./args";
 import { artifactJson, escapeBlock, formatTime, printJson, quote, table } from "./format";
 import { openCliStore } from "./store";
+import { cliHome } from "./home-command";
 
 export const ARTIFACTS_USAGE = [
   "flowline artifacts ls [--all] [--key K] [--type T] [--flow-run ID] [--text T] [--limit N] [--json]",
@@ -25,7 +26,7 @@ export async function artifactsCommand(args: string[]): Promise<number> {
 
 /** Opens the store with every journal folded, runs `use`, closes it (a StoreLookupError exits 2 in main.ts). */
 async function withStore<T>(use: (store: StoreApi) => Promise<T> | T): Promise<T> {
-  const store = await openCliStore(resolveHome());
+  const store = await openCliStore(cliHome().home);
   try {
     await store.sync();
     return await use(store);
@@ -39,12 +40,21 @@ function oneLine(text: string, max = 48): string {
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 
+/** A table artifact's rows under its columns, whichever shape it was created in; undefined for anything else. */
+function tableOf(a: Artifact): NormalizedTable | undefined {
+  if (a.type !== "table") return undefined;
+  try {
+    return normalizeTable(a.data);
+  } catch {
+    return undefined;
+  }
+}
+
 /** A short, readable form of an artifact's data for one table cell. */
 function preview(a: Artifact): string {
   const d = a.data as Record<string, unknown> | string | number | undefined;
-  if (a.type === "table" && d && typeof d === "object" && Array.isArray(d.columns) && Array.isArray(d.rows)) {
-    return oneLine(`${d.rows.length} row${d.rows.length === 1 ? "" : "s"} × ${d.columns.length} (${d.columns.join(", ")})`);
-  }
+  const t = tableOf(a);
+  if (t !== undefined) return oneLine(`${t.rows.length} row${t.rows.length === 1 ? "" : "s"} × ${t.columns.length} (${t.columns.join(", ")})`);
   if (a.type === "progress" && typeof d === "number") return `${d}%`;
   if (a.type === "link" && d && typeof d === "object") return oneLine(d.text === d.url ? String(d.url) : `${d.text} <${d.url}>`);
 
@@ -53,12 +63,11 @@ function preview(a: Artifact): string {
 
 /** The data of one artifact written out for a terminal (tables as text tables, at most 20 rows). */
 function render(a: Artifact): string {
-  const d = a.data as Record<string, unknown> | undefined;
-  if (a.type === "table" && d && Array.isArray(d.columns) && Array.isArray(d.rows)) {
-    const rows = d.rows as unknown[][];
-    const cells = rows.slice(0, 20).map((r) => r.map((v) => oneLine(typeof v === "string" ? v : JSON.stringify(v) ?? "null", 40)));
-    const more = rows.length > 20 ? `\n… ${rows.length - 20} more rows (all of them: --json)` : "";
-    return table(d.columns.map(String), cells) + more;
+  const t = tableOf(a);
+  if (t !== undefined) {
+    const cells = t.rows.slice(0, 20).map((r) => r.map((v) => oneLine(typeof v === "string" ? v : JSON.stringify(v) ?? "null", 40)));
+    const more = t.rows.length > 20 ? `\n… ${t.rows.length - 20} more rows (all of them: --json)` : "";
+    return table(t.columns, cells) + more;
   }
   if (a.type === "progress" && typeof a.data === "number") {
     const filled = Math.round(a.data / 5);

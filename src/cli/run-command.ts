@@ -2,10 +2,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { UserError } from "../engine/errors";
 import { RunSession, storeOnDemand } from "../runner/session";
-import { resolveHome } from "../shared/home";
-import { formatLogLine } from "../shared/log-line";
+import { formatLogLine, logsNotShownText } from "../shared/log-line";
 import { parse, parseParam, parseParams } from "./args";
 import { flowRunJson, taskRunJson } from "./format";
+import { cliHome } from "./home-command";
 import { JsonStream, paged } from "./json-stream";
 import { openCliStore } from "./store";
 
@@ -37,7 +37,7 @@ export async function runCommand(args: string[]): Promise<number> {
     parameters[key] = value;
   }
   const json = values.json === true;
-  const home = resolveHome(process.cwd());
+  const home = cliHome(absolute).home;
   // sql.js loads while the flow runs (the store is needed only at the end, and for cache lookups), once
   // the flow file has loaded: a file that does not compile or load leaves no database behind. Only --json
   // and a run that did not report its end need the database at the end.
@@ -67,24 +67,32 @@ export async function runCommand(args: string[]): Promise<number> {
   };
   const signals: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
   for (const signal of signals) process.on(signal, onSignal);
-  const { result, detail, recordError } = await session.ended;
+  const { result, detail, recordError, logsNotShown } = await session.ended;
   if (!json) opened.release?.();
   for (const signal of signals) process.off(signal, onSignal);
 
   if (result.exitCode === 2) throw new UserError(result.message ?? "The flow run could not start.");
-  if (result.flowRunId === undefined && result.message) {
-    // The flow process ended before any run started (a Flowline bug, or the process was killed while loading).
+  // The flow process ended before any run started (a Flowline bug, or the process was killed while loading),
+  // or the run could not be recorded (it ended Crashed, saying why).
+  const unrecorded = result.state?.type === "Crashed" ? /^Flowline could not record this flow run: (.*)$/s.exec(result.state.message ?? "")?.[1] : undefined;
+  const failure = unrecorded ?? (result.flowRunId === undefined ? result.message : undefined);
+  if (failure) {
     // A home that cannot be written (read-only, full) is told in one line, without the engine's stack.
-    const io = /^(?:Error: )?(E(?:ROFS|ACCES|PERM|NOSPC|DQUOT|NOTDIR): .*|ENOENT: [^,]*, mkdir .*)/.exec(result.message);
-    process.stderr.write(
-      io
-        ? `flowline: the flow could not record its run in ${home}: ${io[0]}. Nothing already stored was changed. Make the Flowline home writable or free some space (or set FLOWLINE_HOME to another folder), then try again.\n`
-        : `flowline: ${result.message}\n`,
-    );
+    const io = /^(?:Error: )?(E(?:ROFS|ACCES|PERM|NOSPC|DQUOT|NOTDIR): .*|ENOENT: [^,]*, mkdir .*)/.exec(failure);
+    if (io) {
+      process.stderr.write(
+        `flowline: the flow could not record its run in ${home}: ${io[0]}. Nothing already stored was changed. Make the Flowline home writable or free some space (or set FLOWLINE_HOME to another folder), then try again.\n`,
+      );
+    } else if (unrecorded === undefined) process.stderr.write(`flowline: ${failure}\n`);
   }
   // How the run ended decides the exit code even if the store cannot be read now (its journal stays, and
   // the next command folds it in).
   if (recordError !== undefined) process.stderr.write(`flowline: warning: could not record the run in ${home}: ${recordError}\n`);
+  // Lines the flow logged faster than this terminal took them were counted, not queued without end.
+  if (logsNotShown > 0) {
+    const where = result.flowRunId ? ` (flowline runs inspect ${result.flowRunId} --logs all)` : "";
+    process.stderr.write(`flowline: ${logsNotShownText(logsNotShown)}${where}.\n`);
+  }
 
   if (json) {
     // Streamed: a run of a million task runs is never one string; they are read a page at a time.

@@ -1,10 +1,11 @@
 import { UserError } from "../engine/errors";
-import { resolveHome } from "../shared/home";
 import { parse } from "./args";
 import type { StateType } from "../shared/events";
 import { artifactJson, escapeBlock, flowRunJson, formatDuration, formatTime, printJson, quote, table, taskRunJson, taskRunSummary } from "./format";
 import { JsonStream, paged } from "./json-stream";
 import { openCliStore } from "./store";
+import { cliHome } from "./home-command";
+import type { Artifact, Store } from "../store";
 
 const USAGE =
   "flowline runs ls [--limit N] [--flow NAME] [--json] | flowline runs inspect <flow-run-id> [--limit N] [--offset N] [--state S] [--logs N|all] [--json]";
@@ -20,7 +21,7 @@ async function runsLs(args: string[]): Promise<number> {
   if (positionals.length > 0) throw new UserError(`runs ls takes no arguments besides options. Usage: ${USAGE}`);
   const limit = values.limit === undefined ? 50 : Number(values.limit);
   if (!Number.isInteger(limit) || limit < 1) throw new UserError(`--limit must be a whole number of at least 1, not ${JSON.stringify(values.limit)}.`);
-  const store = await openCliStore(resolveHome());
+  const store = await openCliStore(cliHome().home);
   let runs;
   try {
     await store.sync();
@@ -68,7 +69,7 @@ async function runsInspect(args: string[]): Promise<number> {
   if (state !== undefined && !STATES.includes(state as StateType)) throw new UserError(`--state must be one of ${STATES.join(", ")}, not '${state}'.`);
   const logsText = (values.logs as string | undefined) ?? (values.json ? "all" : "100");
   const logLimit = logsText === "all" ? undefined : count(logsText, "--logs", 0);
-  const store = await openCliStore(resolveHome());
+  const store = await openCliStore(cliHome().home);
   try {
     await store.sync();
     let detail;
@@ -82,6 +83,7 @@ async function runsInspect(args: string[]): Promise<number> {
     const states = await store.getStateHistory(flowRun.id);
     const logs = await store.getLogs({ flowRunId: flowRun.id, limit: logLimit });
     const artifacts = await store.listArtifacts({ flowRunId: flowRun.id, includeData: false });
+    const { versions, versionCounts } = await artifactVersions(store, artifacts);
     if (values.json) {
       // Every task run unless a page was asked for; read a page at a time.
       const wanted = limit ?? Infinity;
@@ -93,7 +95,7 @@ async function runsInspect(args: string[]): Promise<number> {
         ["flowRun", flowRunJson(flowRun)],
         ["taskRuns", taskRuns],
         ["subflowRuns", subflowRuns.map(flowRunJson)],
-        ["artifacts", artifacts.map(artifactJson)],
+        ["artifacts", artifacts.map((a) => ({ ...artifactJson(a), version: versions.get(a.id) ?? null }))],
         ["states", states.map((s) => ({ type: s.type, name: s.name, message: s.message, timestamp: s.timestamp }))],
         ["logs", logs.map((l) => ({ level: l.level, message: l.message, timestamp: l.timestamp, taskRunId: l.taskRunId }))],
       ]);
@@ -128,7 +130,8 @@ async function runsInspect(args: string[]): Promise<number> {
     }
     if (artifacts.length) {
       out.push("", `Artifacts (${artifacts.length})`);
-      out.push(table(["ID", "KEY", "TYPE", "TASK RUN", "CREATED"], artifacts.map((a) => [a.id.slice(0, 8), a.key ?? "-", a.type, a.taskRunId?.slice(0, 8) ?? "-", formatTime(a.created)])));
+      const version = (a: Artifact) => (versions.has(a.id) ? `${versions.get(a.id)} of ${versionCounts.get(a.key as string)}` : "-");
+      out.push(table(["ID", "KEY", "TYPE", "VERSION", "TASK RUN", "CREATED"], artifacts.map((a) => [a.id.slice(0, 8), a.key ?? "-", a.type, version(a), a.taskRunId?.slice(0, 8) ?? "-", formatTime(a.created)])));
     }
     if (logs.length) {
       const cut = logLimit !== undefined && logs.length === logLimit;
@@ -140,4 +143,17 @@ async function runsInspect(args: string[]): Promise<number> {
   } finally {
     store.close();
   }
+}
+
+/** Each keyed artifact's version number (1 = its key's first) and each key's number of versions. */
+async function artifactVersions(store: Pick<Store, "listArtifacts">, artifacts: Artifact[]): Promise<{ versions: Map<string, number>; versionCounts: Map<string, number> }> {
+  const versions = new Map<string, number>();
+  const versionCounts = new Map<string, number>();
+  for (const key of new Set(artifacts.map((a) => a.key).filter((k): k is string => k !== undefined && k !== null))) {
+    // Newest first: the last listed is version 1.
+    const all = await store.listArtifacts({ key, includeData: false });
+    versionCounts.set(key, all.length);
+    all.forEach((a, i) => versions.set(a.id, all.length - i));
+  }
+  return { versions, versionCounts };
 }

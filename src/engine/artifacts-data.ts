@@ -3,19 +3,19 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { quoteCut, UserError } from "./errors";
 import type { ArtifactType } from "../shared/events";
-import type { TableArtifactData } from "../shared/table";
+import type { StoredTable } from "../shared/table";
 
 // What each kind of artifact stores as its `data` (the store keeps it as JSON; the CLI's --json prints it
 // as it is; the extension's panels render it), and the checks a create call makes before anything is
 // written. No I/O here besides looking at an image file in the workspace.
 //
-//   table     TableArtifactData  {columns, rows}: every input shape stored the same way round
+//   table     StoredTable        as the user gave it: records, a record of columns, rows, or {headers, rows}
 //   markdown  string
 //   link      LinkArtifactData   {url, text}
 //   progress  number             0..100
 //   image     string             an http(s) or data:image URL, or a path relative to the workspace ("/")
 
-export type { TableArtifactData } from "../shared/table";
+export type { StoredTable } from "../shared/table";
 
 export interface LinkArtifactData {
   url: string;
@@ -30,7 +30,7 @@ export interface LinkArtifactData {
 export type ImageArtifactData = string;
 
 export interface ArtifactDataByType {
-  table: TableArtifactData;
+  table: StoredTable;
   markdown: string;
   link: LinkArtifactData;
   progress: number;
@@ -87,22 +87,16 @@ export function checkMarkdown(markdown: unknown): string {
   return markdown;
 }
 
-// Links open through the editor: schemes that run code or open local files are refused.
-const LINK_SCHEMES = new Set(["http:", "https:", "mailto:", "s3:", "gs:", "az:"]);
-
+/**
+ * Any link is stored, of any scheme, as Prefect stores it (s3://, gs://, abfs://, ftp://, a relative path):
+ * it is data. Only a panel decides what opens (http, https, mailto, workspace files); the rest is shown as
+ * copyable text.
+ */
 export function checkLink(link: unknown, linkText: unknown): LinkArtifactData {
   if (typeof link !== "string" || link.trim() === "") {
-    throw new ArtifactError(`createLinkArtifact needs a URL string, not ${describe(link)}.`);
+    throw new ArtifactError(`createLinkArtifact needs a link (a URL or a path), not ${describe(link)}.`);
   }
   const url = link.trim();
-  const scheme = schemeOf(url);
-  if (scheme === undefined || !LINK_SCHEMES.has(scheme)) {
-    throw new ArtifactError(
-      `Link ${JSON.stringify(shorten(url))} is not an absolute http:, https:, mailto:, s3:, gs: or az: URL` +
-        `${scheme ? ` (${scheme} links are refused: they could run code or open local files)` : ""}. ` +
-        `Give a full URL such as "https://example.com/report"; for an image file in the workspace use createImageArtifact.`,
-    );
-  }
   if (linkText !== undefined && linkText !== null && typeof linkText !== "string") {
     throw new ArtifactError(`linkText must be a string, not ${describe(linkText)}.`);
   }

@@ -1,9 +1,12 @@
-import { ArtifactError, describe, type TableArtifactData } from "./artifacts-data";
+import { ArtifactError, describe } from "./artifacts-data";
+import type { StoredTable } from "../shared/table";
 
-// Tables: the three shapes a user may give, turned into one, `{columns, rows}`, so that every viewer shows
-// each shape the right way round (Prefect's UI shows a list of lists transposed). Cells are made JSON:
-// NaN and ±Infinity become null, a Date its ISO string, a BigInt its digits, undefined null; nested
-// arrays and objects stay JSON. A cell that cannot become JSON is an error naming its row and column.
+// Tables: the three shapes a user may give are checked and stored as they were given (SPEC §6: data as
+// it was created), so `artifacts inspect --json` and the panel's Raw mode give back records as records, a
+// record of columns as columns, and rows with `headers` as {headers, rows}. Readers turn any of them into
+// rows under columns (src/shared/table.ts). Cells are made JSON: NaN and ±Infinity become null, a Date
+// its ISO string, a BigInt its digits, undefined null; nested arrays and objects stay JSON. A cell that
+// cannot become JSON is an error naming its row and column.
 
 /** A record of columns: every field a list (a mapped type, so interfaces without an index signature fit). */
 export type TableColumns<T> = { readonly [K in keyof T]: readonly unknown[] };
@@ -15,15 +18,17 @@ const SHAPES =
   "createTableArtifact accepts a list of records ([{ a: 1, b: 2 }, ...]), a record of columns ({ a: [1, 3], b: [2, 4] }) " +
   "or a list of rows ([[1, 2], [3, 4]], naming the columns with the option headers: [\"a\", \"b\"])";
 
-export function normaliseTable(table: unknown, headers?: unknown): TableArtifactData {
+/** The table as it will be stored: its shape as given, its cells made JSON. */
+export function checkTable(table: unknown, headers?: unknown): StoredTable {
   const names = headers === undefined || headers === null ? undefined : checkHeaders(headers);
   if (Array.isArray(table)) {
     const first = table.find((row) => row !== undefined);
     if (names !== undefined && isRecord(first)) {
       throw new ArtifactError(`The headers option names the columns of a list of rows; this is a list of records, whose fields name the columns. Leave headers out.`);
     }
-    if (names !== undefined || Array.isArray(first)) return fromRows(table, names);
-    if (first === undefined) return { columns: [], rows: [] };
+    if (names !== undefined) return { headers: names, rows: fromRows(table, names) };
+    if (Array.isArray(first)) return fromRows(table, undefined);
+    if (first === undefined) return [];
     if (isRecord(first)) return fromRecords(table);
     throw new ArtifactError(`${SHAPES}; row 0 is ${describe(first)}.`);
   }
@@ -43,79 +48,53 @@ function checkHeaders(headers: unknown): string[] {
     if (seen.has(h)) throw new ArtifactError(`The headers option names the column ${JSON.stringify(h)} twice; column names must differ.`);
     seen.add(h);
   }
-  return headers as string[];
+  return [...(headers as string[])];
 }
 
-function fromRows(table: readonly unknown[], headers: string[] | undefined): TableArtifactData {
-  let width = 0;
+function fromRows(table: readonly unknown[], headers: string[] | undefined): unknown[][] {
   for (let r = 0; r < table.length; r++) {
     const row = table[r];
     if (!Array.isArray(row)) {
       throw new ArtifactError(`${SHAPES}; this is a list of rows, but row ${r} is ${describe(row)}, not a list. Make every row a list.`);
     }
-    if (row.length > width) width = row.length;
+    if (headers !== undefined && row.length > headers.length) {
+      throw new ArtifactError(`Row ${r} has ${row.length} cells, but the headers option names ${headers.length} columns. Name every column in headers.`);
+    }
   }
-  if (headers !== undefined && width > headers.length) {
-    const r = table.findIndex((row) => (row as unknown[]).length > headers.length);
-    throw new ArtifactError(
-      `Row ${r} has ${(table[r] as unknown[]).length} cells, but the headers option names ${headers.length} columns. Name every column in headers.`,
-    );
-  }
-  const columns = headers ?? Array.from({ length: width }, (_, i) => String(i));
   const rows = new Array<unknown[]>(table.length);
   for (let r = 0; r < table.length; r++) {
     const row = table[r] as unknown[];
-    const out = new Array<unknown>(columns.length);
-    for (let c = 0; c < columns.length; c++) out[c] = cell(row[c], r, columns[c]);
+    const out = new Array<unknown>(row.length);
+    for (let c = 0; c < row.length; c++) out[c] = cell(row[c], r, headers?.[c] ?? String(c));
     rows[r] = out;
   }
-  return { columns, rows };
+  return rows;
 }
 
-function fromRecords(table: readonly unknown[]): TableArtifactData {
-  // Columns in the order they first appear; a record without one of them gets null there.
-  const index = new Map<string, number>();
-  const columns: string[] = [];
+function fromRecords(table: readonly unknown[]): Array<Record<string, unknown>> {
+  const records = new Array<Record<string, unknown>>(table.length);
   for (let r = 0; r < table.length; r++) {
     const row = table[r];
     if (!isRecord(row)) {
       throw new ArtifactError(`${SHAPES}; this is a list of records, but row ${r} is ${describe(row)}, not a record. Make every row a record.`);
     }
-    for (const name of Object.keys(row)) {
-      if (!index.has(name)) {
-        index.set(name, columns.length);
-        columns.push(name);
-      }
-    }
+    const out: Record<string, unknown> = {};
+    for (const name of Object.keys(row)) out[name] = cell(row[name], r, name);
+    records[r] = out;
   }
-  const rows = new Array<unknown[]>(table.length);
-  for (let r = 0; r < table.length; r++) {
-    const record = table[r] as Record<string, unknown>;
-    const out = new Array<unknown>(columns.length).fill(null);
-    for (const name of Object.keys(record)) out[index.get(name) as number] = cell(record[name], r, name);
-    rows[r] = out;
-  }
-  return { columns, rows };
+  return records;
 }
 
-function fromColumns(table: Record<string, unknown>): TableArtifactData {
-  const columns = Object.keys(table);
-  let height = 0;
-  for (const name of columns) {
+function fromColumns(table: Record<string, unknown>): Record<string, unknown[]> {
+  const out: Record<string, unknown[]> = {};
+  for (const name of Object.keys(table)) {
     const values = table[name];
     if (!Array.isArray(values)) {
       throw new ArtifactError(`${SHAPES}; this is a record of columns, but column ${JSON.stringify(name)} is ${describe(values)}, not a list.`);
     }
-    if (values.length > height) height = values.length;
+    out[name] = values.map((v: unknown, r: number) => cell(v, r, name));
   }
-  // Columns of different lengths are padded with null, as a list of records missing a field would be.
-  const rows = new Array<unknown[]>(height);
-  for (let r = 0; r < height; r++) {
-    const out = new Array<unknown>(columns.length);
-    for (let c = 0; c < columns.length; c++) out[c] = cell((table[columns[c]] as unknown[])[r], r, columns[c]);
-    rows[r] = out;
-  }
-  return { columns, rows };
+  return out;
 }
 
 /** Objects that JSON would silently turn into {} (or that are not data at all). */
@@ -136,20 +115,9 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 function cell(value: unknown, row: number, column: string): unknown {
-  // Most cells are plain primitives: keep them off the general path.
-  switch (typeof value) {
-    case "string":
-    case "boolean":
-      return value;
-    case "number":
-      return Number.isFinite(value) ? value : null;
-    case "undefined":
-      return null;
-  }
-  if (value === null) return null;
   const trail: string[] = [];
   try {
-    return sanitise(value, trail, new Set());
+    return sanitise(value, trail, undefined);
   } catch (err) {
     if (!(err instanceof NotJson)) throw err;
     const inside = trail.length ? ` (at ${trail.join("")})` : "";
@@ -162,8 +130,11 @@ function cell(value: unknown, row: number, column: string): unknown {
 
 class NotJson extends Error {}
 
-/** The JSON form of a cell. `trail` is left at the failing spot when it throws NotJson. */
-function sanitise(value: unknown, trail: string[], ancestors: Set<object>): unknown {
+/**
+ * The JSON form of a cell. `trail` is left at the failing spot when it throws NotJson. The set of ancestors is
+ * made at the first object, so the common cell, a primitive, costs no allocation beyond its trail.
+ */
+function sanitise(value: unknown, trail: string[], seen: Set<object> | undefined): unknown {
   switch (typeof value) {
     case "string":
     case "boolean":
@@ -180,6 +151,7 @@ function sanitise(value: unknown, trail: string[], ancestors: Set<object>): unkn
   }
   if (value === null) return null;
   const obj = value as object;
+  const ancestors = seen ?? new Set<object>();
   if (obj instanceof Date) return Number.isNaN(obj.getTime()) ? null : obj.toISOString();
   if (ancestors.has(obj)) throw new NotJson("a circular reference (an object that contains itself)");
   if (typeof (obj as { toJSON?: unknown }).toJSON === "function") {

@@ -9,7 +9,7 @@ import {
   checkProgress,
   describe,
 } from "./artifacts-data";
-import { normaliseTable, type TableInput } from "./artifacts-table";
+import { checkTable, type TableInput } from "./artifacts-table";
 import { engineConfig } from "./config";
 import { currentContext } from "./context";
 import type { ArtifactEvent, ArtifactType, ArtifactUpdateEvent } from "../shared/events";
@@ -46,7 +46,7 @@ export async function createTableArtifact<T extends object>(table: TableInput<T>
   const common = checkOptions(options, "createTableArtifact");
   let data;
   try {
-    data = normaliseTable(table, options.headers);
+    data = checkTable(table, options.headers);
   } catch (err) {
     // A value nested thousands of levels deep overflows the stack on its way to JSON: say so in words.
     if (err instanceof RangeError) throw new ArtifactError("createTableArtifact: a cell is nested too deeply to store as JSON (thousands of levels); flatten it first.");

@@ -1,9 +1,10 @@
 import { createHash } from "node:crypto";
 import { readCacheEntry, writeCacheEntry } from "./cache-index";
 import { engineConfig } from "./config";
+import type { AnyFunction } from "./params";
 
 export interface TaskCacheContext {
-  readonly task: { readonly name: string; readonly fn: Function };
+  readonly task: { readonly name: string; readonly fn: AnyFunction };
   readonly flowRun: { readonly id: string; readonly name: string; readonly flowName: string; readonly parameters: Record<string, unknown> };
   readonly taskRun: { readonly id: string; readonly name: string; readonly taskName: string };
 }

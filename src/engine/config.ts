@@ -11,7 +11,8 @@ export type { Durability } from "../shared/atomic-write";
 
 /** Where the engine's events go. */
 export interface EngineSink {
-  emit(event: EngineEvent): void;
+  /** Records an event; a log line comes with the label of its run ("Task run 'greet-0'"), for live views. */
+  emit(event: EngineEvent, label?: string): void;
   /** Makes every event emitted so far durable (survives a kill of this process) before returning. */
   flushSync(): void;
   /** Makes every event emitted so far, and the result files written so far, survive power loss (fsync). */
@@ -38,8 +39,8 @@ export function durabilityFromEnv(env: NodeJS.ProcessEnv = process.env): Durabil
 export class JournalSink implements EngineSink {
   private readonly writer: JournalWriter;
   /** Throws a UserError when FLOWLINE_DURABILITY is not a known mode. */
-  constructor(home: string, onFlush?: (lines: string) => void, durability: Durability = durabilityFromEnv()) {
-    this.writer = new JournalWriter(home, onFlush, durability);
+  constructor(home: string, durability: Durability = durabilityFromEnv()) {
+    this.writer = new JournalWriter(home, durability);
   }
   get durability(): Durability { return this.writer.durability; }
   emit(event: EngineEvent): void { this.writer.append(event); }

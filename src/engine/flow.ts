@@ -1,10 +1,10 @@
-import { randomUUID } from "node:crypto";
 import { AttemptedRun, runAttempts, type RunHooks } from "./attempts";
+import { isoTime } from "./clock";
+import { newId } from "./ids";
 import { engineConfig } from "./config";
 import { currentContext, runContext, type RunContext } from "./context";
 import { CancelledError, TimeoutError, UserError } from "./errors";
 import { toJsonSafe } from "./json-safe";
-import { Limiter } from "./limiter";
 import { LogBudget } from "./log-budget";
 import { emitLog, enableLogPrints } from "./logging";
 import { argumentsFromParameters, bindArguments, paramSpec } from "./params";
@@ -15,6 +15,7 @@ import type { FlowRunRecord } from "./run-records";
 import { adoptExportName, definitionArgs, failureState, hookList, renderRunName, type Hook, type RunOptions } from "./run-common";
 import { State } from "./states";
 import { Stopper } from "./stopper";
+import { submissionsFor, type TaskRunnerOption } from "./submissions";
 import { adoptTaskExportName, childEnded, isTask } from "./task";
 
 export interface FlowRunInfoForHooks {
@@ -28,7 +29,7 @@ export interface FlowRunInfoForHooks {
 
 type FlowHook = Hook<AnyFlow, FlowRunInfoForHooks>;
 
-export type TaskRunnerOption = "concurrent" | "sequential" | "distributed" | { type: "concurrent"; maxConcurrency?: number } | { type: "sequential" } | { type: "distributed" };
+export type { TaskRunnerOption } from "./submissions";
 
 export interface FlowOptions extends RunOptions<FlowHook> {
   onCancellation?: FlowHook | FlowHook[];
@@ -48,6 +49,8 @@ export interface Flow<A extends unknown[] = unknown[], R = unknown> {
   withOptions(options: FlowOptions): Flow<A, R>;
 }
 
+// `any[]` is the one parameter list every function's type extends (`unknown[]` is not, parameters being contravariant).
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyFlow = Flow<any[], any>;
 type UserFn = (...args: unknown[]) => unknown;
 
@@ -142,19 +145,6 @@ export function runFlowWithParameters(target: AnyFlow, parameters: Record<string
   return startFlowRun(def, args, options);
 }
 
-function limiterFor(option: TaskRunnerOption | undefined): Limiter | undefined {
-  if (option === undefined || option === "concurrent" || option === "distributed") return undefined;
-  if (option === "sequential" || option.type === "sequential") return new Limiter(1);
-  if (option.type === "distributed") return undefined;
-  if (option.type === "concurrent") {
-    const max = option.maxConcurrency;
-    if (max === undefined) return undefined;
-    if (!Number.isInteger(max) || max < 1) throw new UserError(`taskRunner maxConcurrency must be a whole number of at least 1, not ${max}.`);
-    return new Limiter(max);
-  }
-  throw new UserError(`taskRunner must be "concurrent", "sequential", "distributed" or { type: "concurrent", maxConcurrency }, not ${JSON.stringify(option)}.`);
-}
-
 function isDistributed(option: TaskRunnerOption | undefined): boolean {
   return option === "distributed" || (typeof option === "object" && option.type === "distributed");
 }
@@ -184,11 +174,11 @@ async function runFlow(def: FlowDef, rawArgs: unknown[], parent: RunContext | un
   const config = engineConfig();
   const sink = config.sink;
   const created = new Date();
-  const id = randomUUID();
+  const id = newId();
 
   const { parameters, callArgs } = bindArguments(paramSpec(def.fn), rawArgs, options.parameters);
   const name = options.flowRunName !== undefined ? renderRunName(options.flowRunName, parameters, "flowRunName") : generateRunName();
-  const limiter = limiterFor(options.taskRunner);
+  const submissions = submissionsFor(options.taskRunner);
   const remote = isDistributed(options.taskRunner) ? config.remoteTasks ?? throwError(distributedNeedsTeam(def.name)) : undefined;
 
   const record: FlowRunRecord = {
@@ -209,7 +199,7 @@ async function runFlow(def: FlowDef, rawArgs: unknown[], parent: RunContext | un
     cancelledChildren: 0,
     childCount: 0,
     taskCounters: new Map(),
-    limiter,
+    submissions,
     logBudget: parent?.flowRun.logBudget ?? new LogBudget(),
     remote,
   };
@@ -224,8 +214,8 @@ async function runFlow(def: FlowDef, rawArgs: unknown[], parent: RunContext | un
     tags: record.tags,
     parentFlowRunId: record.parentFlowRunId,
     parentTaskRunId: record.parentTaskRunId,
-    created: created.toISOString(),
-    expectedStartTime: created.toISOString(),
+    created: isoTime(created.getTime()),
+    expectedStartTime: isoTime(created.getTime()),
     file: parent ? undefined : start.file,
     pid: process.pid,
   });
@@ -236,7 +226,7 @@ async function runFlow(def: FlowDef, rawArgs: unknown[], parent: RunContext | un
   const onSignal = () => cancel.stop(asCancellation(start.signal?.reason));
   if (start.signal?.aborted) onSignal();
   else start.signal?.addEventListener("abort", onSignal, { once: true });
-  const state = await runAttempts(new FlowAttempts(def, record, ctx, callArgs, cancel));
+  const state = await new Promise<State>((resolve) => runAttempts(new FlowAttempts(def, record, ctx, callArgs, cancel, resolve)));
   cancel.dispose();
   start.signal?.removeEventListener("abort", onSignal);
   if (!parent) sink.flushSync();
@@ -249,13 +239,18 @@ class FlowAttempts extends AttemptedRun {
   readonly ownStopper = true;
 
   constructor(
-    override readonly def: FlowDef,
-    override readonly record: FlowRunRecord,
-    ctx: RunContext,
+    readonly def: FlowDef,
+    readonly record: FlowRunRecord,
+    readonly ctx: RunContext,
     private readonly callArgs: unknown[],
-    cancel: Stopper,
+    readonly cancel: Stopper,
+    private readonly whenEnded: (state: State) => void,
   ) {
-    super(def, record, ctx, cancel);
+    super();
+  }
+
+  protected ended(state: State): void {
+    this.whenEnded(state);
   }
 
   attemptStarted(): void {

@@ -1,41 +1,74 @@
-import type { State } from "./states";
+import { newId } from "./ids";
+import { State } from "./states";
+
+const PENDING = new State("Pending");
+
+function resultOf<T>(state: State<T>): T {
+  return state.result();
+}
+
+/** A future's `resolveFinal` once its run has ended. */
+function SETTLED(): void {}
 
 const FUTURE = Symbol.for("flowline.future");
 
-/** A task run started with `submit` or `map`: wait for its state or its result. */
+/**
+ * A task run started with `submit` or `map`: wait for its state or its result. A flow may hold a million of
+ * them, so a future is small: its id (made when its run starts) and latest state, and a promise only once
+ * something waits on it.
+ */
 export class Future<T = unknown> {
-  private current: State<T> | undefined;
-  private readonly final: Promise<State<T>>;
+  private runId: string | undefined;
+  private current: State<T> = PENDING as State<T>;
+  private final: Promise<State<T>> | undefined;
+  /** Resolves `final` once the run has ended; SETTLED after that. */
+  private resolveFinal: ((state: State<T>) => void) | undefined;
 
-  constructor(
-    /** The task run's id. */
-    readonly id: string,
-    final: Promise<State<T>>,
-    initial: State<T>,
-  ) {
-    this.current = initial;
-    // The engine reports each state through setState, the final one included.
-    this.final = final;
+  /** @internal A future of a run that will get its id when it starts (or when the id is first asked for). */
+  constructor(id?: string) {
+    this.runId = id;
+  }
+
+  /** The task run's id. */
+  get id(): string {
+    return (this.runId ??= newId());
   }
 
   /** The task run's latest known state. */
   get state(): State<T> {
-    return this.current!;
+    return this.current;
   }
 
-  /** Resolves to the final state; never rejects. */
+  /** Resolves to the final state (once the run's hooks have run too); never rejects. */
   wait(): Promise<State<T>> {
+    if (this.final === undefined) {
+      this.final = this.resolveFinal === SETTLED ? Promise.resolve(this.current) : new Promise<State<T>>((resolve) => (this.resolveFinal = resolve));
+    }
     return this.final;
   }
 
   /** Resolves to the task's value, or rejects with what made it fail. */
-  async result(): Promise<T> {
-    return (await this.final).result();
+  result(): Promise<T> {
+    if (this.resolveFinal !== SETTLED) return this.wait().then(resultOf);
+    // Most futures have ended by the time they are asked (a flow that maps, then reads the results).
+    try {
+      return Promise.resolve(this.current.result());
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /** @internal Updated by the engine as the run moves. */
   setState(state: State<T>): void {
     this.current = state;
+  }
+
+  /** @internal The run has ended in `state`. */
+  settle(state: State<T>): void {
+    this.current = state;
+    const resolve = this.resolveFinal;
+    this.resolveFinal = SETTLED;
+    resolve?.(state);
   }
 }
 

@@ -3,21 +3,13 @@ import * as path from "node:path";
 import { randomBytes } from "node:crypto";
 import { fsyncFolder, makeFolder, syncDeferredWrites, type Durability } from "../shared/atomic-write";
 import type { EngineEvent } from "../shared/events";
+import { encodeEngineEvent } from "./event-encoding";
 import { journalDir, journalFileName } from "../shared/home";
 
-const PLAIN_NAME = /^[A-Za-z][A-Za-z ]*$/;
+export { encodeEvent } from "./event-encoding";
 
-/**
- * One event as a JSON line. State events are most of a journal (three a task run) and their fields are
- * ids, ISO times and plain names, so they are written directly; anything else goes through JSON.
- */
-export function encodeEvent(event: EngineEvent): string {
-  if (event.e === "state" && event.message === undefined && event.resultKey === undefined && event.result === undefined && PLAIN_NAME.test(event.name)) {
-    const count = event.runCount === undefined ? "" : `,"runCount":${event.runCount | 0}`;
-    return `{"e":"state","kind":"${event.kind}","id":${JSON.stringify(event.id)},"type":"${event.type}","name":"${event.name}","ts":"${event.ts}"${count}}`;
-  }
-  return JSON.stringify(event);
-}
+const BACKGROUND_SYNC_BYTES = 32 * 1024 * 1024;
+const ignore = (): void => undefined;
 
 /**
  * An append-only file of engine events, one JSON line each. A line written with writeSync is in the
@@ -32,7 +24,9 @@ export function encodeEvent(event: EngineEvent): string {
 export class JournalWriter {
   readonly file: string;
   private fd: number | undefined;
-  private buffer: string[] = [];
+  /** Lines not written yet, each ending in a newline: one string, appended to, is cheaper than an array joined. */
+  private buffer = "";
+  private buffered = 0;
   private scheduled = false;
   private closed = false;
   /** Lines written since the last flush to the disk; one of them is not a log line (durability "fsync"). */
@@ -41,14 +35,11 @@ export class JournalWriter {
   /** Folders whose entries changed when the file (and maybe its folder) was made: on disk with the first sync. */
   private readonly newFolders = new Set<string>();
   private readonly maxBuffered = 512;
+  private sinceBackgroundSync = 0;
+  private readonly flushSoon = (): void => this.flushSync();
 
-  /**
-   * `onFlush` receives each batch as written, JSON lines (the runner's child streams it to its parent:
-   * the text is sent as it is, not encoded a second time).
-   */
   constructor(
     home: string,
-    private readonly onFlush?: (lines: string) => void,
     readonly durability: Durability = "run",
   ) {
     // The folder and file are made on the first write, so a process that records nothing leaves nothing.
@@ -57,34 +48,52 @@ export class JournalWriter {
 
   append(event: EngineEvent): void {
     if (this.closed) return;
-    this.buffer.push(encodeEvent(event));
+    this.buffer += encodeEngineEvent(event);
     // Logs and the closing line promise nothing: they reach the disk with the next event that does.
     if (this.durability === "fsync" && event.e !== "log" && event.e !== "close") {
       this.mustSync = true;
       this.flushSync();
     }
-    else if (this.buffer.length >= this.maxBuffered) this.flushSync();
+    else if (++this.buffered >= this.maxBuffered) this.flushSync();
     else if (!this.scheduled) {
       this.scheduled = true;
-      setImmediate(() => this.flushSync());
+      setImmediate(this.flushSoon);
     }
   }
 
   flushSync(): void {
     this.scheduled = false;
-    if (this.buffer.length === 0) return;
-    const text = this.buffer.join("\n") + "\n";
-    this.buffer = [];
+    if (this.buffer === "") return;
+    const text = this.buffer;
+    this.buffer = "";
+    this.buffered = 0;
     if (this.fd === undefined) {
       makeFolder(path.dirname(this.file), this.newFolders);
       this.fd = fs.openSync(this.file, "a");
       this.newFolders.add(path.dirname(this.file));
     }
-    const bytes = Buffer.from(text);
-    for (let done = 0; done < bytes.length; ) done += fs.writeSync(this.fd, bytes, done);
+    // The text as it is (no Buffer made first); for a file, one write takes it whole, and what a short
+    // write left is written from its bytes.
+    const written = fs.writeSync(this.fd, text);
+    if (written !== text.length && written !== Buffer.byteLength(text)) {
+      const bytes = Buffer.from(text);
+      for (let done = written; done < bytes.length; ) done += fs.writeSync(this.fd, bytes, done);
+    }
     this.unsynced = true;
     if (this.mustSync) this.syncFile();
-    this.onFlush?.(text);
+    else if ((this.sinceBackgroundSync += written) >= BACKGROUND_SYNC_BYTES) this.syncInBackground();
+  }
+
+  /**
+   * A big journal is flushed to the disk as it grows, by the thread pool while the flow goes on, so that the
+   * flush at the run's end (syncToDisk) finds little left to write: a million task runs write half a
+   * gigabyte, a second of disk writes if all left to the end. It promises nothing by itself.
+   */
+  private syncInBackground(): void {
+    if (this.fd === undefined) return;
+    this.sinceBackgroundSync = 0;
+    // Not waited for, nor held back until the last one answered: a flow that never yields would never hear.
+    fs.fdatasync(this.fd, ignore);
   }
 
   /**
@@ -110,7 +119,7 @@ export class JournalWriter {
   /** Writes what is buffered and a closing line, so readers know this journal ended cleanly. */
   close(): void {
     if (this.closed) return;
-    if (this.fd === undefined && this.buffer.length === 0) {
+    if (this.fd === undefined && this.buffer === "") {
       this.closed = true; // nothing was ever written: leave no file behind
       return;
     }

@@ -1,5 +1,6 @@
 import { format } from "node:util";
 import { currentContext, type RunContext } from "./context";
+import { isoTime } from "./clock";
 import { engineConfig, levelEnabled } from "./config";
 import { MissingContextError } from "./errors";
 import { LogBudget } from "./log-budget";
@@ -46,10 +47,11 @@ export function emitLog(ctx: RunContext | undefined, level: LogLevel, message: s
     taskRunId: ctx?.taskRun?.id,
     level: line.capped ? "WARNING" : level,
     message: line.message,
-    ts: new Date().toISOString(),
+    ts: isoTime(),
   };
-  config.sink.emit(event);
-  if (config.consoleLogs) originalConsole.error(formatLogLine(event, runLabelOf(ctx)));
+  const label = runLabelOf(ctx);
+  config.sink.emit(event, label);
+  if (config.consoleLogs) originalConsole.error(formatLogLine(event, label));
 }
 
 function loggerFor(ctx: RunContext): RunLogger {

@@ -19,6 +19,8 @@ export interface ParameterSpec {
   type?: string;
   /** A JSON Schema of the values it accepts, when one is known (from its TypeScript type or the flow's own schema). */
   schema?: Record<string, unknown>;
+  /** Its TypeScript type says a value must be given (no `?`, no default, undefined not accepted): a run without it is refused. */
+  typeRequired?: boolean;
 }
 
 /** Everything a caller needs to offer and check a flow's parameters before a run starts. */

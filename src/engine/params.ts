@@ -49,7 +49,10 @@ export interface BoundArguments {
 
 const NOT_LITERAL: unique symbol = Symbol("not literal");
 const hasOwn = Object.prototype.hasOwnProperty;
-const cache = new WeakMap<Function, ParamSpec>();
+/** Any function at all: its source is read, it is never called through this type. */
+export type AnyFunction = (...args: never[]) => unknown;
+
+const cache = new WeakMap<AnyFunction, ParamSpec>();
 const EMPTY_DEFAULTS: Record<string, unknown> = Object.freeze({});
 
 const UNKNOWN_SPEC: ParamSpec = freezeSpec({
@@ -57,13 +60,13 @@ const UNKNOWN_SPEC: ParamSpec = freezeSpec({
 });
 
 /** The parameter spec of a function, parsed once and cached. Never throws. */
-export function paramSpec(fn: Function): ParamSpec {
+export function paramSpec(fn: AnyFunction): ParamSpec {
   let spec = cache.get(fn);
   if (spec === undefined) cache.set(fn, (spec = computeSpec(fn)));
   return spec;
 }
 
-function computeSpec(fn: Function): ParamSpec {
+function computeSpec(fn: AnyFunction): ParamSpec {
   try {
     // Not fn.toString(): a user function may override it.
     const src = Function.prototype.toString.call(fn);

@@ -3,6 +3,7 @@ import { LogBudget } from "./log-budget";
 import type { FlowRunRecord, TaskRunRecord } from "./run-records";
 import type { State } from "./states";
 import { Stopper } from "./stopper";
+import { Submissions } from "./submissions";
 import type { SerializerOption } from "./results";
 
 // Task runs that run in another process: a flow with `taskRunner: "distributed"` hands each of its task
@@ -55,7 +56,7 @@ export function remoteFlowRun(f: RemoteFlowRunFields): FlowRunRecord {
     cancelledChildren: 0,
     childCount: 0,
     taskCounters: new Map(),
-    limiter: undefined,
+    submissions: new Submissions(),
     logBudget: new LogBudget(),
   };
 }

@@ -1,4 +1,5 @@
 import { types } from "node:util";
+import { isoTime } from "./clock";
 import { engineConfig } from "./config";
 import type { RunContext } from "./context";
 import { CancelledError, TimeoutError, UserError } from "./errors";
@@ -11,7 +12,7 @@ import { State } from "./states";
 // What flow runs and task runs share: recording states, hooks, cancellation and timeouts.
 
 export function emitState(kind: "flow" | "task", id: string, state: State, runCount?: number, resultKey?: string, result?: unknown): void {
-  const event: StateEvent = { e: "state", kind, id, type: state.type, name: state.name, ts: state.timestamp.toISOString() };
+  const event: StateEvent = { e: "state", kind, id, type: state.type, name: state.name, ts: isoTime(state.time) };
   if (state.message !== undefined) event.message = state.message;
   if (runCount !== undefined) event.runCount = runCount;
   if (resultKey !== undefined) event.resultKey = resultKey;
@@ -21,7 +22,7 @@ export function emitState(kind: "flow" | "task", id: string, state: State, runCo
 
 /** A state change with no message, result or State object: the hot path of every run. */
 export function emitTransition(kind: "flow" | "task", id: string, type: StateType, name: string, runCount: number): void {
-  engineConfig().sink.emit({ e: "state", kind, id, type, name, ts: new Date().toISOString(), runCount });
+  engineConfig().sink.emit({ e: "state", kind, id, type, name, ts: isoTime(), runCount });
 }
 
 /** The options flows and tasks share, with Prefect's meanings (camelCase). */

@@ -1,7 +1,7 @@
-import type { Limiter } from "./limiter";
 import type { RemoteTaskRunner } from "./remote-task";
 import type { LogBudget } from "./log-budget";
 import type { Stopper } from "./stopper";
+import type { Submissions } from "./submissions";
 
 // The engine's own record of a run while it is going. Kept small: a flow can have many task runs.
 
@@ -28,8 +28,8 @@ export interface FlowRunRecord {
   childCount: number;
   /** For default task run names `<task>-<n>`, as Prefect numbers them. */
   readonly taskCounters: Map<string, number>;
-  /** Limits submitted task runs (the flow's task runner). */
-  readonly limiter: Limiter | undefined;
+  /** When its submitted task runs start (the flow's task runner). */
+  readonly submissions: Submissions;
   /** What the run tree may still log: a subflow run shares its top-level flow run's. */
   readonly logBudget: LogBudget;
   /** taskRunner "distributed": where its task runs run (team mode's queue). */

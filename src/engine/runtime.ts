@@ -48,11 +48,11 @@ function cast(name: string, raw: string, type: FieldType): unknown {
       return d;
     }
     default:
-      throw new UserError(`${name} cannot override a ${type} field of the runtime context; unset it (only text, number and date fields can be overridden).`);
+      throw new UserError(`${name} cannot override ${/^[aeiou]/.test(type) ? "an" : "a"} ${type} field of the runtime context; unset it (only text, number and date fields can be overridden).`);
   }
 }
 
-function defineFields<T>(run: "FLOW_RUN" | "TASK_RUN", fields: Record<string, [FieldType, () => unknown]>): T {
+function defineFields<T>(run: "FLOW_RUN" | "TASK_RUN", fields: Fields): T {
   const target: Record<string, unknown> = {};
   for (const [field, [type, read]] of Object.entries(fields)) {
     const name = envName(run, field);
@@ -67,27 +67,34 @@ function defineFields<T>(run: "FLOW_RUN" | "TASK_RUN", fields: Record<string, [F
   return Object.freeze(target) as T;
 }
 
+type Fields = Record<string, [FieldType, () => unknown]>;
+
+/** The fields a flow run and a task run both have, read from the current run of that kind. */
+function runFields(
+  run: () => { id: string; name: string; parameters: Record<string, unknown>; tags: string[]; runCount: number } | undefined,
+): Fields {
+  return {
+    id: ["string", () => run()?.id],
+    name: ["string", () => run()?.name],
+    parameters: ["object", () => run()?.parameters ?? {}],
+    tags: ["list", () => run()?.tags ?? []],
+    runCount: ["number", () => run()?.runCount ?? 0],
+  };
+}
+
 const flowRun = () => currentContext()?.flowRun;
 const taskRun = () => currentContext()?.taskRun;
 
 export const runtime: { readonly flowRun: FlowRunInfo; readonly taskRun: TaskRunInfo } = Object.freeze({
   flowRun: defineFields<FlowRunInfo>("FLOW_RUN", {
-    id: ["string", () => flowRun()?.id],
-    name: ["string", () => flowRun()?.name],
+    ...runFields(flowRun),
     flowName: ["string", () => flowRun()?.flowName],
-    parameters: ["object", () => flowRun()?.parameters ?? {}],
-    tags: ["list", () => flowRun()?.tags ?? []],
     scheduledStartTime: ["date", () => flowRun()?.expectedStartTime ?? new Date()],
-    runCount: ["number", () => flowRun()?.runCount ?? 0],
     parentFlowRunId: ["string", () => flowRun()?.parentFlowRunId],
   }),
   taskRun: defineFields<TaskRunInfo>("TASK_RUN", {
-    id: ["string", () => taskRun()?.id],
-    name: ["string", () => taskRun()?.name],
+    ...runFields(taskRun),
     taskName: ["string", () => taskRun()?.taskName],
-    parameters: ["object", () => taskRun()?.parameters ?? {}],
-    tags: ["list", () => taskRun()?.tags ?? []],
-    runCount: ["number", () => taskRun()?.runCount ?? 0],
     signal: ["signal", () => taskRun()?.stopper.signal],
   }),
 });

@@ -8,16 +8,29 @@ export type { StateType } from "../shared/events";
  * Retrying a Running).
  */
 export class State<T = unknown> {
-  readonly timestamp = new Date();
-  constructor(
-    readonly type: StateType,
-    readonly name: string = type,
-    readonly message?: string,
-    /** The run's value, for a Completed state. */
-    readonly data?: T,
-    /** What the run threw, for a Failed, Crashed or Cancelled state. */
-    readonly error?: unknown,
-  ) {}
+  /** @internal When the state was entered, in ms: a Date is made only when asked for (most never are). */
+  readonly time = Date.now();
+  readonly type: StateType;
+  readonly name: string;
+  /** The run's value, for a Completed state. */
+  readonly data?: T;
+  // Set only when given: a flow may keep a million final states (in its futures), most with neither.
+  declare readonly message?: string;
+  /** What the run threw, for a Failed, Crashed or Cancelled state. */
+  declare readonly error?: unknown;
+
+  constructor(type: StateType, name: string = type, message?: string, data?: T, error?: unknown) {
+    this.type = type;
+    this.name = name;
+    this.data = data;
+    if (message !== undefined) (this as { message?: string }).message = message;
+    if (error !== undefined) (this as { error?: unknown }).error = error;
+  }
+
+  /** When the run entered this state. */
+  get timestamp(): Date {
+    return new Date(this.time);
+  }
 
   isPending(): boolean { return this.type === "Pending"; }
   isRunning(): boolean { return this.type === "Running"; }

@@ -212,44 +212,46 @@ function dayOfYear(d: Date): number {
   return Math.floor((d.getTime() - Date.UTC(d.getUTCFullYear(), 0, 1)) / 86_400_000) + 1;
 }
 
+type DatePart = (d: Date) => string;
+const year: DatePart = (d) => String(d.getUTCFullYear());
+const year2: DatePart = (d) => pad(d.getUTCFullYear() % 100);
+const month: DatePart = (d) => pad(d.getUTCMonth() + 1);
+const day: DatePart = (d) => pad(d.getUTCDate());
+const hour: DatePart = (d) => pad(d.getUTCHours());
+const minute: DatePart = (d) => pad(d.getUTCMinutes());
+const second: DatePart = (d) => pad(d.getUTCSeconds());
+
+/** strftime directives, as Prefect's keys use them (`%Y-%m-%d`). */
+const STRFTIME: Readonly<Record<string, DatePart>> = {
+  Y: year, y: year2, m: month, d: day, H: hour, M: minute, S: second,
+  f: (d) => pad(d.getUTCMilliseconds() * 1000, 6),
+  j: (d) => pad(dayOfYear(d), 3),
+  a: (d) => DAYS[d.getUTCDay()].slice(0, 3),
+  A: (d) => DAYS[d.getUTCDay()],
+  b: (d) => MONTHS[d.getUTCMonth()].slice(0, 3),
+  B: (d) => MONTHS[d.getUTCMonth()],
+  z: () => "+0000",
+  Z: () => "UTC",
+  "%": () => "%",
+};
+
+/** Tokens, as JavaScript date libraries write them (`YYYY-MM-DD`). */
+const TOKENS: Readonly<Record<string, DatePart>> = {
+  YYYY: year, YY: year2, MM: month, DD: day, HH: hour, mm: minute, ss: second,
+  SSS: (d) => pad(d.getUTCMilliseconds(), 3),
+};
+
 /** Formats in UTC: strftime directives (`%Y-%m-%d`, as in Prefect) or tokens (`YYYY-MM-DD`). */
 function formatDate(d: Date, format: string, fail: (what: string) => StorageKeyError): string {
   if (format.includes("%")) {
     return format.replace(/%(.?)/g, (_, c: string) => {
-      switch (c) {
-        case "Y": return String(d.getUTCFullYear());
-        case "y": return pad(d.getUTCFullYear() % 100);
-        case "m": return pad(d.getUTCMonth() + 1);
-        case "d": return pad(d.getUTCDate());
-        case "H": return pad(d.getUTCHours());
-        case "M": return pad(d.getUTCMinutes());
-        case "S": return pad(d.getUTCSeconds());
-        case "f": return pad(d.getUTCMilliseconds() * 1000, 6);
-        case "j": return pad(dayOfYear(d), 3);
-        case "a": return DAYS[d.getUTCDay()].slice(0, 3);
-        case "A": return DAYS[d.getUTCDay()];
-        case "b": return MONTHS[d.getUTCMonth()].slice(0, 3);
-        case "B": return MONTHS[d.getUTCMonth()];
-        case "z": return "+0000";
-        case "Z": return "UTC";
-        case "%": return "%";
-        default:
-          throw fail(`has the date format "${format}" with "%${c}", which Flowline does not know (it knows %Y %y %m %d %H %M %S %f %j %a %A %b %B %z %Z %%)`);
-      }
+      const part = Object.hasOwn(STRFTIME, c) ? STRFTIME[c] : undefined;
+      if (part) return part(d);
+      const known = Object.keys(STRFTIME).map((k) => `%${k}`).join(" ");
+      throw fail(`has the date format "${format}" with "%${c}", which Flowline does not know (it knows ${known})`);
     });
   }
-  return format.replace(/YYYY|YY|MM|DD|HH|mm|ss|SSS/g, (t) => {
-    switch (t) {
-      case "YYYY": return String(d.getUTCFullYear());
-      case "YY": return pad(d.getUTCFullYear() % 100);
-      case "MM": return pad(d.getUTCMonth() + 1);
-      case "DD": return pad(d.getUTCDate());
-      case "HH": return pad(d.getUTCHours());
-      case "mm": return pad(d.getUTCMinutes());
-      case "ss": return pad(d.getUTCSeconds());
-      default: return pad(d.getUTCMilliseconds(), 3);
-    }
-  });
+  return format.replace(/YYYY|YY|MM|DD|HH|mm|ss|SSS/g, (t) => TOKENS[t](d));
 }
 
 function renderValue(template: string, field: Field, value: unknown): string {

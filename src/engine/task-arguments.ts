@@ -40,26 +40,39 @@ export async function resolveFutures(args: unknown[]): Promise<unknown[]> {
   );
 }
 
-/** The argument lists of the runs `task.map(...)` starts. */
-export function expandMapArguments(name: string, args: unknown[]): unknown[][] {
+/**
+ * The argument lists of the runs `task.map(...)` starts: how many, and the list of run `i`, made only when
+ * that run starts (a map over a million items holds the user's arrays, not a million argument lists).
+ * Throws at once when the arrays do not fit together.
+ */
+export function mapArguments(name: string, given: unknown[]): { length: number; at(i: number): unknown[] } {
+  // The arrays as they are now: a flow that changes them after the call does not change its runs.
+  const args = given.map(snapshot);
   // The object form, task.map({ name: ["a", "b"], greeting: unmapped("hi") }), maps its array fields.
-  if (args.length === 1 && isPlainObject(args[0])) {
-    const obj = args[0] as Record<string, unknown>;
+  if (args.length === 1 && isPlainObject(given[0])) {
+    const obj = Object.fromEntries(Object.entries(given[0] as Record<string, unknown>).map(([k, v]) => [k, snapshot(v)]));
     const keys = Object.keys(obj);
     const length = commonLength(name, keys.map((k) => [k, obj[k]] as const));
     if (length !== undefined) {
-      return Array.from({ length }, (_, i) => {
-        const one: Record<string, unknown> = {};
-        for (const k of keys) one[k] = pickMapped(obj[k], i);
-        return [one];
-      });
+      return {
+        length,
+        at(i) {
+          const one: Record<string, unknown> = {};
+          for (const k of keys) one[k] = pickMapped(obj[k], i);
+          return [one];
+        },
+      };
     }
   }
   const length = commonLength(name, args.map((a, i) => [`argument ${i + 1}`, a] as const));
   if (length === undefined) {
     throw new UserError(`${name}.map() needs at least one array to map over; wrap values every run shares in unmapped(...).`);
   }
-  return Array.from({ length }, (_, i) => args.map((a) => pickMapped(a, i)));
+  return { length, at: (i) => args.map((a) => pickMapped(a, i)) };
+}
+
+function snapshot(value: unknown): unknown {
+  return Array.isArray(value) ? value.slice() : value;
 }
 
 function commonLength(name: string, entries: ReadonlyArray<readonly [string, unknown]>): number | undefined {

@@ -1,10 +1,11 @@
-import { randomUUID } from "node:crypto";
-import { AttemptedRun, endRun, runAttempts, type RunHooks } from "./attempts";
+import { AttemptedRun, crashed, endRun, runAttempts, type AttemptDef } from "./attempts";
+import { isoTime } from "./clock";
+import { newId } from "./ids";
 import { findCachedResult, rememberCacheEntry, type TaskCacheContext } from "./cache";
 import { engineConfig } from "./config";
 import { currentContext, runContext, type RunContext } from "./context";
 import { MissingContextError, UpstreamError, UserError } from "./errors";
-import { expandMapArguments, hasFutures, resolveFutures } from "./task-arguments";
+import { hasFutures, mapArguments, resolveFutures } from "./task-arguments";
 import { Future, type Unmapped } from "./future";
 import { isPlainJson, toJsonSafe } from "./json-safe";
 import { emitLog, enableLogPrints } from "./logging";
@@ -15,6 +16,7 @@ import type { FlowRunRecord, TaskRunRecord } from "./run-records";
 import { adoptExportName, definitionArgs, describeError, failureState, hookList, isInstance, renderRunName, type Hook, type RunOptions } from "./run-common";
 import { State } from "./states";
 import type { Stopper } from "./stopper";
+import type { Submitted } from "./submissions";
 
 export interface TaskRunInfoForHooks {
   readonly id: string;
@@ -55,6 +57,8 @@ export interface Task<A extends unknown[] = unknown[], R = unknown> {
   withOptions(options: TaskOptions): Task<A, R>;
 }
 
+// `any[]` is the one parameter list every function's type extends (`unknown[]` is not, parameters being contravariant).
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyTask = Task<any[], any>;
 
 const TASK = Symbol.for("flowline.task");
@@ -98,14 +102,18 @@ function makeTask(options: TaskOptions, fn: (...args: unknown[]) => unknown): An
   const hooks = { onCompletion: hookList(options.onCompletion), onFailure: hookList(options.onFailure), onCancellation: [] };
   if (options.logPrints) enableLogPrints();
 
-  const def: TaskDef = { name, options, fn, persist, retries, hooks, self: undefined as unknown as AnyTask, seq: DEFINED.length };
+  const tags = Object.freeze([...(options.tags ?? [])]) as string[];
+  const def: TaskDef = { name, options, fn, persist, retries, hooks, tags, self: undefined as unknown as AnyTask, seq: DEFINED.length };
 
   const call = function (this: unknown, ...args: unknown[]): Promise<unknown> {
-    const ctx = requireContext(def.name);
-    const result = startTaskRun(def, args, ctx).then(resultOf);
-    // A call the flow forgot to await must not crash the process; the flow run still sees the failure.
-    result.catch(noop);
-    return result;
+    const flowRun = requireContext(def.name).flowRun;
+    const run = new TaskRun(def, flowRun, newId(), `${def.name}-${reserveRuns(flowRun, def, 1)}`, Date.now(), undefined);
+    const promise = new Promise<unknown>(capture);
+    run.resolve = captured.resolve;
+    run.reject = captured.reject;
+    run.promise = promise;
+    run.start(args);
+    return promise;
   } as AnyTask;
   def.self = call;
   TASK_DEFS.set(call, def);
@@ -118,11 +126,11 @@ function makeTask(options: TaskOptions, fn: (...args: unknown[]) => unknown): An
   });
   Object.assign(call, {
     submit(...args: unknown[]) {
-      return submitTaskRun(def, args, requireContext(def.name));
+      return submitTaskRuns(def, requireContext(def.name).flowRun, { length: 1, at: () => args })[0];
     },
     map(...args: unknown[]) {
-      const ctx = requireContext(def.name);
-      return expandMapArguments(def.name, args).map((runArgs) => submitTaskRun(def, runArgs, ctx));
+      const flowRun = requireContext(def.name).flowRun;
+      return submitTaskRuns(def, flowRun, mapArguments(def.name, args));
     },
     withOptions(more: TaskOptions) {
       return makeTask({ ...options, ...more }, fn);
@@ -131,15 +139,14 @@ function makeTask(options: TaskOptions, fn: (...args: unknown[]) => unknown): An
   return call;
 }
 
-interface TaskDef {
+interface TaskDef extends AttemptDef {
   /** Its place among the tasks this process defined: the same in every process that loads the same file. */
   seq: number;
   name: string;
   options: TaskOptions;
   fn: (...args: unknown[]) => unknown;
-  persist: boolean;
-  retries: number;
-  hooks: RunHooks;
+  /** The tags every run of the task records (one array for all of them). */
+  tags: string[];
   self: AnyTask;
 }
 
@@ -155,41 +162,69 @@ function requireContext(name: string): RunContext {
 
 function noop(): void {}
 
-function resultOf(state: State): unknown {
-  return state.result();
+// A called run's promise is settled by the run when it ends. One executor for every call, not a closure
+// made per call: it hands over the resolving functions through `captured`, read right after.
+const captured: { resolve: (value: unknown) => void; reject: (err: unknown) => void } = { resolve: noop, reject: noop };
+function capture(resolve: (value: unknown) => void, reject: (err: unknown) => void): void {
+  captured.resolve = resolve;
+  captured.reject = reject;
 }
 
-function submitTaskRun(def: TaskDef, args: unknown[], ctx: RunContext): Future {
-  const id = randomUUID();
-  let future: Future | undefined;
-  const onState = (state: State) => future?.setState(state);
-  const limiter = ctx.flowRun.limiter;
-  const final = limiter ? limiter.run(() => startTaskRun(def, args, ctx, id, onState)) : startTaskRun(def, args, ctx, id, onState);
-  future = new Future(id, final, PENDING);
-  return future;
+/**
+ * Runs of a task about to be made: numbered (as Prefect names them, `<task>-<n>`, in the order called) and
+ * counted toward their flow run, which waits for them. Returns the first number.
+ */
+function reserveRuns(flowRun: FlowRunRecord, def: TaskDef, count: number): number {
+  const first = flowRun.taskCounters.get(def.name) ?? 0;
+  flowRun.taskCounters.set(def.name, first + count);
+  flowRun.active += count;
+  flowRun.childCount += count;
+  return first;
 }
 
-const PENDING = new State("Pending");
+/**
+ * Submitted task runs (one for `submit`, one an item for `map`): their futures are returned at once, and
+ * each run is made when its flow run's submissions let it start (see submissions.ts), with the number and
+ * creation time it got when called. Until then a run is its future and nothing else.
+ */
+class Submission implements Submitted {
+  readonly futures: Future[];
+  private readonly first: number;
+  private readonly created = Date.now();
+  private next = 0;
 
-/** Starts a task run; the promise resolves to its final state and never rejects. */
-async function startTaskRun(
-  def: TaskDef,
-  args: unknown[],
-  ctx: RunContext,
-  id: string = randomUUID(),
-  onState?: (state: State) => void,
-): Promise<State> {
-  const flowRun = ctx.flowRun;
-  flowRun.active++;
-  flowRun.childCount++;
-  let state: State;
-  try {
-    state = await runTask(def, args, flowRun, id, onState);
-  } catch (err) {
-    state = new State("Crashed", "Crashed", `Flowline could not record this task run: ${describeError(err)}`, undefined, err);
+  constructor(
+    private readonly def: TaskDef,
+    private readonly flowRun: FlowRunRecord,
+    private readonly args: { readonly length: number; at(i: number): unknown[] },
+  ) {
+    this.futures = Array.from({ length: args.length }, () => new Future());
+    this.first = reserveRuns(flowRun, def, args.length);
   }
-  childEnded(flowRun, state);
-  return state;
+
+  get done(): boolean {
+    return this.next >= this.futures.length;
+  }
+
+  startNext(): void {
+    const i = this.next++;
+    const future = this.futures[i];
+    const { def } = this;
+    const run = new TaskRun(def, this.flowRun, future.id, `${def.name}-${this.first + i}`, this.created, future);
+    let args: unknown[];
+    try {
+      args = this.args.at(i);
+    } catch (err) {
+      return crashed(run, err); // picking a mapped value ran user code that threw (a Proxy's trap)
+    }
+    run.start(args);
+  }
+}
+
+function submitTaskRuns(def: TaskDef, flowRun: FlowRunRecord, args: { readonly length: number; at(i: number): unknown[] }): Future[] {
+  const submission = new Submission(def, flowRun, args);
+  if (!submission.done) flowRun.submissions.submit(submission);
+  return submission.futures;
 }
 
 /** Counts a task or subflow run's end toward its flow run's final state, and wakes a flow waiting to end. */
@@ -203,93 +238,196 @@ export function childEnded(flowRun: FlowRunRecord, state: State): void {
   }
 }
 
+const NO_PARAMETERS: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
+const NO_ARGUMENTS: unknown[] = [];
+
 /**
- * A task run: its upstream futures resolved, its parameters bound, its cache looked up, then its attempts.
- * Returns the final state, or a promise of it: a plain call awaits nothing on the way to its attempts.
+ * One task run: the engine's record of it, its run context (what runtime.taskRun reads) and its attempts,
+ * in one object, since a flow may make a million of them. It is numbered and timed when called, whenever
+ * its upstream runs end and whenever its flow run's submissions let it start.
  */
-function runTask(def: TaskDef, rawArgs: unknown[], flowRun: FlowRunRecord, id: string, onState?: (state: State) => void): State | Promise<State> {
-  // Numbered and timed as called, whenever its upstream runs end.
-  const created = new Date();
-  const counter = flowRun.taskCounters.get(def.name) ?? 0;
-  flowRun.taskCounters.set(def.name, counter + 1);
-  const call: TaskCall = { def, flowRun, id, name: `${def.name}-${counter}`, created, onState };
-  if (!hasFutures(rawArgs)) return startTask(call, rawArgs, undefined);
-  return resolveFutures(rawArgs).then(
-    (args) => startTask(call, args, undefined),
-    (err: unknown) => startTask(call, rawArgs, err),
-  );
-}
+class TaskRun extends AttemptedRun implements TaskRunRecord, RunContext {
+  parameters = NO_PARAMETERS;
+  private callArgs: unknown[] = NO_ARGUMENTS;
+  runCount = 0;
+  stopper: Stopper;
+  /** The run's cache key, when its task has a cacheKeyFn that gave one. */
+  cacheKey: string | undefined;
+  /** A called run settles its caller's promise; a submitted one its future. */
+  resolve: ((value: unknown) => void) | undefined;
+  reject: ((err: unknown) => void) | undefined;
+  promise: Promise<unknown> | undefined;
 
-interface TaskCall {
-  /** Attempts made before this process got the run (a worker that died with it): runCount goes on from there. */
-  attemptsBefore?: number;
-  def: TaskDef;
-  flowRun: FlowRunRecord;
-  id: string;
-  /** The default run name, `<task>-<n>`. */
-  name: string;
-  created: Date;
-  onState: ((state: State) => void) | undefined;
-}
+  /** Counted toward its flow run already (reserveRuns). */
+  constructor(
+    readonly def: TaskDef,
+    readonly flowRun: FlowRunRecord,
+    readonly id: string,
+    public name: string,
+    readonly created: number,
+    private readonly future: Future | undefined,
+  ) {
+    super();
+    this.stopper = flowRun.stopper;
+  }
 
-function startTask({ def, flowRun, id, name, created, onState, attemptsBefore }: TaskCall, args: unknown[], upstreamError: unknown): State | Promise<State> {
-  const { options } = def;
-  let parameters: Record<string, unknown> = {};
-  let callArgs: unknown[] = args;
-  let runName = name;
-  let setupError: unknown = upstreamError;
-  if (setupError === undefined) {
+  get kind(): "task" {
+    return "task";
+  }
+  get ownStopper(): boolean {
+    return false;
+  }
+  get record(): this {
+    return this;
+  }
+  get ctx(): this {
+    return this;
+  }
+  get taskRun(): this {
+    return this;
+  }
+  /** A task run lives within one attempt of its flow run (the flow run waits for it), so that attempt's stopper ends it. */
+  get cancel(): Stopper {
+    return this.flowRun.stopper;
+  }
+  get taskName(): string {
+    return this.def.name;
+  }
+  get tags(): string[] {
+    return this.def.tags;
+  }
+  get logPrints(): boolean {
+    return this.def.options.logPrints ?? this.flowRun.logPrints;
+  }
+
+  /** Resolves the futures among its arguments, then begins. */
+  start(args: unknown[]): void {
+    this.callArgs = args;
     try {
-      ({ parameters, callArgs } = bindArguments(paramSpec(def.fn), args, options.parameters));
-      if (options.taskRunName !== undefined) runName = renderRunName(options.taskRunName, parameters, "taskRunName");
+      if (!hasFutures(args)) return this.begin(args, undefined);
     } catch (err) {
-      setupError = err;
+      return crashed(this, err);
+    }
+    resolveFutures(args).then(
+      (resolved) => this.begin(resolved, undefined),
+      (err: unknown) => this.begin(args, err),
+    );
+  }
+
+  /** Its parameters bound, its cache looked up, then its attempts. */
+  private begin(args: unknown[], upstreamError: unknown): void {
+    try {
+      const { def } = this;
+      const { options } = def;
+      let setupError: unknown = upstreamError;
+      let name = this.name;
+      if (setupError === undefined) {
+        try {
+          const bound = bindArguments(paramSpec(def.fn), args, options.parameters);
+          this.parameters = bound.parameters;
+          this.callArgs = bound.callArgs;
+          if (options.taskRunName !== undefined) name = renderRunName(options.taskRunName, bound.parameters, "taskRunName");
+        } catch (err) {
+          setupError = err;
+        }
+      }
+      this.name = name;
+      const parameters = this.parameters;
+      engineConfig().sink.emit({
+        e: "task_run",
+        id: this.id,
+        flowRunId: this.flowRun.id,
+        name,
+        taskName: def.name,
+        parameters: isPlainJson(parameters) ? parameters : toJsonSafe(parameters),
+        tags: def.tags,
+        created: isoTime(this.created),
+      });
+      // The task_run event itself stands for the first state, Pending: one event fewer a run.
+      if (setupError !== undefined) {
+        const state = isInstance(setupError, UpstreamError)
+          ? new State("Failed", "NotReady", setupError.message, undefined, setupError)
+          : failureState(setupError, "Task run");
+        return endRun(this, state);
+      }
+      // taskRunner "distributed": a worker runs the rest (cache lookup, attempts, result) with the same code,
+      // and records its states; this process only learns how it ended.
+      const remote = this.flowRun.remote;
+      if (remote) {
+        const call = { flowRun: this.flowRun, taskRun: this, taskSeq: def.seq, callArgs: this.callArgs, serializer: options.resultSerializer ?? "json" };
+        return void remote.run(call).then(
+          (state) => this.ended(state),
+          (err: unknown) => crashed(this, err),
+        );
+      }
+      if (options.cacheKeyFn) {
+        try {
+          const key = options.cacheKeyFn(cacheContext(this), parameters);
+          this.cacheKey = key === null || key === undefined ? undefined : String(key);
+        } catch (err) {
+          return endRun(this, failureState(err, "Task run"));
+        }
+        if (this.cacheKey !== undefined && !options.refreshCache) return void fromCache(this, this.cacheKey).catch((err: unknown) => crashed(this, err));
+      }
+      runAttempts(this);
+    } catch (err) {
+      crashed(this, err);
     }
   }
 
-  const record: TaskRunRecord = {
-    id,
-    name: runName,
-    taskName: def.name,
-    parameters,
-    tags: options.tags ?? [],
-    runCount: attemptsBefore ?? 0,
-    stopper: flowRun.stopper,
-    logPrints: options.logPrints ?? flowRun.logPrints,
-  };
-  const ctx: RunContext = { flowRun, taskRun: record };
-  engineConfig().sink.emit({
-    e: "task_run",
-    id,
-    flowRunId: flowRun.id,
-    name: runName,
-    taskName: def.name,
-    parameters: isPlainJson(parameters) ? parameters : toJsonSafe(parameters),
-    tags: record.tags,
-    created: created.toISOString(),
-  });
-  // The task_run event itself stands for the first state, Pending: one event fewer a run.
-
-  const run = new TaskAttempts(def, record, ctx, callArgs, flowRun.stopper, onState);
-  if (setupError !== undefined) {
-    const state = isInstance(setupError, UpstreamError)
-      ? new State("Failed", "NotReady", setupError.message, undefined, setupError)
-      : failureState(setupError, "Task run");
-    return endRun(run, state);
+  attemptStarted(name: "Running" | "Retrying"): void {
+    this.future?.setState(new State("Running", name));
   }
-  // taskRunner "distributed": a worker runs the rest (cache lookup, attempts, result) with the same code.
-  if (flowRun.remote) return flowRun.remote.run({ flowRun, taskRun: record, taskSeq: def.seq, callArgs, serializer: options.resultSerializer ?? "json" });
 
-  if (options.cacheKeyFn) {
-    try {
-      const key = options.cacheKeyFn(cacheContext(def, flowRun, record), parameters);
-      run.cacheKey = key === null || key === undefined ? undefined : String(key);
-    } catch (err) {
-      return endRun(run, failureState(err, "Task run"));
+  override onState(state: State): void {
+    this.future?.setState(state);
+  }
+
+  call(): unknown {
+    return runContext.run(this, this.def.fn, ...this.callArgs);
+  }
+
+  settle(value: unknown, threw: boolean, thrown: unknown): State {
+    return threw ? failureState(thrown, "Task run") : new State("Completed", "Completed", undefined, value);
+  }
+
+  save(value: unknown, state: State): { resultKey: string; state: State } {
+    const { options } = this.def;
+    const { cacheKey } = this;
+    const home = engineConfig().home;
+    const serializer = options.resultSerializer ?? "json";
+    const resultKey = runContext.run(this, () => persistValue(home, value, options.resultStorageKey, this.parameters, serializer, { cacheKey }));
+    if (cacheKey !== undefined) {
+      const expiresAt = options.cacheExpirationSeconds !== undefined ? new Date(Date.now() + options.cacheExpirationSeconds * 1000) : undefined;
+      rememberCacheEntry(cacheKey, resultKey, expiresAt, this.id);
     }
-    if (run.cacheKey !== undefined && !options.refreshCache) return fromCache(run, run.cacheKey);
+    // cacheResultInMemory: false keeps only the stored copy; the run's result is read back when asked for.
+    if (options.cacheResultInMemory === false) state = new LazyResultState(() => loadValue(home, resultKey, serializer));
+    return { resultKey, state };
   }
-  return runAttempts(run);
+
+  hookInfo(): TaskRunInfoForHooks {
+    return { id: this.id, name: this.name, taskName: this.taskName, parameters: this.parameters, tags: this.tags, runCount: this.runCount };
+  }
+
+  protected ended(state: State): void {
+    childEnded(this.flowRun, state);
+    const future = this.future;
+    if (future) {
+      future.settle(state);
+      this.flowRun.submissions.ended();
+      return;
+    }
+    let value: unknown;
+    try {
+      value = state.result();
+    } catch (err) {
+      // A call the flow forgot to await must not crash the process; the flow run still sees the failure.
+      this.promise?.catch(noop);
+      return this.reject?.(err);
+    }
+    this.resolve?.(value);
+  }
 }
 
 /** The task a distributed flow's process called, by its place among the tasks defined and its name. */
@@ -305,15 +443,18 @@ export function definedTask(seq: number, name: string): AnyTask | undefined {
 export function runTaskRunHere(target: AnyTask, callArgs: unknown[], flowRun: FlowRunRecord, taskRun: { id: string; name: string }, attemptsBefore: number): Promise<State> {
   const def = TASK_DEFS.get(target);
   if (!def) throw new UserError("runTaskRunHere() needs a task made with task().");
-  const call: TaskCall = { def, flowRun, id: taskRun.id, name: taskRun.name, created: new Date(), onState: undefined, attemptsBefore };
-  return Promise.resolve(startTask(call, callArgs, undefined));
+  const future = new Future(taskRun.id);
+  const run = new TaskRun(def, flowRun, taskRun.id, taskRun.name, Date.now(), future);
+  run.runCount = attemptsBefore;
+  run.start(callArgs);
+  return future.wait();
 }
 
 /** Caching: an unexpired result under the same key, from any earlier run, is reused without running. */
-async function fromCache(run: TaskAttempts, cacheKey: string): Promise<State> {
+async function fromCache(run: TaskRun, cacheKey: string): Promise<void> {
   const { options } = run.def;
   const hit = await findCachedResult(cacheKey, new Date()).catch((err: unknown) => {
-    emitLog(run.ctx, "WARNING", `Could not read the cache index (${describeError(err)}); running the task.`);
+    emitLog(run, "WARNING", `Could not read the cache index (${describeError(err)}); running the task.`);
     return undefined;
   });
   if (hit !== undefined) {
@@ -324,60 +465,9 @@ async function fromCache(run: TaskAttempts, cacheKey: string): Promise<State> {
       read = { hit: false, why: `The cached result at ${hit} could not be read (${describeError(err)})` };
     }
     if (read.hit) return endRun(run, new State("Completed", "Cached", `Cached result from ${hit}`, read.value), hit);
-    emitLog(run.ctx, "WARNING", `${read.why}; not a cache hit, running the task.`);
+    emitLog(run, "WARNING", `${read.why}; not a cache hit, running the task.`);
   }
-  return runAttempts(run);
-}
-
-/** A task run's part in runAttempts: a stored result is also a cache entry, and may be read back lazily. */
-class TaskAttempts extends AttemptedRun {
-  readonly kind = "task";
-  readonly ownStopper = false;
-  /** The run's cache key, when its task has a cacheKeyFn that gave one. */
-  cacheKey: string | undefined;
-
-  constructor(
-    override readonly def: TaskDef,
-    override readonly record: TaskRunRecord,
-    ctx: RunContext,
-    private readonly callArgs: unknown[],
-    cancel: Stopper,
-    override readonly onState: ((state: State) => void) | undefined,
-  ) {
-    super(def, record, ctx, cancel);
-  }
-
-  attemptStarted(name: "Running" | "Retrying"): void {
-    this.onState?.(new State("Running", name));
-  }
-
-  call(): unknown {
-    return runContext.run(this.ctx, this.def.fn, ...this.callArgs);
-  }
-
-  settle(value: unknown, threw: boolean, thrown: unknown): State {
-    return threw ? failureState(thrown, "Task run") : new State("Completed", "Completed", undefined, value);
-  }
-
-  save(value: unknown, state: State): { resultKey: string; state: State } {
-    const { options } = this.def;
-    const { cacheKey } = this;
-    const home = engineConfig().home;
-    const serializer = options.resultSerializer ?? "json";
-    const resultKey = runContext.run(this.ctx, () => persistValue(home, value, options.resultStorageKey, this.record.parameters, serializer, { cacheKey }));
-    if (cacheKey !== undefined) {
-      const expiresAt = options.cacheExpirationSeconds !== undefined ? new Date(Date.now() + options.cacheExpirationSeconds * 1000) : undefined;
-      rememberCacheEntry(cacheKey, resultKey, expiresAt, this.record.id);
-    }
-    // cacheResultInMemory: false keeps only the stored copy; the run's result is read back when asked for.
-    if (options.cacheResultInMemory === false) state = new LazyResultState(() => loadValue(home, resultKey, serializer));
-    return { resultKey, state };
-  }
-
-  hookInfo(): TaskRunInfoForHooks {
-    const r = this.record;
-    return { id: r.id, name: r.name, taskName: r.taskName, parameters: r.parameters, tags: r.tags, runCount: r.runCount };
-  }
+  runAttempts(run);
 }
 
 class LazyResultState extends State {
@@ -389,10 +479,11 @@ class LazyResultState extends State {
   }
 }
 
-function cacheContext(def: TaskDef, flowRun: FlowRunRecord, record: TaskRunRecord): TaskCacheContext {
+function cacheContext(run: TaskRun): TaskCacheContext {
+  const { flowRun } = run;
   return {
-    task: { name: def.name, fn: def.fn },
+    task: { name: run.def.name, fn: run.def.fn },
     flowRun: { id: flowRun.id, name: flowRun.name, flowName: flowRun.flowName, parameters: flowRun.parameters },
-    taskRun: { id: record.id, name: record.name, taskName: record.taskName },
+    taskRun: { id: run.id, name: run.name, taskName: run.taskName },
   };
 }

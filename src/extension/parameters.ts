@@ -1,5 +1,5 @@
 import { unknownParameters, type FlowParameters, type ParameterSpec } from "../engine/parameter-specs";
-import { parameterProblem } from "../runner/parameters-check";
+import { checkParameterTypes, parameterProblem } from "../runner/parameters-check";
 
 // Parameters typed by the user for "Run with parameters…": a JSON object, checked before any run starts
 // against the flow's parameters as its flow process reported them (the engine's own specs), by the same
@@ -39,7 +39,9 @@ export function validateParameters(text: string, params: FlowParameters): string
     const takes = names.length ? `it takes: ${names.join(", ")}` : "it takes none";
     return `Unknown parameter${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => `'${k}'`).join(", ")}; ${takes}.`;
   }
-  const problem = parameterProblem(value as Record<string, unknown>);
+  // The same check the flow process makes against the flow's TypeScript signature before its run exists.
+  const typed = checkParameterTypes(params, value as Record<string, unknown>);
+  const problem = parameterProblem(value as Record<string, unknown>) ?? ("problem" in typed ? typed.problem : undefined);
   return problem === undefined ? undefined : problem.charAt(0).toUpperCase() + problem.slice(1);
 }
 

@@ -1,11 +1,11 @@
 import { describeFlows, type FlowDescription } from "../runner/describe";
 import type { DoneMessage } from "../runner/protocol";
 import { WarmFlowProcess, type RunResult } from "../runner/run";
-import { RunSession, type SessionEnd } from "../runner/session";
-import { isTerminal, type EngineEvent, type LogEvent, type StateType } from "../shared/events";
-import { logText } from "../shared/log-line";
+import { RunSession, type RunProgress, type SessionEnd } from "../runner/session";
+import type { LogEvent, StateType } from "../shared/events";
+import { logsNotShownText, logText } from "../shared/log-line";
 import { Emitter, type Disposable } from "./emitter";
-import { userErrorLocation, type ErrorLocation } from "./error-location";
+import { userErrorLocation, type ErrorLocation } from "../shared/error-location";
 import type { NodeRuntime } from "./settings";
 import type { StoreService } from "./store-service";
 
@@ -239,8 +239,8 @@ export class RunManager implements Disposable {
     const { log } = this.options;
     const { session } = run;
     session.on("flowRun", () => this.changed.fire(run));
-    session.on("event", (event) => this.progress(run, event));
-    session.on("log", (event, label) => logTo(log, event, label));
+    session.on("progress", (progress) => this.progress(run, progress));
+    session.on("log", (line, label) => logTo(log, line, label));
     const partial = { stdout: "", stderr: "" };
     session.on("output", (text, stream) => {
       const lines = (partial[stream] + text).split(/\r?\n/);
@@ -262,14 +262,13 @@ export class RunManager implements Disposable {
   }
 
   /** What the status bar, the notification and the lenses show while the run goes. */
-  private progress(run: ActiveRun, event: EngineEvent): void {
-    if (event.e === "task_run") run.tasksStarted++;
-    else if (event.e === "state") {
-      if (event.kind === "flow" && event.id === run.flowRunId) run.state = { type: event.type, name: event.name };
-      else if (event.kind === "task" && event.type === "Running") run.currentTask = run.session.labels.get(event.id);
-      else if (event.kind === "task" && isTerminal(event.type)) run.tasksEnded++;
-      this.changed.fire(run);
-    }
+  private progress(run: ActiveRun, progress: RunProgress): void {
+    const { taskRuns } = progress;
+    run.tasksStarted = taskRuns.created;
+    run.tasksEnded = taskRuns.Completed + taskRuns.Failed + taskRuns.Crashed + taskRuns.Cancelled;
+    run.currentTask = progress.running;
+    if (progress.state) run.state = { type: progress.state.type, name: progress.state.name };
+    this.changed.fire(run);
   }
 
   /** Tells the views the run's end is stored, and turns the session's end into an outcome. */
@@ -280,6 +279,7 @@ export class RunManager implements Disposable {
     if (result.exitCode === 2) log.error(`Flow '${run.spec.label}' could not start: ${result.message ?? "unknown reason"}`);
     else if (!result.reported && result.message) log.error(result.message);
     if (end.recordError !== undefined) log.warn(`Could not record the end of the run: ${end.recordError}`);
+    if (end.logsNotShown > 0) log.warn(`${logsNotShownText(end.logsNotShown)}.`);
     if (flowRunId) await store.sync();
     run.state = { type: state.type, name: state.name };
     return {
@@ -308,7 +308,7 @@ export class RunManager implements Disposable {
 }
 
 /** A run's log line in the Output channel, which shows time and level itself. */
-function logTo(log: RunLog, event: LogEvent, label: string): void {
+function logTo(log: RunLog, event: Pick<LogEvent, "level" | "message">, label: string): void {
   const line = logText(label, event.message);
   if (event.level === "ERROR") log.error(line);
   else if (event.level === "WARNING") log.warn(line);

@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import type { Disposable } from "./emitter";
-import { errorHeadline } from "./error-location";
+import { errorHeadline } from "../shared/error-location";
 import type { ActiveRun, RunManager, RunOutcome } from "./run-manager";
 import { formatDuration, stateGlyph } from "./runs-model";
 import { projectFile } from "./safe-paths";

@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { findHome } from "../shared/home";
 
 // Flowline's settings, read through a getter so this file needs no vscode (extension.ts passes
 // `workspace.getConfiguration("flowline").get`). Every value is checked: a wrong type falls back to the
@@ -63,8 +64,9 @@ function num(value: unknown, fallback: number, min: number, max: number): number
 }
 
 /**
- * The home folder for a window: the `flowline.home` setting (relative to the workspace folder), else
- * $FLOWLINE_HOME, else `.flowline` in the first workspace folder; with no folder open, `~/.flowline`.
+ * The home folder for a window: the `flowline.home` setting (relative to the workspace folder), else the
+ * CLI's rule (findHome) from the first workspace folder, so a terminal run of a flow in this window lands
+ * where the window looks; with no folder open, `~/.flowline`.
  */
 /** Team mode's database: the setting, else $FLOWLINE_DATABASE_URL; undefined for the local store. */
 export function teamDatabaseUrl(settings: Pick<Settings, "databaseUrl">, env: NodeJS.ProcessEnv = process.env): string | undefined {
@@ -75,7 +77,8 @@ export function resolveHomeFolder(settings: Pick<Settings, "home">, workspaceFol
   const base = workspaceFolder ?? os.homedir();
   const configured = settings.home || env.FLOWLINE_HOME?.trim() || "";
   if (configured) return path.resolve(base, configured.replace(/^~(?=$|[\\/])/, os.homedir()));
-  return path.join(base, ".flowline");
+  if (!workspaceFolder) return path.join(base, ".flowline");
+  return findHome({ start: workspaceFolder, root: workspaceFolder, rootLabel: "the workspace folder", env: {} }).home;
 }
 
 /** The environment variables a run gets on top of the extension host's own. */

@@ -5,13 +5,17 @@ export type VSCode = typeof import("vscode");
 export type {
   CodeLens,
   CodeLensProvider,
+  Disposable,
+  Event,
   ExtensionContext,
   InputBoxOptions,
   LogOutputChannel,
+  QuickPickItem,
   StatusBarItem,
   TextDocument,
   TreeDataProvider,
   TreeItem,
   TreeView,
   Uri,
+  WebviewPanel,
 } from "vscode";

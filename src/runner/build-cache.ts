@@ -32,13 +32,16 @@ export function userCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(os.homedir(), ".cache", "flowline");
 }
 
-function buildDir(): string {
-  return path.join(userCacheDir(), "build");
+/** `build/` holds compiled code; `types/` the flows' parameter types (signature-types.ts), kept the same way. */
+export type CacheFolder = "build" | "types";
+
+function buildDir(folder: CacheFolder): string {
+  return path.join(userCacheDir(), folder);
 }
 
-function entryFile(file: string, version: string): string {
+function entryFile(file: string, version: string, folder: CacheFolder): string {
   const id = createHash("sha256").update(`${FLOWLINE_VERSION}\0${version}\0${path.resolve(file)}`).digest("hex").slice(0, 32);
-  return path.join(buildDir(), `${id}.json`);
+  return path.join(buildDir(folder), `${id}.json`);
 }
 
 const sha256 = (bytes: Uint8Array): string => createHash("sha256").update(bytes).digest("hex");
@@ -61,8 +64,8 @@ export function tsconfigsAbove(dir: string): string[] {
   }
 }
 
-export function readCachedBuild(file: string, version: string): string | undefined {
-  const where = entryFile(file, version);
+export function readCachedBuild(file: string, version: string, folder: CacheFolder = "build"): string | undefined {
+  const where = entryFile(file, version, folder);
   let entry: Partial<Entry>;
   try {
     entry = JSON.parse(fs.readFileSync(where, "utf8")) as Partial<Entry>;
@@ -108,7 +111,7 @@ function loaderOf(file: string): "ts" | "tsx" | "js" | "jsx" | "json" {
 }
 
 /** Stores compiled code; `hashes` holds what sourceHashingPlugin saw, other inputs are hashed now. */
-export function writeCachedBuild(file: string, version: string, inputs: string[], hashes: ReadonlyMap<string, string>, code: string): void {
+export function writeCachedBuild(file: string, version: string, inputs: string[], hashes: ReadonlyMap<string, string>, code: string, folder: CacheFolder = "build"): void {
   const signed: Array<[string, string]> = [];
   for (const input of inputs) {
     const hash = hashes.get(input) ?? hashOf(input);
@@ -117,8 +120,8 @@ export function writeCachedBuild(file: string, version: string, inputs: string[]
   }
   const entry: Entry = { version, inputs: signed, code };
   try {
-    writeFileAtomicSync(entryFile(file, version), JSON.stringify(entry));
-    prune();
+    writeFileAtomicSync(entryFile(file, version, folder), JSON.stringify(entry));
+    prune(folder);
   } catch {
     // A cache that cannot be written only costs the next run a compile.
   }
@@ -134,8 +137,8 @@ function touch(file: string): void {
 }
 
 /** Keeps the folder at MAX_ENTRIES, dropping the entries used least recently. */
-function prune(): void {
-  const dir = buildDir();
+function prune(folder: CacheFolder): void {
+  const dir = buildDir(folder);
   const names = fs.readdirSync(dir).filter((n) => n.endsWith(".json"));
   if (names.length <= MAX_ENTRIES) return;
   const aged = names.map((n) => ({ file: path.join(dir, n), used: fs.statSync(path.join(dir, n), { throwIfNoEntry: false })?.mtimeMs ?? 0 }));

@@ -1,44 +1,32 @@
 import * as path from "node:path";
 import { configureEngine, JournalSink, type EngineSink } from "../engine/config";
 import { CancelledError, UserError } from "../engine/errors";
-import { isTerminal, type EngineEvent } from "../shared/events";
 import { adoptExportNames, runFlowWithParameters } from "../engine/flow";
 import { toJsonSafe } from "../engine/json-safe";
-import { loadedFlows, type LoadedFlow } from "./flow-summaries";
-import { aliasFlowline, loadFlowFile } from "./load-flow-file";
+import { addSignatureTypes, loadedFlows, type LoadedFlow } from "./flow-summaries";
+import { checkParameterTypes } from "./parameters-check";
+import { CrashCause } from "./crash-cause";
+import { flowSignatures } from "./signature-types";
+import { aliasFlowline, flowlineEngineFile, loadFlowFile } from "./load-flow-file";
 import { describeError, errorStack, isInstance } from "../engine/run-common";
 import { databaseUrl } from "../team/team-config";
-import type { ChildMessage, DescribeMessage, DoneMessage, ParentMessage, StartMessage } from "./protocol";
+import { LiveReport } from "./live";
+import type { ChildMessage, DescribeMessage, DoneMessage, LiveMessage, ParentMessage, StartMessage } from "./protocol";
 
 // The child process that runs a user's flow. It is started by the runner with an IPC channel, gets a
 // `start` message, runs the flow, reports events as they happen and how the run ended, then exits.
-
-/** Tracks the runs still going, so an unexpected exit can mark them Crashed in the journal. */
-class TrackingSink implements EngineSink {
-  readonly open = new Map<string, "flow" | "task">();
-  startedFlowRun = false;
-  readonly committed?: () => Promise<void>;
-  constructor(private readonly inner: EngineSink) {
-    if (inner.committed) this.committed = () => inner.committed!();
-  }
-  emit(event: EngineEvent): void {
-    if (event.e === "flow_run") {
-      this.open.set(event.id, "flow");
-      this.startedFlowRun = true;
-    } else if (event.e === "task_run") this.open.set(event.id, "task");
-    else if (event.e === "state" && isTerminal(event.type)) this.open.delete(event.id);
-    this.inner.emit(event);
-  }
-  flushSync(): void { this.inner.flushSync(); }
-  syncToDisk(): void { this.inner.syncToDisk(); }
-  close(): void { this.inner.close(); }
-}
 
 function send(message: ChildMessage): Promise<void> {
   return new Promise((resolve) => {
     if (!process.send || !process.connected) return resolve();
     process.send(message, undefined, {}, () => resolve());
   });
+}
+
+/** The live view's messages: process.send's answer says whether the channel is backed up. */
+function sendLive(message: LiveMessage, sent: () => void): boolean {
+  if (!process.send || !process.connected) return true;
+  return process.send(message, undefined, {}, () => sent());
 }
 
 export function childMain(enginePath: string): void {
@@ -72,42 +60,54 @@ export function childMain(enginePath: string): void {
 }
 
 async function run(start: StartMessage, signal: AbortSignal): Promise<void> {
-  const onFlush = (lines: string) => void send({ type: "events", lines });
-  let sink: TrackingSink;
-  try {
-    const teamUrl = databaseUrl();
-    if (teamUrl) sink = teamSink(start.home, teamUrl, onFlush, start.file);
-    else {
-      sink = new TrackingSink(new JournalSink(start.home, onFlush));
-      configureEngine({ home: start.home, sink, consoleLogs: false });
-    }
-  } catch (err) {
-    return fatal("usage", (err as Error).message); // FLOWLINE_DURABILITY names no known mode
-  }
+  let sink: LiveReport | undefined;
   let finished = false;
+  // Flowline's own frames (the built engine, and its sources when run from a checkout) are not the user's.
+  const dist = path.dirname(flowlineEngineFile());
+  const crash = new CrashCause(start.file, [dist, path.resolve(dist, "..", "src")]);
+  crash.watch();
+  // Registered before the engine is configured: the engine's own exit listener closes its sink, and
+  // listeners run in order.
   process.on("exit", (code) => {
-    if (finished) return;
+    if (finished || !sink) return;
     // The flow called process.exit (or the event loop emptied, or a cancelled flow would not stop) before
     // its run ended.
     const ts = new Date().toISOString();
     const type = signal.aborted ? "Cancelled" : "Crashed";
     const message = signal.aborted
       ? "The flow run was cancelled; its process was stopped before the run ended."
-      : `The flow process exited with code ${code} before the run finished (was process.exit called?).`;
-    for (const [id, kind] of sink.open) sink.emit({ e: "state", kind, id, type, name: type, ts, message });
+      : crash.message(code);
+    for (const [runs, kind] of [[sink.openTaskRuns, "task"], [sink.openFlowRuns, "flow"]] as const) {
+      for (const id of [...runs.keys()]) sink.emit({ e: "state", kind, id, type, name: type, ts, message });
+    }
     sink.close();
   });
+  try {
+    const teamUrl = databaseUrl();
+    if (teamUrl) sink = teamSink(start.home, teamUrl, start.file);
+    else {
+      sink = new LiveReport(new JournalSink(start.home), sendLive);
+      configureEngine({ home: start.home, sink, consoleLogs: false });
+    }
+  } catch (err) {
+    return fatal("usage", (err as Error).message); // FLOWLINE_DURABILITY names no known mode
+  }
+  const live = sink;
 
   const selected = await loadAndSelect(start);
   if (selected === undefined) return;
 
+  // Checked against the flow's TypeScript signature before a run exists: a refused value records nothing.
+  const typed = checkParameterTypes(selected.summary.parameters, start.parameters);
+  if ("problem" in typed) return fatal("usage", `flow '${selected.summary.name}': ${typed.problem}`);
+
   let outcome;
   try {
-    outcome = await runFlowWithParameters(selected.flow, start.parameters, { signal, file: start.file });
+    outcome = await runFlowWithParameters(selected.flow, typed.parameters, { signal, file: start.file });
   } catch (err) {
     // Parameters that do not fit the flow (an unknown name, ...) are refused before any run starts; so is
     // a flow whose options cannot start a run. Either is the caller's or the flow file's to fix.
-    if (!sink.startedFlowRun) return fatal("usage", err instanceof Error ? err.message : String(err));
+    if (!live.startedFlowRun) return fatal("usage", err instanceof Error ? err.message : String(err));
     throw err;
   }
   finished = true;
@@ -115,8 +115,9 @@ async function run(start: StartMessage, signal: AbortSignal): Promise<void> {
   const error = errorReport(state.error);
   // Reported finished = on disk (its journal and result files), whatever FLOWLINE_DURABILITY says; in
   // team mode, committed to PostgreSQL.
-  sink.syncToDisk();
-  await sink.committed?.();
+  live.syncToDisk();
+  await live.committed?.();
+  live.finish();
   await send({
     type: "done",
     flowRunId: outcome.flowRunId,
@@ -125,18 +126,19 @@ async function run(start: StartMessage, signal: AbortSignal): Promise<void> {
     result: state.type === "Completed" ? toJsonSafe(state.data) : undefined,
     error,
   });
-  sink.close();
+  live.close();
   await exitWhenFlushed(0);
 }
 
 /** Team mode (FLOWLINE_DATABASE_URL): events, cache entries and results go to PostgreSQL (src/team). */
-function teamSink(home: string, url: string, onFlush: (lines: string) => void, file: string): TrackingSink {
+function teamSink(home: string, url: string, file: string): LiveReport {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { configureTeamEngine } = require("../team/engine-setup") as typeof import("../team/engine-setup");
-  let tracking: TrackingSink | undefined;
+  let live: LiveReport | undefined;
   const onError = (err: Error) => process.stderr.write(`flowline: the team database refused a write: ${err.message}\n`);
-  configureTeamEngine(home, url, onFlush, onError, (pg) => (tracking = new TrackingSink(pg)), file);
-  return tracking!;
+  // The live view goes to the parent as live messages; PostgreSQL is the record.
+  configureTeamEngine(home, url, undefined, onError, (pg) => (live = new LiveReport(pg, sendLive)), file);
+  return live!;
 }
 
 /** Events of flows a file starts as it loads, while it is only described: describing records nothing. */
@@ -162,6 +164,7 @@ async function loadAndSelect(message: StartMessage | DescribeMessage): Promise<L
   }
   adoptExportNames(exports);
   const found = loadedFlows(exports);
+  addSignatureTypes(found, flowSignatures(message.file));
   let selected: LoadedFlow;
   try {
     selected = selectFlow(found, message.flow, message.file);
@@ -240,7 +243,14 @@ function selectFlow(found: LoadedFlow[], wanted: string | undefined, file: strin
     if (pool.length === 1) return pool[0];
     throw new UserError(`${path.basename(file)} has ${pool.length} flows (${list}); say which: ${path.basename(file)}:<flow>.`);
   }
-  const match = found.find((f) => f.summary.exportName === wanted) ?? found.find((f) => f.summary.name === wanted);
-  if (!match) throw new UserError(`${path.basename(file)} has no flow '${wanted}'; it has: ${list}.`);
-  return match;
+  const byExport = found.find((f) => f.summary.exportName === wanted);
+  if (byExport) return byExport;
+  const byName = found.filter((f) => f.summary.name === wanted);
+  if (byName.length === 0) throw new UserError(`${path.basename(file)} has no flow '${wanted}'; it has: ${list}.`);
+  // Two flows of one name: running "the first one" would run a flow the user may not have meant.
+  if (byName.length > 1) {
+    const exports = byName.map((f) => f.summary.exportName).filter((n) => n !== undefined);
+    throw new UserError(`${path.basename(file)} has ${byName.length} flows named '${wanted}'${exports.length ? ` (exported as ${exports.join(", ")})` : ""}; say which by its export name: ${path.basename(file)}:<export>.`);
+  }
+  return byName[0];
 }

@@ -1,4 +1,4 @@
-import type { EngineEvent, StateType } from "../shared/events";
+import type { ArtifactType, LogLevel, StateType } from "../shared/events";
 import type { FlowParameters } from "../engine/parameter-specs";
 
 // The typed messages between the process that starts a run (CLI, extension) and the child process
@@ -47,10 +47,70 @@ export interface LoadedMessage {
   selected: FlowSummary;
 }
 
-export interface EventsMessage {
-  type: "events";
-  /** Engine events as JSON lines, exactly as the journal has them. */
-  lines: string;
+/**
+ * What the parent shows of a run while it goes, sent at most every few tens of milliseconds and never
+ * while the channel is backed up (then it is merged into the next one): the journal on disk is the
+ * record, this is only the live view. Counts are totals so far, so a message that merges several says
+ * the same as they would have.
+ */
+export interface LiveMessage {
+  type: "live";
+  /** Flow runs that started since the last message (the top-level one comes first of all). */
+  flowRuns?: LiveFlowRun[];
+  /** The latest state of each flow run whose state changed since the last message. */
+  flowStates?: LiveFlowState[];
+  /** The task runs of the whole run (subflows' too) so far. */
+  taskRuns: TaskRunCounts;
+  /** The label of the task run that most recently started running, while it runs ("Task run 'load-3'"). */
+  running?: string;
+  /** Log lines since the last message, with the label of their run. */
+  logs?: LiveLogLine[];
+  /** Artifacts created since the last message. */
+  artifacts?: LiveArtifact[];
+  /** Log lines not sent because the channel was backed up, in all so far: they are in the run's logs. */
+  logsNotShown: number;
+}
+
+export interface LiveFlowRun {
+  id: string;
+  name: string;
+  flowName: string;
+  parentFlowRunId?: string;
+}
+
+export interface LiveFlowState {
+  id: string;
+  type: StateType;
+  name: string;
+  message?: string;
+}
+
+/** How many task runs were created, and how many ended in each final state. */
+export interface TaskRunCounts {
+  created: number;
+  Completed: number;
+  Failed: number;
+  Crashed: number;
+  Cancelled: number;
+}
+
+export interface LiveLogLine {
+  level: LogLevel;
+  message: string;
+  /** ISO time. */
+  ts: string;
+  /** Who the line is from: "Flow run 'hello-0'", "Task run 'greet-0'", "Flowline". */
+  label: string;
+  flowRunId?: string;
+  taskRunId?: string;
+}
+
+export interface LiveArtifact {
+  id: string;
+  key?: string;
+  type: ArtifactType;
+  flowRunId?: string;
+  taskRunId?: string;
 }
 
 export interface DoneMessage {
@@ -71,7 +131,7 @@ export interface FatalMessage {
   message: string;
 }
 
-export type ChildMessage = LoadedMessage | EventsMessage | DoneMessage | FatalMessage;
+export type ChildMessage = LoadedMessage | LiveMessage | DoneMessage | FatalMessage;
 
 export function isChildMessage(value: unknown): value is ChildMessage {
   return typeof value === "object" && value !== null && typeof (value as { type?: unknown }).type === "string";

@@ -2,8 +2,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { EventEmitter } from "node:events";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { EngineEvent, StateType } from "../shared/events";
-import type { ChildMessage, DoneMessage, FlowSummary, ParentMessage } from "./protocol";
+import type { StateType } from "../shared/events";
+import type { ChildMessage, DoneMessage, FlowSummary, LiveMessage, ParentMessage } from "./protocol";
 import { parameterProblem } from "./parameters-check";
 import { isChildMessage } from "./protocol";
 
@@ -43,7 +43,8 @@ export interface RunResult {
 }
 
 export interface RunEvents {
-  event: [EngineEvent];
+  /** What the flow process reports of the run as it goes (see LiveMessage). */
+  live: [LiveMessage];
   output: [string, "stdout" | "stderr"];
   loaded: [FlowSummary];
 }
@@ -72,7 +73,7 @@ export function spawnFlowChild(setup: Pick<RunRequest, "home" | "nodePath" | "en
     stdio: ["ignore", "pipe", "pipe", "ipc"],
     // Its own process group, so a cancel can end the flow and everything it started.
     detached: true,
-    // Structured clone: the journal text crosses as it is, without JSON escaping every quote.
+    // Structured clone: log lines cross without JSON escaping every quote.
     serialization: "advanced",
   });
 }
@@ -200,11 +201,9 @@ export class FlowProcess extends EventEmitter<RunEvents> {
         if (!isChildMessage(raw)) return;
         const message: ChildMessage = raw;
         switch (message.type) {
-          case "events":
-            for (const event of parseEventLines(message.lines)) {
-              if (event.e === "flow_run" && this.flowRunId === undefined && !event.parentFlowRunId) this.flowRunId = event.id;
-              this.emit("event", event);
-            }
+          case "live":
+            if (this.flowRunId === undefined) this.flowRunId = message.flowRuns?.find((f) => f.parentFlowRunId === undefined)?.id;
+            this.emit("live", message);
             break;
           case "loaded":
             flow = message.selected;
@@ -298,19 +297,6 @@ export class FlowProcess extends EventEmitter<RunEvents> {
 
 const QUIET_MS = 200;
 const DRAIN_LIMIT_MS = 5_000;
-
-function parseEventLines(lines: string): EngineEvent[] {
-  const events: EngineEvent[] = [];
-  for (const line of lines.split("\n")) {
-    if (line === "") continue;
-    try {
-      events.push(JSON.parse(line) as EngineEvent);
-    } catch {
-      // The journal keeps every event; a line that does not parse only misses the live view.
-    }
-  }
-  return events;
-}
 
 /** Starts a run: in `warm`'s waiting process when it was started for this run's setup, else in a new one. */
 export function startFlowProcess(request: RunRequest, warm?: WarmFlowProcess): FlowProcess {

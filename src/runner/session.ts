@@ -1,13 +1,13 @@
 import { EventEmitter } from "node:events";
-import type { EngineEvent, LogEvent } from "../shared/events";
-import { RunLabels } from "../shared/log-line";
+import type { StateType } from "../shared/events";
 import type { FlowRunDetail, StoreApi } from "../store";
 import { openFlowlineStore } from "./open-store";
+import type { LiveArtifact, LiveLogLine, LiveMessage, TaskRunCounts } from "./protocol";
 import { startFlowProcess, type FlowProcess, type RunRequest, type RunResult, type WarmFlowProcess } from "./run";
 
 // One flow run as the CLI and the editor follow it, so that both do it the same way: the child process
-// (run.ts), the label of each run for its log lines, cancellation, and the end recorded in the store when
-// the child could not record it (killed, crashed, cancelled before it could say). What a front end shows
+// (run.ts), its live view (log lines with the label of their run, progress), cancellation, and the end
+// recorded in the store when the child could not record it (killed, crashed, cancelled before it could say). What a front end shows
 // (a terminal, an Output channel) stays with it.
 
 /** The store a session uses: opened only when first asked for, released when the session ends. */
@@ -29,14 +29,26 @@ export interface SessionOptions extends RunRequest {
 }
 
 export interface SessionEvents {
-  /** Every engine event of the run, as it happens. */
-  event: [EngineEvent];
   /** A log line, with the label of the run it is from ("Task run 'greet-0'"). */
-  log: [LogEvent, string];
+  log: [LiveLogLine, string];
+  /** The run moved on: its state, task-run counts or running task run (see RunProgress). */
+  progress: [RunProgress];
+  /** An artifact was created. */
+  artifact: [LiveArtifact];
   /** What the flow printed. */
   output: [string, "stdout" | "stderr"];
   /** The top-level flow run has started: flowRunId and flowRunName are known. */
   flowRun: [];
+}
+
+/** Where a run stands, as the flow process last reported it. */
+export interface RunProgress {
+  /** The top-level flow run's state. */
+  state: { type: StateType; name: string; message?: string } | undefined;
+  /** Task runs of the whole run (subflows' too) so far. */
+  taskRuns: TaskRunCounts;
+  /** The label of the task run that most recently started running, while it runs. */
+  running: string | undefined;
 }
 
 export interface SessionEnd {
@@ -50,6 +62,8 @@ export interface SessionEnd {
   detail?: FlowRunDetail;
   /** Why the end could not be recorded or read back now; the run's journal keeps it for the next reader. */
   recordError?: string;
+  /** Log lines not shown live (the parent fell behind): they are in the run's stored logs. */
+  logsNotShown: number;
 }
 
 /** A store opened for one session: on the first `get()`, and closed on `release()`. */
@@ -70,10 +84,12 @@ export function storeOnDemand(open: () => Promise<StoreApi>): SessionStore {
 }
 
 export class RunSession extends EventEmitter<SessionEvents> {
-  readonly labels = new RunLabels();
   /** The top-level flow run, once its first event arrived. */
   flowRunId: string | undefined;
   flowRunName: string | undefined;
+  readonly progress: RunProgress = { state: undefined, taskRuns: { created: 0, Completed: 0, Failed: 0, Crashed: 0, Cancelled: 0 }, running: undefined };
+  /** Log lines the flow process did not send live, so far. */
+  logsNotShown = 0;
   /** Settles once the run has ended and its end is recorded; never rejects. */
   readonly ended: Promise<SessionEnd>;
   private readonly process: FlowProcess;
@@ -85,7 +101,7 @@ export class RunSession extends EventEmitter<SessionEvents> {
     const store = given ?? storeOnDemand(() => openFlowlineStore(request.home));
     this.process = startFlowProcess(request, warm);
     if (preloadStore) this.process.once("loaded", () => void store.get().catch(() => undefined));
-    this.process.on("event", (event) => this.follow(event));
+    this.process.on("live", (message) => this.follow(message));
     this.process.on("output", (text, stream) => this.emit("output", text, stream));
     this.ended = this.end(store, readBack === true);
   }
@@ -110,21 +126,29 @@ export class RunSession extends EventEmitter<SessionEvents> {
     this.process.kill();
   }
 
-  private follow(event: EngineEvent): void {
-    this.labels.see(event);
-    if (event.e === "flow_run" && !event.parentFlowRunId && this.flowRunId === undefined) {
-      this.flowRunId = event.id;
-      this.flowRunName = event.name;
-      this.emit("flowRun");
+  private follow(message: LiveMessage): void {
+    for (const run of message.flowRuns ?? []) {
+      if (run.parentFlowRunId === undefined && this.flowRunId === undefined) {
+        this.flowRunId = run.id;
+        this.flowRunName = run.name;
+        this.emit("flowRun");
+      }
     }
-    this.emit("event", event);
-    if (event.e === "log") this.emit("log", event, this.labels.of(event));
+    for (const line of message.logs ?? []) this.emit("log", line, line.label);
+    for (const artifact of message.artifacts ?? []) this.emit("artifact", artifact);
+    this.logsNotShown = message.logsNotShown;
+    const progress = this.progress;
+    const state = message.flowStates?.find((s) => s.id === this.flowRunId);
+    if (state) progress.state = { type: state.type, name: state.name, message: state.message };
+    progress.taskRuns = message.taskRuns;
+    progress.running = message.running;
+    this.emit("progress", progress);
   }
 
   private async end(store: SessionStore, readBack: boolean): Promise<SessionEnd> {
     const result = await this.process.done;
     const flowRunId = result.flowRunId ?? this.flowRunId;
-    const end: SessionEnd = { result, flowRunId, flowRunName: result.flowRunName ?? this.flowRunName };
+    const end: SessionEnd = { result, flowRunId, flowRunName: result.flowRunName ?? this.flowRunName, logsNotShown: this.logsNotShown };
     if (flowRunId !== undefined && (!result.reported || readBack)) {
       try {
         const opened = await store.get();

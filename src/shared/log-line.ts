@@ -1,4 +1,4 @@
-import type { EngineEvent, LogEvent } from "./events";
+import type { LogEvent } from "./events";
 
 // How a run's log line reads wherever it is shown: the CLI's terminal, the engine's own echo, the editor's
 // Output channel (which adds its own time and level) and stored logs opened as a document.
@@ -18,26 +18,7 @@ export function formatLogLine(event: Pick<LogEvent, "level" | "message" | "ts">,
   return `${event.ts.slice(11, 23)} | ${event.level.padEnd(7)} | ${logText(label, event.message)}`;
 }
 
-/** The labels of the runs seen so far, to name the run each log line is from. */
-export class RunLabels {
-  private readonly labels = new Map<string, string>();
-
-  /** Learns a run's label from its flow_run or task_run event; other events are ignored. */
-  see(event: EngineEvent): void {
-    if (event.e === "flow_run") this.add("flow", event.id, event.name);
-    else if (event.e === "task_run") this.add("task", event.id, event.name);
-  }
-
-  add(kind: "flow" | "task", id: string, name: string): void {
-    this.labels.set(id, runLabel(kind, name));
-  }
-
-  get(id: string): string | undefined {
-    return this.labels.get(id);
-  }
-
-  /** The label of a log line: its task run's, else its flow run's; "Flowline" for lines outside any run. */
-  of(line: { flowRunId?: string; taskRunId?: string }): string {
-    return (line.taskRunId && this.labels.get(line.taskRunId)) || (line.flowRunId && this.labels.get(line.flowRunId)) || "Flowline";
-  }
+/** What a front end says at a run's end when it could not show every log line as it came (it fell behind). */
+export function logsNotShownText(count: number): string {
+  return `${count.toLocaleString("en")} log line${count === 1 ? "" : "s"} not shown live; ${count === 1 ? "it is" : "they are"} in the run's logs`;
 }

@@ -1,26 +1,26 @@
 // A table artifact's shape, as the engine stores it and the panel reads it.
 //
-// The engine stores every table as TableArtifactData (src/engine/artifacts-table.ts turns the shapes a user
-// passes into it). The reader below turns table data into rows under headers for the panel, from that
-// shape or from the ones a user passes (pure, no DOM: the host pages a table to the webview with it, and
-// tests run it in plain Node):
+// The engine stores a table in the shape the user gave it (StoredTable; Flowline 1.0 stored {columns, rows}).
+// The reader below turns table data into rows under headers for the panel, from any of those shapes
+// (pure, no DOM: the host pages a table to the webview with it, and tests run it in plain Node):
 //   list of records        [{city: "Tokyo", pop: 37.1}, ...]          → one row a record, columns in first-seen order
 //   record of columns      {city: ["Tokyo", ...], pop: [37.1, ...]}   → transposed to rows
 //   list of rows           [["Tokyo", 37.1], ...]                     → rows as they are (never transposed)
-//   rows with headers      {headers|columns: [...], rows: [[...], ...]}: what the engine stores
+//   rows with headers      {headers: [...], rows: [[...], ...]}, and Flowline 1.0's {columns, rows}
+
+/** A table artifact's data as stored: as the user gave it, its cells made JSON. */
+export type StoredTable = Array<Record<string, unknown>> | Record<string, unknown[]> | unknown[][] | { headers: string[]; rows: unknown[][] };
 
 /**
- * A table, normalised: `rows[i][j]` is the cell of row i in column `columns[j]`. A list of records gives
- * its fields as columns (in first-seen order, null where a record lacks one); a record of columns is
- * turned to rows (shorter columns padded with null); a list of rows keeps its rows, under `headers` or
- * "0", "1", ... Exactly these two fields, so that any reader can tell it from the shapes a user passes.
+ * A table, normalised for showing: `rows[i][j]` is the cell of row i in column `columns[j]`. A list of
+ * records gives its fields as columns (in first-seen order, null where a record lacks one); a record of
+ * columns is turned to rows (shorter columns padded with null); a list of rows keeps its rows, under
+ * `headers` or "Column 1", "Column 2", ...
  */
-export interface TableArtifactData {
+export interface NormalizedTable {
   columns: string[];
   rows: unknown[][];
 }
-
-export type NormalizedTable = TableArtifactData;
 
 export const TABLE_SHAPES =
   "a list of records, a record of columns, a list of rows, or {headers, rows}";

@@ -3,5 +3,7 @@
 
 declare const __FLOWLINE_VERSION__: string | undefined;
 
+// Outside a bundle (tests under tsx) the version is read from package.json at run time.
 export const FLOWLINE_VERSION: string =
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   typeof __FLOWLINE_VERSION__ === "string" ? __FLOWLINE_VERSION__ : (require("../../package.json") as { version: string }).version;

@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { journalWriter } from "../shared/home";
 import { isAlive, type ProcessIdentity } from "../shared/process-identity";
-import { Applier, type JournalContext } from "./apply";
+import { type Applier, type JournalContext } from "./apply";
 import { classifyLine } from "./event-lines";
 import type { JournalRow } from "./index-db";
 import type { WriteTx } from "./write-tx";

@@ -1,5 +1,4 @@
 import * as fs from "node:fs";
-import * as path from "node:path";
 import { randomBytes } from "node:crypto";
 import { tempPath, writeFileAtomicSync } from "../shared/atomic-write";
 import { UserError } from "../engine/errors";

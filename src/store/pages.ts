@@ -77,9 +77,8 @@ class PageReader {
     for (let i = 0; i < count; i++) {
       const at = start + this.view.getUint16(header + 8 + 2 * i);
       if (at < header + 8 || at >= start + this.usable) throw new Error("cell pointer out of its page");
-      let [size, pos] = this.varint(at);
-      const [rowid, next] = this.varint(pos);
-      pos = next;
+      const [size, afterSize] = this.varint(at);
+      const [rowid, pos] = this.varint(afterSize);
       cells.push([Number(rowid), this.record(this.payload(Number(size), pos, start))]);
     }
     return cells;

@@ -1,4 +1,4 @@
-import type { ArtifactType, StateType } from "../shared/events";
+import type { StateType } from "../shared/events";
 import { artifactOf, flowRunOf, logEntryOf, taskRunOf } from "./convert";
 import type { IndexDb, KeySummary, SegmentInfo } from "./index-db";
 import { replayLogs, replayTasks, type TaskRecord } from "./records";

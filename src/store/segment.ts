@@ -1,11 +1,11 @@
 import * as path from "node:path";
 import type { Database, SqlJsStatic, SqlValue } from "sql.js";
-import type { ArtifactType, FlowRunIdentity, StateType } from "../shared/events";
+import type { FlowRunIdentity, StateType } from "../shared/events";
 import { PayloadAppender, readPayload, type PayloadRef } from "./payload";
 import { storedCounts, type HistoryEntry, type StateCounts, type StateFields } from "./records";
 import { migrateSegment, tuneConnection } from "./schema";
 import { SqlFile } from "./sql-file";
-import { ARTIFACT_HEAD_COLS, artifactHead, json, num, optNum, optStr, parseJson, pragmaNumber, str, strings, type ArtifactHead, type Row } from "./sql";
+import { ARTIFACT_HEAD_COLS, artifactHead, json, num, optNum, optStr, parseJson, pragmaNumber, rowReader, str, strings, type ArtifactHead, type Row } from "./sql";
 
 // One segment: its database (loaded whole: it is small) and its payload file. Rows are read and written
 // here by position; what they mean (states, chunks) is decided by the callers.
@@ -66,34 +66,32 @@ const FLOW_COLS = `id, name, flow_name, parameters, tags, parent_flow_run_id, pa
   state_name, state_message, run_count, created, expected_start_time, start_time, end_time, result_key, result,
   file, pid, journal, task_runs, task_states, logs, log_bytes`;
 
-function flowRow(r: Row): FlowRow {
-  return {
-    id: str(r[0]),
-    name: str(r[1]),
-    flowName: str(r[2]),
-    parameters: parseJson(r[3]) ?? {},
-    tags: strings(r[4]),
-    parentFlowRunId: optStr(r[5]),
-    parentTaskRunId: optStr(r[6]),
-    type: str(r[7]) as StateType,
-    stateName: str(r[8]),
-    message: optStr(r[9]),
-    runCount: num(r[10]),
-    created: str(r[11]),
-    expectedStartTime: optStr(r[12]),
-    start: optStr(r[13]),
-    end: optStr(r[14]),
-    resultKey: optStr(r[15]),
-    resultJson: optStr(r[16]),
-    file: optStr(r[17]),
-    pid: optNum(r[18]),
-    journal: optStr(r[19]),
-    taskRuns: num(r[20]),
-    taskStates: (parseJson(r[21]) ?? {}) as StateCounts,
-    logs: num(r[22]),
-    logBytes: num(r[23]),
-  };
-}
+const flowRow: (r: Row) => FlowRow = rowReader<FlowRow>({
+  id: str,
+  name: str,
+  flowName: str,
+  parameters: (v) => (parseJson(v) ?? {}) as Record<string, unknown>,
+  tags: strings,
+  parentFlowRunId: optStr,
+  parentTaskRunId: optStr,
+  type: (v) => str(v) as StateType,
+  stateName: str,
+  message: optStr,
+  runCount: num,
+  created: str,
+  expectedStartTime: optStr,
+  start: optStr,
+  end: optStr,
+  resultKey: optStr,
+  resultJson: optStr,
+  file: optStr,
+  pid: optNum,
+  journal: optStr,
+  taskRuns: num,
+  taskStates: (v) => (parseJson(v) ?? {}) as StateCounts,
+  logs: num,
+  logBytes: num,
+});
 
 function flowValues(f: FlowRow): SqlValue[] {
   return [

@@ -61,6 +61,20 @@ export const optStr = (v: SqlValue): string | undefined => (v === null || v === 
 export const num = (v: SqlValue): number => (v === null || v === undefined ? 0 : Number(v));
 export const optNum = (v: SqlValue): number | undefined => (v === null || v === undefined ? undefined : Number(v));
 
+/** How each column of a row is read, one reader per field, in the order of the SELECT's columns. */
+export type ColumnReaders<T> = { readonly [K in keyof T]-?: (v: SqlValue) => T[K] };
+
+/** A row decoder from its column readers: field i is read from column `from + i`. */
+export function rowReader<T>(columns: ColumnReaders<T>): (r: Row, from?: number) => T {
+  const keys = Object.keys(columns) as Array<keyof T & string>;
+  const reads = keys.map((k) => columns[k] as (v: SqlValue) => unknown);
+  return (r, from = 0) => {
+    const out: Record<string, unknown> = {};
+    for (let i = 0; i < keys.length; i++) out[keys[i]] = reads[i](r[from + i]);
+    return out as T;
+  };
+}
+
 export function parseJson(v: SqlValue): unknown {
   if (v === null || v === undefined) return undefined;
   try {
@@ -119,16 +133,14 @@ export interface ArtifactHead {
 }
 
 /** Reads ARTIFACT_HEAD_COLS from the start of a row. */
-export function artifactHead(r: Row): ArtifactHead {
-  return {
-    seq: num(r[0]),
-    id: str(r[1]),
-    key: optStr(r[2]),
-    type: str(r[3]) as ArtifactType,
-    description: optStr(r[4]),
-    flowRunId: optStr(r[5]),
-    taskRunId: optStr(r[6]),
-    created: str(r[7]),
-    updated: str(r[8]),
-  };
-}
+export const artifactHead: (r: Row) => ArtifactHead = rowReader<ArtifactHead>({
+  seq: num,
+  id: str,
+  key: optStr,
+  type: (v) => str(v) as ArtifactType,
+  description: optStr,
+  flowRunId: optStr,
+  taskRunId: optStr,
+  created: str,
+  updated: str,
+});

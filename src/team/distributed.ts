@@ -5,6 +5,7 @@ import { readResultDocument, resultDocument } from "../engine/result-document";
 import { describeError, failureState } from "../engine/run-common";
 import type { UserSerializer } from "../engine/serializer";
 import { State } from "../engine/states";
+import type { StopListener } from "../engine/stopper";
 import { teamDrivers, type PgBoss } from "./drivers";
 import { CANCEL_CHANNEL, OUTCOME_CHANNEL, SENT_CHANNEL } from "./pg-schema";
 import { teamPool } from "./pg-pool";
@@ -67,12 +68,18 @@ export class DistributedTasks implements RemoteTaskRunner {
     }
     const stopper = flowRun.stopper;
     const state = new Promise<State>((resolve) => this.waiting.set(taskRun.id, { call, jobId, resolve }));
-    const unlink = stopper.onStop((reason) => void this.cancelFlow(flowRun.id, reason));
+    const onStop: StopListener = {
+      onStopped: (reason: unknown) => void this.cancelFlow(flowRun.id, reason),
+      stopOwner: undefined,
+      stopPrev: undefined,
+      stopNext: undefined,
+    };
+    stopper.listen(onStop);
     if (stopper.stopped) void this.cancelFlow(flowRun.id, stopper.reason);
     this.armPoll();
     void this.check([taskRun.id]);
     const final = await state;
-    unlink();
+    stopper.unlisten(onStop);
     return final;
   }
 

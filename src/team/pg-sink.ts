@@ -4,7 +4,7 @@ import { encodeEvent } from "../engine/journal";
 import type { ResultStorage } from "../engine/result-storage";
 import type { EngineEvent } from "../shared/events";
 import { teamPool } from "./pg-pool";
-import { PgWriter } from "./pg-writer";
+import { type PgWriter } from "./pg-writer";
 
 // The engine's side of team mode: its events, cache entries and (by default) results go to PostgreSQL
 // through one PgWriter, so they commit in the order they happened. Events are still streamed to the

@@ -4,7 +4,6 @@
 import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { ROOT, screenshotAfter, startPackagedSession, stopAll, suiteWatchdog, type Session } from "./code-server";
 import { eventually, expand, lens, openFile, outputLine, showFlowRuns, toast, treeItem } from "./workbench";

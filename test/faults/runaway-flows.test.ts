@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { cli, ensureBuilt, readLines, running, show, sleep, startCli, summary, syncedArtifactIds, waitFor, workspace } from "./helpers";
+import { cli, ensureBuilt, readLines, running, show, sleep, startCli, summary, waitFor, workspace } from "./helpers";
 
 // Flows that misbehave: one blocks its event loop forever after starting children that keep running
 // (Ctrl-C must still end the whole process tree within the grace period, and the CLI must keep answering

@@ -44,7 +44,7 @@ function cli(args: string[], cwd: string, env: Record<string, string> = {}): Pro
 
 const show = (r: Result) => `exit ${r.code}\n--- stdout ---\n${r.stdout}\n--- stderr ---\n${r.stderr}`;
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 function json(r: Result): any {
   assert.equal(r.code, 0, show(r));
   return JSON.parse(r.stdout);
@@ -81,15 +81,18 @@ describe("artifacts through the CLI (real processes)", function () {
     assert.deepEqual(latest.map((a: { key: string }) => a.key).sort(), ["cities", "columns", "pixel", "progress", "report-link", "rows", "summary"]);
     for (const a of latest) assert.deepEqual(Object.keys(a), KEYS);
     const byKey = Object.fromEntries(latest.map((a: { key: string }) => [a.key, a]));
-    assert.deepEqual(byKey.cities.data, {
-      columns: ["city", "pop", "when", "big"],
-      rows: [["Tokyo", 37.1, "2024-01-02T03:04:05.000Z", null], ["Delhi", null, null, "12345678901234567890"]],
-    });
+    // Records come back as records, columns as columns, rows with their headers: as they were created.
+    assert.deepEqual(byKey.cities.data, [
+      { city: "Tokyo", pop: 37.1, when: "2024-01-02T03:04:05.000Z" },
+      { city: "Delhi", pop: null, big: "12345678901234567890" },
+    ]);
     assert.equal(byKey.cities.description, "# Cities\nTwo of them.");
     assert.equal(byKey.cities.taskRunId, taskRunId);
     assert.equal(byKey.cities.flowRunId, run.flowRun.id);
-    assert.deepEqual(byKey.columns.data, { columns: ["a", "b"], rows: [[1, null], [2, { nested: [1, { deep: true }] }]] });
-    assert.deepEqual(byKey.rows.data, { columns: ["n", "letter"], rows: [[1, "x"], [2, "y"]] });
+    assert.deepEqual(byKey.columns.data, { a: [1, 2], b: [null, { nested: [1, { deep: true }] }] });
+    assert.deepEqual(byKey.rows.data, { headers: ["n", "letter"], rows: [[1, "x"], [2, "y"]] });
+    const [inspected] = json(await cli(["artifacts", "inspect", "cities", "--json"], dir));
+    assert.deepEqual(inspected.data, byKey.cities.data);
     assert.equal(byKey.progress.data, 75);
     assert.equal(byKey.summary.data, "# Done\n*all* kinds");
     assert.equal(byKey.summary.taskRunId, null);
@@ -177,7 +180,7 @@ describe("artifacts through the CLI (real processes)", function () {
     assert.deepEqual(run.taskRuns.map((t: { state: string }) => t.state), ["Crashed"]);
 
     const [fromTask] = json(await cli(["artifacts", "inspect", "from-task", "--json"], dir));
-    assert.deepEqual(fromTask.data, { columns: ["kept"], rows: [[true]] });
+    assert.deepEqual(fromTask.data, [{ kept: true }]);
     assert.equal(fromTask.taskRunId, run.taskRuns[0].id);
     assert.equal(fromTask.flowRunId, run.flowRun.id);
     const [fromFlow] = json(await cli(["artifacts", "inspect", "from-flow", "--json"], dir));

@@ -15,6 +15,7 @@ import {
 import { flow, task } from "../../src/engine/index";
 import { openStore, type Artifact, type Store } from "../../src/store";
 import { TestEngine } from "./helpers/engine";
+import { shapeTable } from "../../src/extension/panels/artifact-content";
 
 // Artifacts created by the real engine in this process, written to its journal, folded by the real store
 // and read back: every kind and table shape, how each is linked to its runs, and what is refused.
@@ -50,7 +51,7 @@ describe("artifacts", function () {
   };
 
   describe("every kind round-trips through the journal and the store", () => {
-    it("tables in each shape are stored as {columns, rows} the right way round, linked to the task run and its flow run", async () => {
+    it("tables in each shape are stored as they were created (records, columns, rows with headers), linked to the task run and its flow run", async () => {
       const { eng, stored } = engine();
       const make = task({ name: "make-tables" }, async () => ({
         records: await createTableArtifact([{ a: 1, b: "x" }, { b: "y", c: true }], { key: "records", description: "**md**" }),
@@ -65,18 +66,26 @@ describe("artifacts", function () {
       const taskRun = eng.taskRuns()[0].id;
 
       const records = (await byId(store, ids.records));
-      assert.deepEqual(records.data, { columns: ["a", "b", "c"], rows: [[1, "x", null], [null, "y", true]] });
+      assert.deepEqual(records.data, [{ a: 1, b: "x" }, { b: "y", c: true }]);
       assert.equal(records.type, "table");
       assert.equal(records.key, "records");
       assert.equal(records.description, "**md**");
       assert.equal(records.flowRunId, flowRun);
       assert.equal(records.taskRunId, taskRun);
-      // A record of columns is the same table the right way round: one row per index, shorter columns padded.
-      assert.deepEqual((await byId(store, ids.columns)).data, { columns: ["a", "b"], rows: [[1, "x"], [2, null], [3, null]] });
-      assert.deepEqual((await byId(store, ids.rows)).data, { columns: ["n", "s"], rows: [[1, "x"], [2, null]] });
-      assert.deepEqual((await byId(store, ids.bare)).data, { columns: ["0", "1", "2"], rows: [[1, 2, 3], [4, null, null]] });
-      assert.deepEqual((await byId(store, ids.empty)).data, { columns: [], rows: [] });
+      // Each shape as it was given (SPEC §6: data as it was created); readers turn any of them into rows.
+      assert.deepEqual((await byId(store, ids.columns)).data, { a: [1, 2, 3], b: ["x"] });
+      assert.deepEqual((await byId(store, ids.rows)).data, { headers: ["n", "s"], rows: [[1, "x"], [2]] });
+      assert.deepEqual((await byId(store, ids.bare)).data, [[1, 2, 3], [4]]);
+      assert.deepEqual((await byId(store, ids.empty)).data, []);
       for (const id of Object.values(ids)) assert.match(id, UUID);
+
+      // The panel's Raw mode shows the data as created; its rendered table has the rows under their columns.
+      const panel = async (id: string) => shapeTable(await byId(store, id));
+      const shown = await panel(ids.records);
+      assert.equal(shown.raw, JSON.stringify([{ a: 1, b: "x" }, { b: "y", c: true }], null, 2));
+      assert.deepEqual([shown.table?.columns, shown.table?.rows], [["a", "b", "c"], [[1, "x", null], [null, "y", true]]]);
+      assert.deepEqual((await panel(ids.columns)).table?.rows, [[1, "x"], [2, null], [3, null]]);
+      assert.deepEqual((await panel(ids.rows)).table, { columns: ["n", "s"], rows: [[1, "x"], [2, null]] });
     });
 
     it("cells are sanitised: NaN and ±Infinity to null, Date to ISO, BigInt to text, nested objects stay JSON", async () => {
@@ -101,8 +110,7 @@ describe("artifacts", function () {
         ]),
       )();
       const store = await stored();
-      const { columns, rows } = (await byId(store, id)).data as { columns: string[]; rows: unknown[][] };
-      const row = Object.fromEntries(columns.map((c, i) => [c, rows[0][i]]));
+      const [row] = (await byId(store, id)).data as Array<Record<string, unknown>>;
       assert.deepEqual(row, {
         nan: null,
         inf: null,
@@ -242,13 +250,15 @@ describe("artifacts", function () {
       }
     });
 
-    it("links must be absolute URLs of a safe scheme", async () => {
-      for (const bad of ["javascript:alert(1)", "data:text/html,<b>x</b>", "file:///etc/passwd", "command:workbench.action.quit", "not a url", "/relative/path"]) {
-        await assert.rejects(createLinkArtifact(bad), /is not an absolute http:, https:, mailto:, s3:, gs: or az: URL/);
-      }
-      await assert.rejects(createLinkArtifact("javascript:alert(1)"), /javascript: links are refused/);
+    it("links of any scheme are stored as given, as Prefect stores them (the panel decides what opens)", async () => {
+      const { stored } = engine();
+      const links = ["s3://bucket/key.csv", "gs://b/o", "abfs://c@acct.dfs.core.windows.net/p", "ftp://host/file", "reports/q3.csv", "javascript:alert(1)"];
+      const ids = await flow({ name: "links" }, async () => Promise.all(links.map((l) => createLinkArtifact(l))))();
+      const store = await stored();
+      for (const [i, id] of ids.entries()) assert.deepEqual((await byId(store, id)).data, { url: links[i], text: links[i] });
+      await assert.rejects(createLinkArtifact("  "), /needs a link \(a URL or a path\), not the string/);
       await assert.rejects(createLinkArtifact("https://x.y", { linkText: 3 as never }), /linkText must be a string/);
-      await assert.rejects(createLinkArtifact(undefined as never), /needs a URL string, not undefined/);
+      await assert.rejects(createLinkArtifact(undefined as never), /needs a link \(a URL or a path\), not undefined/);
     });
 
     it("images: http(s) and base64 data:image URLs, or image files inside the workspace and nowhere else", () => {
@@ -300,7 +310,7 @@ describe("artifacts", function () {
       const store = await stored();
       assert.equal((await byId(store, ids.high)).data, 100);
       assert.equal((await byId(store, ids.low)).data, 0);
-      assert.deepEqual((await byId(store, ids.table)).data, { columns: ["0"], rows: [[1]] });
+      assert.deepEqual((await byId(store, ids.table)).data, [[1]]);
     });
   });
 });

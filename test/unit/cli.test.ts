@@ -544,6 +544,50 @@ describe("cli: flowline run (real processes)", function () {
     });
   });
 
+  describe("a flow that logs faster than the terminal reads", () => {
+    it("the flow process stays small while the CLI is blocked; the CLI prints every line or says how many it did not show", async function () {
+      this.timeout(120_000);
+      const LINES = 150_000;
+      const dir = workspace();
+      // 150,000 lines of ~230 characters: ~35 MB of log text that the CLI cannot print while nobody reads it.
+      // Queued for the parent, it grew the flow process by ~130 MB; held to a bound, by ~20-30 MB (garbage
+      // not yet collected).
+      write(
+        dir,
+        "flood.ts",
+        `import * as fs from "node:fs";\nimport { flow, getRunLogger } from "flowline";\n` +
+          `const peak = () => Number(/VmHWM:\\s+(\\d+)/.exec(fs.readFileSync("/proc/self/status", "utf8"))![1]) * 1024;\n` +
+          `export const flood = flow({ name: "flood" }, async () => {\n  const log = getRunLogger();\n  const pad = "x".repeat(220);\n` +
+          `  const before = peak();\n  for (let i = 0; i < ${LINES}; i++) log.info(\`line \${i} \${pad}\`);\n` +
+          `  fs.writeFileSync("returned.json", JSON.stringify({ before, after: peak() }));\n  return ${LINES};\n});\n`,
+      );
+      // No cap on the run's log lines (FLOWLINE_MAX_LOG_LINES): every line is recorded, and shown or counted.
+      const env = cliEnv({ FLOWLINE_MAX_LOG_LINES: "0", FLOWLINE_MAX_LOG_BYTES: "0" });
+      const proc = spawn(process.execPath, [CLI, "run", "flood.ts"], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
+      started.add(proc);
+      proc.stdout!.resume();
+      const closed = new Promise<number | null>((resolve) => proc.on("close", (code) => resolve(code)));
+      // Nobody reads the CLI's stderr (where log lines go) yet: its writes block, and it stops reading what the flow sends.
+      proc.stderr!.pause();
+      const { before, after } = JSON.parse(await waitForFile(path.join(dir, "returned.json"), 90_000)) as { before: number; after: number };
+      const grewMB = (after - before) / 1024 / 1024;
+      assert.ok(grewMB < 60, `the flow process grew ${grewMB.toFixed(1)} MB while its parent was not reading`);
+      let stderr = "";
+      proc.stderr!.setEncoding("utf8").on("data", (t: string) => (stderr += t));
+      proc.stderr!.resume();
+      assert.equal(await closed, 0, stderr.slice(-2000));
+      started.delete(proc);
+      const shown = [...stderr.matchAll(/\| INFO {4}\| Flow run '[^']+' - line (\d+) x+$/gm)].map((m) => Number(m[1]));
+      assert.ok(shown.every((n, i) => i === 0 || n > shown[i - 1]), "lines shown out of order or twice");
+      const notShown = /flowline: ([\d,]+) log lines not shown live; they are in the run's logs \(flowline runs inspect \S+ --logs all\)\./.exec(stderr);
+      assert.ok(notShown, `no count of the lines not shown:\n${stderr.slice(-2000)}`);
+      // Every line the run logged (its own and "Beginning flow run", "Finished in state") is shown or counted.
+      const shownAll = stderr.match(/^\d\d:\d\d:\d\d\.\d{3} \| \w+ +\| Flow run /gm)?.length ?? 0;
+      assert.equal(shownAll + Number(notShown[1].replace(/,/g, "")), LINES + 2);
+      assert.ok(shown.length > 0 && shown.length < LINES);
+    });
+  });
+
   describe("runs and artifacts", () => {
     it("runs ls --json lists runs newest first; runs inspect takes an id or a unique prefix; an unknown id exits 2", async () => {
       const dir = workspace("two-flows.ts");

@@ -75,13 +75,13 @@ describe("describe: a flow file's flows and parameters, from its flow process", 
       kind: "object",
       open: false,
       parameters: [
-        { name: "n", required: false, default: 1 },
-        { name: "s", required: false, default: "x" },
-        { name: "b", required: false, default: false },
-        { name: "list", required: false, default: [1, "a"] },
-        { name: "o", required: false, default: { k: null } },
-        { name: "when", required: false },
-        { name: "required", required: true },
+        { name: "n", required: false, default: 1, type: "number", schema: { type: "number" } },
+        { name: "s", required: false, default: "x", type: "string", schema: { type: "string" } },
+        { name: "b", required: false, default: false, type: "boolean", schema: { type: "boolean" } },
+        { name: "list", required: false, default: [1, "a"], type: "unknown[]", schema: { type: "array", items: {} } },
+        { name: "o", required: false, default: { k: null }, type: "object", schema: {} },
+        { name: "when", required: false, type: "Date", schema: {} },
+        { name: "required", required: true, type: "string", schema: { type: "string" }, typeRequired: true },
       ],
     });
   });
@@ -97,21 +97,26 @@ describe("describe: a flow file's flows and parameters, from its flow process", 
     assert.deepEqual(positional, {
       kind: "positional",
       open: false,
-      parameters: [{ name: "day", required: true }, { name: "retries", required: false, default: 3 }, { name: "label", required: true }],
+      parameters: [
+        { name: "day", required: true, type: "string", schema: { type: "string" }, typeRequired: true },
+        { name: "retries", required: false, default: 3, type: "number", schema: { type: "number" } },
+        // `label?: string` has no default, but its type lets a run leave it out.
+        { name: "label", required: true, type: "string", schema: { type: "string" } },
+      ],
     });
     const rest = await paramsOf("withRest");
-    assert.deepEqual(rest.parameters, [{ name: "first", required: true }, { name: "rest", required: false, default: [], rest: true }]);
+    assert.deepEqual(rest.parameters, [{ name: "first", required: true, type: "number", schema: { type: "number" }, typeRequired: true }, { name: "rest", required: false, default: [], rest: true }]);
     assert.equal(rest.open, false);
     assert.deepEqual(await paramsOf("none"), { kind: "none", open: false, parameters: [] });
   });
 
   it("treats a single plain parameter as an open object, and reads functions declared elsewhere, in this file or another", async () => {
     assert.deepEqual(await paramsOf("single"), { kind: "positional", open: true, parameters: [] });
-    assert.deepEqual((await paramsOf("declared")).parameters, [{ name: "table", required: false, default: "users" }]);
+    assert.deepEqual((await paramsOf("declared")).parameters, [{ name: "table", required: false, default: "users", type: "string", schema: { type: "string" } }]);
     assert.deepEqual((await paramsOf("imported")).parameters, [
-      { name: "title", required: true },
-      { name: "pages", required: false, default: 10 },
-      { name: "format", required: false, default: "pdf" },
+      { name: "title", required: true, type: "string", schema: { type: "string" }, typeRequired: true },
+      { name: "pages", required: false, default: 10, type: "number", schema: { type: "number" } },
+      { name: "format", required: false, default: "pdf", type: '"pdf" | "html"', schema: { enum: ["pdf", "html"] } },
     ]);
   });
 
@@ -125,7 +130,7 @@ describe("describe: a flow file's flows and parameters, from its flow process", 
 
   it("records nothing of a flow run the file starts as it loads", async () => {
     const { selected } = await describeFlows(request("runs-on-load.ts"));
-    assert.deepEqual(selected.parameters.parameters, [{ name: "who", required: false, default: "loader" }]);
+    assert.deepEqual(selected.parameters.parameters, [{ name: "who", required: false, default: "loader", type: "string", schema: { type: "string" } }]);
     assert.ok(!fs.existsSync(path.join(dir, ".flowline")), "no journal, no database");
   });
 

@@ -69,7 +69,7 @@ describe("persisted results and storage keys", () => {
 
   it("in a task's key, flow parameters are reached through flowRun.parameters", async () => {
     const t = task({ name: "part", resultStorageKey: "{flowRun.parameters.city}-{parameters.n}.json" }, async ({ n }: { n: number }) => n);
-    await flow(async ({ city }: { city: string }) => t({ n: 2 }))({ city: "dublin" });
+    await flow(async ({ city: _city }: { city: string }) => t({ n: 2 }))({ city: "dublin" });
     assert.ok(fs.existsSync(engine.storage("dublin-2.json")));
   });
 

@@ -163,7 +163,7 @@ describe("flows and tasks", () => {
       await sleep(5);
       return x + 1;
     });
-    let seen: string[] = [];
+    const seen: string[] = [];
     await flow(async () => {
       const fut = slow.submit(1);
       seen.push(fut.state.type);

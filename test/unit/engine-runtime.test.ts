@@ -107,6 +107,9 @@ describe("runtime context", () => {
   it("list and object fields cannot be overridden and say so", () => {
     process.env.FLOWLINE__RUNTIME__FLOW_RUN__TAGS = "a,b";
     assert.throws(() => runtime.flowRun.tags, /FLOWLINE__RUNTIME__FLOW_RUN__TAGS cannot override a list field/);
+    delete process.env.FLOWLINE__RUNTIME__FLOW_RUN__TAGS;
+    process.env.FLOWLINE__RUNTIME__FLOW_RUN__PARAMETERS = "{}";
+    assert.throws(() => runtime.flowRun.parameters, /FLOWLINE__RUNTIME__FLOW_RUN__PARAMETERS cannot override an object field of the runtime context/);
     process.env.FLOWLINE__RUNTIME__TASK_RUN__RUN_COUNT = "many";
     assert.throws(() => runtime.taskRun.runCount, /is not a number/);
   });

@@ -4,7 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { FlowParameters } from "../../src/engine/parameter-specs";
 import { FlowCodeLensProvider } from "../../src/extension/codelens";
-import { parseStackFrames, userErrorLocation } from "../../src/extension/error-location";
+import { parseStackFrames, userErrorLocation } from "../../src/shared/error-location";
 import { parametersPrefill, parametersPrompt, validateParameters } from "../../src/extension/parameters";
 import { RunManager } from "../../src/extension/run-manager";
 import { formatDuration, relativeTime, stateIcon } from "../../src/extension/runs-model";

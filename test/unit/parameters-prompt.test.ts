@@ -63,7 +63,7 @@ describe("extension: Run with parameters… asks the flow's process what it take
     await command(lens("imported"));
     assert.equal(asked.length, 1);
     assert.equal(asked[0].value, '{"pages":10,"format":"pdf"}');
-    assert.equal(asked[0].prompt, "A JSON object. Parameters: title (no default), pages, format");
+    assert.equal(asked[0].prompt, 'A JSON object. Parameters: title: string (no default), pages: number, format: "pdf" | "html"');
     assert.equal(check('{"titel": "Q3"}'), "Unknown parameter 'titel'; it takes: title, pages, format.");
     assert.equal(check('{"title": "Q3", "pages": 2}'), undefined);
     assert.equal(await ended, "Completed");
@@ -74,9 +74,19 @@ describe("extension: Run with parameters… asks the flow's process what it take
     assert.equal(asked[1].value, '{"title":"Q3"}');
   });
 
+  it("checks values against the flow's TypeScript signature, naming the parameter and its type", async () => {
+    await command(lens("imported"));
+    assert.equal(check('{"pages": 2}'), "Parameter 'title' (string) is required and was not given.");
+    assert.equal(check('{"title": "Q3", "pages": "two"}'), "Parameter 'pages' (number): got \"two\", which is not a number.");
+    assert.equal(check('{"title": "Q3", "format": "docx"}'), 'Parameter \'format\' ("pdf" | "html"): got "docx", which is not one of "pdf", "html".');
+    assert.equal(check('{"title": "Q3", "format": "html"}'), undefined);
+    await command(lens("objectFlow"));
+    assert.equal(check('{"required": "yes", "list": "a,b"}'), "Parameter 'list' (unknown[]): got \"a,b\", which is not a list.");
+  });
+
   it("refuses the names a flow's run would refuse: beside a rest parameter, and extra positional arguments", async () => {
     await command(lens("withRest"));
-    assert.equal(asked[0].prompt, "A JSON object. Parameters: first (no default), ...rest");
+    assert.equal(asked[0].prompt, "A JSON object. Parameters: first: number (no default), ...rest");
     assert.equal(check('{"first": 1, "others": [2]}'), "Unknown parameter 'others'; it takes: first, rest.");
     assert.equal(check('{"first": 1, "rest": [2, 3]}'), undefined);
     await command(lens("named"));

@@ -1,6 +1,7 @@
 import { strict as assert } from "node:assert";
 import {
   argumentsFromParameters, bindArguments, defaultParameters, describeParameters, flowParameters, paramSpec, parameterNames,
+  type AnyFunction,
 } from "../../src/engine/params";
 import { validateParameters } from "../../src/extension/parameters";
 
@@ -15,7 +16,7 @@ const noParams = async () => 42;
 const openPattern = ({ id, ...extra }: { id: number; [k: string]: unknown }) => ({ id, extra });
 const single = (opts: { name?: string }) => opts.name ?? "none";
 
-async function call(fn: Function, args: unknown[], optionDefaults?: Record<string, unknown>) {
+async function call(fn: (...args: any[]) => unknown, args: unknown[], optionDefaults?: Record<string, unknown>) {
   const bound = bindArguments(paramSpec(fn), args, optionDefaults);
   return { parameters: bound.parameters, result: await fn(...bound.callArgs) };
 }
@@ -41,9 +42,9 @@ describe("params: paramSpec", () => {
   });
 
   it("handles arrows without parentheses, generators, async generators", () => {
-    const bare = paramSpec(new Function("return x => x * 2")() as Function);
+    const bare = paramSpec(new Function("return x => x * 2")() as AnyFunction);
     assert.deepEqual([bare.kind, bare.names], ["positional", ["x"]]);
-    const asyncBare = paramSpec(new Function("return async y => y")() as Function);
+    const asyncBare = paramSpec(new Function("return async y => y")() as AnyFunction);
     assert.deepEqual(asyncBare.names, ["y"]);
     function* gen(count = 3) { yield count; }
     async function* agen({ limit = 10 }: { limit?: number }) { yield limit; }
@@ -65,7 +66,7 @@ describe("params: paramSpec", () => {
     }
     assert.deepEqual(paramSpec(obj.run).names, ["x", "y"]);
     assert.deepEqual(paramSpec(obj.items).defaults, { n: -1 });
-    assert.deepEqual(paramSpec((obj as unknown as Record<string, Function>).computed).defaults, { z: [1, { w: true }] });
+    assert.deepEqual(paramSpec((obj as unknown as Record<string, AnyFunction>).computed).defaults, { z: [1, { w: true }] });
     assert.equal(paramSpec(Object.getOwnPropertyDescriptor(obj, "size")!.get!).kind, "none");
     assert.deepEqual(paramSpec(Job.make).defaults, { retries: 0 });
     assert.deepEqual(paramSpec(new Job().peek()).defaults, { token: "abc" });
@@ -186,18 +187,6 @@ describe("params: bindArguments", () => {
     assert.equal(bound.callArgs[0], o);
   });
 
-  it("binds 1,000,000 calls of a 2-key object spec well under a second", () => {
-    const fn = ({ name = "world", count = 1 }: { name?: string; count?: number }) => `${name}${count}`;
-    const spec = paramSpec(fn);
-    const args = [{ name: "x" }];
-    const started = process.hrtime.bigint();
-    let sink = 0;
-    for (let i = 0; i < 1_000_000; i++) sink += bindArguments(spec, args).callArgs.length;
-    const ms = Number(process.hrtime.bigint() - started) / 1e6;
-    assert.equal(sink, 1_000_000);
-    console.log(`      bindArguments x1e6: ${ms.toFixed(0)} ms`);
-    assert.ok(ms < 1000, `took ${ms} ms`);
-  });
 });
 
 describe("params: argumentsFromParameters", () => {
@@ -266,7 +255,7 @@ describe("params: flowParameters, the specs a flow process reports", () => {
   });
 
   it("is one rule: the Run with parameters… prompt refuses exactly the names a run refuses", () => {
-    const fns: Function[] = [hello, plus, withRest, notLiteral, noParams, openPattern, single, (n: number) => n];
+    const fns: AnyFunction[] = [hello, plus, withRest, notLiteral, noParams, openPattern, single, (n: number) => n];
     const names = [[], ["name"], ["nme"], ["a", "b"], ["c"], ["first", "others"], ["others"], ["arg0"], ["arg1"], ["arg2", "a"], ["id", "zz"], ["when", "label"], ["n"]];
     for (const fn of fns) {
       for (const keys of names) {

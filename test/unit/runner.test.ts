@@ -5,7 +5,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import type { EngineEvent } from "../../src/shared/events";
+import type { LiveMessage } from "../../src/runner/protocol";
 import { startFlowProcess, type RunRequest } from "../../src/runner/run";
 
 const REPO = path.resolve(__dirname, "..", "..");
@@ -49,22 +49,24 @@ describe("runner: FlowProcess", function () {
     for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it("streams the run's events live and reports how the run ended (reported: true)", async () => {
+  it("streams the run live and reports how the run ended (reported: true)", async () => {
     const dir = workspace("hello.ts");
     const proc = startFlowProcess(request(dir, "hello.ts"));
-    const events: EngineEvent[] = [];
+    const live: LiveMessage[] = [];
     let loaded: unknown;
-    proc.on("event", (e) => events.push(e));
+    proc.on("live", (m) => live.push(m));
     proc.on("loaded", (flow) => (loaded = flow));
     const result = await proc.done;
     assert.equal(result.exitCode, 0);
     assert.equal(result.reported, true);
     assert.equal(result.state?.type, "Completed");
     assert.deepEqual(loaded, { exportName: "myFlow", name: "my-flow", parameters: { kind: "none", open: false, parameters: [] } });
-    assert.equal(events.filter((e) => e.e === "task_run").length, 3);
-    const flowRun = events.find((e) => e.e === "flow_run");
-    assert.ok(flowRun && flowRun.e === "flow_run");
-    assert.equal(result.flowRunId, flowRun.id);
+    // Counts are totals so far: the last message has them all.
+    assert.deepEqual(live[live.length - 1].taskRuns, { created: 3, Completed: 3, Failed: 0, Crashed: 0, Cancelled: 0 });
+    const flowRuns = live.flatMap((m) => m.flowRuns ?? []);
+    assert.equal(flowRuns.length, 1);
+    assert.equal(result.flowRunId, flowRuns[0].id);
+    assert.equal(live.flatMap((m) => m.flowStates ?? []).at(-1)?.type, "Completed");
   });
 
   it("cancel() ends a flow that ignores it after cancelGraceSeconds, killing its process (reported: false)", async () => {
@@ -141,5 +143,42 @@ describe("runner: FlowProcess", function () {
     assert.equal(result.reported, false);
     assert.equal(result.state?.type, "Crashed");
     assert.match(result.message ?? "", /killed \(SIGKILL\)/);
+  });
+  it("the flow process exits as soon as its flow returns, while its parent has not read what it sent (no drain at exit)", async function () {
+    this.timeout(90_000);
+    // 30,000 task runs write ~15 MB of journal: were it streamed to the parent, the child would wait on a
+    // parent that does not read. Here the parent blocks in its first live message until the child is gone.
+    const dir = workspace();
+    fs.writeFileSync(
+      path.join(dir, "many.ts"),
+      `import { flow, task } from "flowline";\nconst noop = task({ name: "noop" }, async (i: number) => i);\n` +
+        `export const many = flow({ name: "many" }, async () => {\n  let sum = 0;\n  for (let i = 0; i < 30000; i++) sum += await noop(i);\n  return sum;\n});\n`,
+    );
+    const proc = startFlowProcess(request(dir, "many.ts"));
+    const pid = proc.pid as number;
+    /** Exited: a zombie (this blocked process has not reaped it yet) or gone. */
+    const exited = () => {
+      try {
+        return fs.readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /s, "").startsWith("Z");
+      } catch {
+        return true;
+      }
+    };
+    let exitedWhileUnread: boolean | undefined;
+    let messages = 0;
+    let last: LiveMessage | undefined;
+    proc.on("live", (message) => {
+      last = message;
+      if (messages++ > 0) return;
+      const until = Date.now() + 60_000;
+      while (!exited() && Date.now() < until) execFileSync("sleep", ["0.05"]);
+      exitedWhileUnread = exited();
+    });
+    const result = await proc.done;
+    assert.equal(result.state?.type, "Completed", JSON.stringify(result));
+    assert.equal(result.result, (30000 * 29999) / 2);
+    assert.equal(exitedWhileUnread, true, "the flow process waited for its parent to read before it exited");
+    // What it sent while the parent was blocked arrives after: the last counts have every task run.
+    assert.equal(last?.taskRuns.Completed, 30000);
   });
 });

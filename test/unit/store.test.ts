@@ -6,7 +6,7 @@ import * as path from "node:path";
 import type { EngineEvent } from "../../src/shared/events";
 import { dbPath, journalDir } from "../../src/shared/home";
 import { JournalWriter } from "../../src/engine/journal";
-import { openStore, SCHEMA_VERSION, StoreLookupError, type Store } from "../../src/store";
+import { openStore, StoreLookupError, type Store } from "../../src/store";
 import { loadSqlJs } from "../../src/store/sqljs";
 import type { FlowRun } from "../../src/store";
 import { layoutOneDatabase } from "./helpers/schema-1.0";

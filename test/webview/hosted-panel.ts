@@ -19,7 +19,7 @@ export class ChromiumPanel extends FakePanel {
   private loading: Promise<void> = Promise.resolve();
 
   override readonly webview = (() => {
-    // eslint-disable-next-line @typescript-eslint/no-this-alias
+     
     const self = this;
     return {
       options: {} as { localResourceRoots?: Uri[] },

@@ -94,6 +94,16 @@ describe("artifact panel (webview)", function () {
     ]);
   });
 
+  it("shows a link no editor opens (s3:, gs:, ...) as copyable text labelled with its scheme, never as a link", async () => {
+    await p.show(artifact("link", { url: "s3://bucket/reports/q3.csv", text: "Q3 export" }));
+    assert.equal(await p.text(".link-scheme"), "s3 link");
+    assert.equal(await p.text(".link-text"), "Q3 export");
+    assert.equal(await p.page.locator(".link-body a, .link-body [data-href]").count(), 0, "nothing to click open");
+    await p.page.click(".copy-link");
+    assert.deepEqual(await p.postedOf("copy"), [{ type: "copy", text: "s3://bucket/reports/q3.csv", what: "the link" }]);
+    assert.deepEqual(await p.postedOf("openLink"), []);
+  });
+
   it("shows a progress bar that moves when the host pushes an update", async () => {
     await p.show(artifact("progress", 25));
     assert.equal(await p.page.getAttribute(".progress", "aria-valuenow"), "25");

@@ -2,14 +2,15 @@ import { strict as assert } from "node:assert";
 import { useBrowser, PanelPage } from "./harness";
 import { measureTable } from "./table-perf";
 
-// 100,000 rows × 10 columns: opens in under a second, filters in under 100 ms a keystroke. Asserted with
-// 3× margins (CI has two slow shared cores); the real figures are printed.
+// 100,000 rows × 10 columns open and filter to the right rows. How fast (open < 1 s, < 100 ms a keystroke)
+// is measured by `npm run bench` (bench/webview.mjs), against baselines in the same run; here the figures are
+// only printed.
 
 describe("artifact panel at 100,000 rows (webview)", function () {
   this.timeout(120_000);
   const browser = useBrowser();
 
-  it("opens 100,000 × 10 in under a second and filters in under 100 ms a keystroke", async () => {
+  it("opens 100,000 × 10 and each keystroke filters to the matching rows", async () => {
     const p = await PanelPage.open(browser());
     try {
       const r = await measureTable(p);
@@ -18,8 +19,6 @@ describe("artifact panel at 100,000 rows (webview)", function () {
       console.log(`      filter per keystroke: median ${f(r.filterMedianMs)} ms, max ${f(r.filterMaxMs)} ms; naive scan median ${f(r.naiveFilterMedianMs)} ms`);
       console.log(`      ${r.keystrokes.map((k) => `"${k.query}" ${f(k.ms)} ms (${k.matched})`).join(", ")}`);
       assert.deepEqual(p.errors, []);
-      assert.ok(r.openMs < 3000, `open took ${f(r.openMs)} ms`);
-      assert.ok(r.filterMaxMs < 300, `the slowest keystroke took ${f(r.filterMaxMs)} ms`);
       const byQuery = new Map(r.keystrokes.map((k) => [k.query, k.matched]));
       assert.equal(byQuery.get("city-999"), 100, "city-999 is in 100 of 100,000 rows");
       assert.equal(byQuery.get("zzz"), 0);

@@ -1,4 +1,4 @@
-import type { QuickPickItem } from "vscode";
+import type { QuickPickItem } from "../vscode-types";
 import type { Artifact } from "../../store/types";
 import type { ExtensionStore } from "../store-extras";
 import type { VSCode } from "../vscode-types";

@@ -1,4 +1,4 @@
-import type { Disposable, Uri, WebviewPanel } from "vscode";
+import type { Disposable, Uri, WebviewPanel } from "../vscode-types";
 import type { Artifact } from "../../store/types";
 import type { ExtensionStore } from "../store-extras";
 import type { VSCode } from "../vscode-types";

@@ -1,4 +1,4 @@
-import type { Disposable, WebviewPanel } from "vscode";
+import type { Disposable, WebviewPanel } from "../vscode-types";
 import { ArtifactPanel, webviewRoot, type PanelHost } from "./artifact-panel";
 import { ARTIFACT_VIEW_TYPE, type PanelState } from "../../shared/panel-protocol";
 

@@ -10,13 +10,13 @@ import { resolveSerializer } from "../engine/serializer";
 import { State } from "../engine/states";
 import { definedTask, runTaskRunHere } from "../engine/task";
 import type { FlowRunRecord } from "../engine/run-records";
-import { aliasFlowline, loadFlowFile } from "../runner/load-flow-file";
-import { teamDrivers, type PgBoss } from "./drivers";
-import { ensureQueue } from "./distributed";
-import { configureTeamEngine, type TeamEngine } from "./engine-setup";
-import { CANCEL_CHANNEL, OUTCOME_CHANNEL, SENT_CHANNEL } from "./pg-schema";
-import { teamPool } from "./pg-pool";
-import { queueName, type TaskJob, type TaskOutcome } from "./task-job";
+import { aliasFlowline, loadFlowFile } from "./load-flow-file";
+import { teamDrivers, type PgBoss } from "../team/drivers";
+import { ensureQueue } from "../team/distributed";
+import { configureTeamEngine, type TeamEngine } from "../team/engine-setup";
+import { CANCEL_CHANNEL, OUTCOME_CHANNEL, SENT_CHANNEL } from "../team/pg-schema";
+import { teamPool } from "../team/pg-pool";
+import { queueName, type TaskJob, type TaskOutcome } from "../team/task-job";
 
 // `flowline worker <file>`: serves the task runs that distributed flows of files named like <file> send
 // to the queue. The file is loaded as `flowline run` loads it, in this process, with this engine; each
