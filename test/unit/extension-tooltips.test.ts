@@ -42,14 +42,13 @@ function assertInert(r: Rendered, what: string): void {
 
 describe("tree tooltips show stored text as text", function () {
   this.timeout(30_000);
-  let h: HostileHome;
   let store: StoreService;
   let runs: RunManager;
   let views: HostileViews;
 
   before(async () => {
     views = await hostileViews();
-    ({ h, store, runs } = views);
+    ({ store, runs } = views);
   });
   after(() => views.close());
 
