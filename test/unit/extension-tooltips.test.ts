@@ -7,7 +7,7 @@ import { RunsTreeProvider, type RunNode } from "../../src/extension/runs-tree";
 import type { StoreService } from "../../src/extension/store-service";
 
 import { fakeVscode } from "../fake-vscode";
-import { IDS, TRACKER, type HostileHome } from "./helpers/hostile-home";
+import { IDS, TRACKER } from "./helpers/hostile-home";
 import { hostileViews, type HostileViews } from "./helpers/hostile-views";
 
 // Tree tooltips are markdown that VS Code renders in a hover. Run names, flow names, state messages, keys
