@@ -21,7 +21,8 @@ const node = {
   target: "node20",
   sourcemap: "linked",
   // esbuild runs as its own binary and must stay a package; sql.js's wasm is copied next to the bundles.
-  external: ["esbuild", "vscode", "sql.js/dist/sql-wasm.wasm"],
+  // pg and pg-boss are team mode's, bundled apart (dist/team-drivers.js) and required only in team mode.
+  external: ["esbuild", "vscode", "sql.js/dist/sql-wasm.wasm", "pg", "pg-boss", "pg-native"],
   logLevel: "warning",
 };
 
@@ -41,6 +42,8 @@ const builds = [
   { ...node, entryPoints: [path.join(root, "node_modules/@babel/parser/lib/index.js")], outfile: path.join(dist, "babel-parser.js"), minify: !watch, sourcemap: false },
   // The extension's store runs in a worker thread (src/extension/store-service.ts); sql-wasm.wasm is next to it.
   { ...node, entryPoints: [path.join(root, "src/extension/store-worker.ts")], outfile: path.join(dist, "store-worker.js"), minify: !watch },
+  // Team mode's PostgreSQL driver and queue (src/team/drivers.ts requires it beside itself).
+  { ...node, external: ["pg-native"], entryPoints: [path.join(root, "src/team/drivers-entry.ts")], outfile: path.join(dist, "team-drivers.js"), minify: !watch },
   // The panels' browser code.
   {
     bundle: true,

@@ -1,6 +1,6 @@
 // Lint keeps the seams ARCHITECTURE.md describes: `vscode` enters only through the extension's seam, each
-// layer imports only the layers below it (shared ← engine ← store ← runner ← cli | extension; the webview
-// only shared), no import cycles, and the usual TypeScript mistakes. Formatting is Prettier's.
+// layer imports only the layers below it (shared ← engine ← store ← team ← runner ← cli | extension; the
+// webview only shared), no import cycles, and the usual TypeScript mistakes. Formatting is Prettier's.
 import tseslint from "typescript-eslint";
 import importX, { createNodeResolver } from "eslint-plugin-import-x";
 
@@ -41,9 +41,10 @@ export default tseslint.config(
       "@typescript-eslint/consistent-type-imports": ["error", { fixStyle: "inline-type-imports", disallowTypeAnnotations: false }],
     },
   },
-  layer(["src/shared/**/*.ts"], ["engine", "store", "runner", "cli", "extension"]),
-  layer(["src/engine/**/*.ts"], ["store", "runner", "cli", "extension"]),
-  layer(["src/store/**/*.ts"], ["runner", "cli", "extension"]),
+  layer(["src/shared/**/*.ts"], ["engine", "store", "team", "runner", "cli", "extension"]),
+  layer(["src/engine/**/*.ts"], ["store", "team", "runner", "cli", "extension"]),
+  layer(["src/store/**/*.ts"], ["team", "runner", "cli", "extension"]),
+  layer(["src/team/**/*.ts"], ["runner", "cli", "extension"]),
   layer(["src/runner/**/*.ts"], ["cli", "extension"]),
   layer(["src/cli/**/*.ts"], ["extension"]),
   layer(["src/extension/**/*.ts"], ["cli"]),

@@ -6,3 +6,9 @@ export * from "./engine/index";
 
 /** @internal The runner's child process entry (dist/child.js calls it). */
 export const __flowlineChildMain = childMain;
+
+/** @internal `flowline worker` (team mode): loaded by the CLI from this bundle, so user files share this engine. */
+export function __flowlineWorkerMain(enginePath: string, options: import("./runner/team-worker").WorkerOptions): Promise<void> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require("./runner/team-worker") as typeof import("./runner/team-worker")).workerMain(enginePath, options);
+}

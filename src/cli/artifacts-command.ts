@@ -2,11 +2,11 @@ import { isArtifactType } from "../engine/artifacts-data";
 import { normalizeTable, type NormalizedTable } from "../shared/table";
 import { UserError } from "../engine/errors";
 import type { ArtifactType } from "../shared/events";
-import { resolveHome } from "../shared/home";
-import type { Artifact, Store } from "../store";
+import type { Artifact, StoreApi } from "../store";
 import { parse } from "./args";
 import { artifactJson, escapeBlock, formatTime, printJson, quote, table } from "./format";
 import { openCliStore } from "./store";
+import { cliHome } from "./home-command";
 
 export const ARTIFACTS_USAGE = [
   "flowline artifacts ls [--all] [--key K] [--type T] [--flow-run ID] [--text T] [--limit N] [--json]",
@@ -25,8 +25,8 @@ export async function artifactsCommand(args: string[]): Promise<number> {
 }
 
 /** Opens the store with every journal folded, runs `use`, closes it (a StoreLookupError exits 2 in main.ts). */
-async function withStore<T>(use: (store: Store) => Promise<T> | T): Promise<T> {
-  const store = await openCliStore(resolveHome());
+async function withStore<T>(use: (store: StoreApi) => Promise<T> | T): Promise<T> {
+  const store = await openCliStore(cliHome().home);
   try {
     await store.sync();
     return await use(store);

@@ -2,9 +2,11 @@ import { UserError } from "../engine/errors";
 import { FLOWLINE_VERSION } from "../shared/version";
 import { ARTIFACTS_USAGE, artifactsCommand } from "./artifacts-command";
 import { escapeBlock } from "./format";
+import { HOME_USAGE, homeCommand } from "./home-command";
 import { PRUNE_USAGE, pruneCommand } from "./prune-command";
 import { RUN_USAGE, runCommand } from "./run-command";
 import { runsCommand } from "./runs-command";
+import { WORKER_USAGE, workerCommand } from "./worker-command";
 
 const HELP = `flowline ${FLOWLINE_VERSION} — run TypeScript flows and look at their runs and artifacts
 
@@ -14,10 +16,14 @@ Usage:
   flowline runs inspect <flow-run-id> [--json]
   ${ARTIFACTS_USAGE}
   ${PRUNE_USAGE}
+  ${HOME_USAGE}
+  ${WORKER_USAGE}   (team mode: serves distributed flows' task runs)
 
 Ids may be shortened to their first characters. \`flowline prune --help\` explains retention.
-Data lives in $FLOWLINE_HOME, else ./.flowline. FLOWLINE_RETENTION_DAYS=<days> prunes automatically
-(at most hourly); result files in storage/ are never deleted by pruning.
+Data lives in $FLOWLINE_HOME, else in the nearest .flowline from the flow file's folder up to the git
+repository's root, else in <repository root>/.flowline (outside a repository: ./.flowline); \`flowline home\` tells which and why.
+With FLOWLINE_DATABASE_URL=postgres://…, data lives in PostgreSQL.
+FLOWLINE_RETENTION_DAYS=<days> prunes automatically (at most hourly); result files in storage/ are never deleted by pruning.
 Exit codes: 0 completed, 1 failed or crashed, 2 bad input, 130 cancelled.
 `;
 
@@ -32,6 +38,10 @@ async function main(argv: string[]): Promise<number> {
       return artifactsCommand(rest);
     case "prune":
       return pruneCommand(rest);
+    case "worker":
+      return workerCommand(rest);
+    case "home":
+      return homeCommand(rest);
     case undefined:
       // No command is a usage mistake: the help goes to stderr, as other bad input does.
       process.stderr.write(HELP);

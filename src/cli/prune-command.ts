@@ -1,10 +1,11 @@
 import * as path from "node:path";
 import { UserError } from "../engine/errors";
-import { resolveHome, storageDir } from "../shared/home";
+import { storageDir } from "../shared/home";
 import type { PruneResult } from "../store";
 import { parse } from "./args";
 import { formatTime, printJson, quote } from "./format";
 import { openCliStore } from "./store";
+import { cliHome } from "./home-command";
 
 export const PRUNE_USAGE = "flowline prune --older-than <days> | --all [--results] [--dry-run] [--json]";
 
@@ -56,7 +57,7 @@ export async function pruneCommand(args: string[]): Promise<number> {
   }
   const dryRun = values["dry-run"] === true;
   const results = values.results === true;
-  const home = resolveHome();
+  const home = cliHome().home;
   const store = await openCliStore(home);
   let result: PruneResult;
   try {

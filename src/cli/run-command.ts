@@ -2,10 +2,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { UserError } from "../engine/errors";
 import { RunSession, storeOnDemand } from "../runner/session";
-import { resolveHome } from "../shared/home";
 import { formatLogLine, logsNotShownText } from "../shared/log-line";
 import { parse, parseParam, parseParams } from "./args";
 import { flowRunJson, taskRunJson } from "./format";
+import { cliHome } from "./home-command";
 import { JsonStream, paged } from "./json-stream";
 import { openCliStore } from "./store";
 
@@ -37,7 +37,7 @@ export async function runCommand(args: string[]): Promise<number> {
     parameters[key] = value;
   }
   const json = values.json === true;
-  const home = resolveHome(process.cwd());
+  const home = cliHome(absolute).home;
   // sql.js loads while the flow runs (the store is needed only at the end, and for cache lookups), once
   // the flow file has loaded: a file that does not compile or load leaves no database behind. Only --json
   // and a run that did not report its end need the database at the end.

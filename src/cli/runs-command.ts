@@ -1,10 +1,10 @@
 import { UserError } from "../engine/errors";
-import { resolveHome } from "../shared/home";
 import { parse } from "./args";
 import type { StateType } from "../shared/events";
 import { artifactJson, escapeBlock, flowRunJson, formatDuration, formatTime, printJson, quote, table, taskRunJson, taskRunSummary } from "./format";
 import { JsonStream, paged } from "./json-stream";
 import { openCliStore } from "./store";
+import { cliHome } from "./home-command";
 import type { Artifact, Store } from "../store";
 
 const USAGE =
@@ -21,7 +21,7 @@ async function runsLs(args: string[]): Promise<number> {
   if (positionals.length > 0) throw new UserError(`runs ls takes no arguments besides options. Usage: ${USAGE}`);
   const limit = values.limit === undefined ? 50 : Number(values.limit);
   if (!Number.isInteger(limit) || limit < 1) throw new UserError(`--limit must be a whole number of at least 1, not ${JSON.stringify(values.limit)}.`);
-  const store = await openCliStore(resolveHome());
+  const store = await openCliStore(cliHome().home);
   let runs;
   try {
     await store.sync();
@@ -69,7 +69,7 @@ async function runsInspect(args: string[]): Promise<number> {
   if (state !== undefined && !STATES.includes(state as StateType)) throw new UserError(`--state must be one of ${STATES.join(", ")}, not '${state}'.`);
   const logsText = (values.logs as string | undefined) ?? (values.json ? "all" : "100");
   const logLimit = logsText === "all" ? undefined : count(logsText, "--logs", 0);
-  const store = await openCliStore(resolveHome());
+  const store = await openCliStore(cliHome().home);
   try {
     await store.sync();
     let detail;

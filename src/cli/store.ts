@@ -1,6 +1,7 @@
 import * as v8 from "node:v8";
 import { openFlowlineStore } from "../runner/open-store";
-import type { Store } from "../store";
+import type { StoreApi } from "../store";
+import { databaseUrl } from "../team/team-config";
 import { escapeBlock } from "./format";
 
 let wasmFlagsSet = false;
@@ -27,7 +28,14 @@ function commandLabel(argv: string[] = process.argv.slice(2)): string {
  * Opens the store for a CLI command; its warnings (a damaged database salvaged, ...) go to stderr, and so
  * does who holds the lock while a write of this command waits for it.
  */
-export async function openCliStore(home: string): Promise<Store> {
+export async function openCliStore(home: string): Promise<StoreApi> {
+  const teamUrl = databaseUrl();
+  if (teamUrl) {
+    // Team mode: the store is PostgreSQL (src/team); sql.js is never loaded.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { openPgStore } = require("../team/pg-store") as typeof import("../team/pg-store");
+    return openPgStore(home, teamUrl);
+  }
   preferQuickWasm();
   return openFlowlineStore(home, {
     label: commandLabel(),

@@ -94,7 +94,7 @@ export async function updateProgressArtifact(id: string, progress: number, optio
   const event: ArtifactUpdateEvent = { e: "artifact_update", id, data: checkProgress(progress, warn), ts: new Date().toISOString() };
   if (description !== undefined) event.description = description;
   write(event);
-  return id;
+  return acknowledged(id);
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -132,7 +132,7 @@ function warn(message: string): void {
   emitLog(currentContext(), "WARNING", message);
 }
 
-function store(type: ArtifactType, data: unknown, common: Common): string {
+function store(type: ArtifactType, data: unknown, common: Common): string | Promise<string> {
   const ctx = currentContext();
   const id = randomUUID();
   const event: ArtifactEvent = { e: "artifact", id, type, data, created: new Date().toISOString() };
@@ -144,7 +144,13 @@ function store(type: ArtifactType, data: unknown, common: Common): string {
   }
   write(event);
   remember(id, type);
-  return id;
+  return acknowledged(id);
+}
+
+/** The id once the artifact is stored: at once for a journal, after the COMMIT for team mode's sink. */
+function acknowledged(id: string): string | Promise<string> {
+  const sink = engineConfig().sink;
+  return sink.committed ? sink.committed().then(() => id) : id;
 }
 
 /** Acknowledged = written: the journal line is in the kernel's page cache when this returns. */

@@ -4,6 +4,8 @@ import type { EngineEvent, LogLevel } from "../shared/events";
 import { resolveHome } from "../shared/home";
 import { JournalWriter } from "./journal";
 import type { CacheIndexEntry } from "./cache-index";
+import type { ResultStorage } from "./result-storage";
+import type { RemoteTaskRunner } from "./remote-task";
 
 export type { Durability } from "../shared/atomic-write";
 
@@ -16,6 +18,8 @@ export interface EngineSink {
   /** Makes every event emitted so far, and the result files written so far, survive power loss (fsync). */
   syncToDisk(): void;
   close(): void;
+  /** Resolves once every event emitted so far is committed where the store reads it (team mode's sink). */
+  committed?(): Promise<void>;
 }
 
 /**
@@ -63,6 +67,10 @@ export interface EngineConfig {
   cacheIndex: CacheIndex | undefined;
   /** How far results are flushed to disk when written (the journal's own flushing is the sink's). */
   durability: Durability;
+  /** Where persisted results go when not the home's storage folder (team mode). */
+  results?: ResultStorage;
+  /** Runs the task runs of flows with taskRunner "distributed" (team mode's queue). */
+  remoteTasks?: RemoteTaskRunner;
 }
 
 const LEVELS: Record<LogLevel, number> = { DEBUG: 10, INFO: 20, WARNING: 30, ERROR: 40 };
@@ -96,6 +104,8 @@ export function configureEngine(options: Partial<EngineConfig>): EngineConfig {
     consoleLogs: options.consoleLogs ?? prev?.consoleLogs ?? true,
     logLevel: options.logLevel ?? prev?.logLevel ?? parseLogLevel(process.env.FLOWLINE_LOGGING_LEVEL),
     cacheIndex: "cacheIndex" in options ? options.cacheIndex : prev?.cacheIndex,
+    results: "results" in options ? options.results : prev?.results,
+    remoteTasks: "remoteTasks" in options ? options.remoteTasks : prev?.remoteTasks,
     durability: options.durability ?? (sink instanceof JournalSink ? sink.durability : prev?.durability ?? durabilityFromEnv()),
   };
   hookExit();

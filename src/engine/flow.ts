@@ -10,6 +10,7 @@ import { emitLog, enableLogPrints } from "./logging";
 import { argumentsFromParameters, bindArguments, paramSpec } from "./params";
 import { generateRunName } from "./names";
 import { persistValue } from "./results";
+import { distributedNeedsTeam } from "./remote-task";
 import type { FlowRunRecord } from "./run-records";
 import { adoptExportName, definitionArgs, failureState, hookList, renderRunName, type Hook, type RunOptions } from "./run-common";
 import { State } from "./states";
@@ -145,6 +146,14 @@ export function runFlowWithParameters(target: AnyFlow, parameters: Record<string
   return startFlowRun(def, args, options);
 }
 
+function isDistributed(option: TaskRunnerOption | undefined): boolean {
+  return option === "distributed" || (typeof option === "object" && option.type === "distributed");
+}
+
+function throwError(err: Error): never {
+  throw err;
+}
+
 function startFlowRun(def: FlowDef, args: unknown[], start: StartOptions): Promise<FlowRunOutcome> {
   const parent = currentContext();
   const promise = runFlow(def, args, parent, start);
@@ -171,6 +180,7 @@ async function runFlow(def: FlowDef, rawArgs: unknown[], parent: RunContext | un
   const { parameters, callArgs } = bindArguments(paramSpec(def.fn), rawArgs, options.parameters);
   const name = options.flowRunName !== undefined ? renderRunName(options.flowRunName, parameters, "flowRunName") : generateRunName();
   const submissions = submissionsFor(options.taskRunner);
+  const remote = isDistributed(options.taskRunner) ? config.remoteTasks ?? throwError(distributedNeedsTeam(def.name)) : undefined;
 
   const record: FlowRunRecord = {
     id,
@@ -192,6 +202,7 @@ async function runFlow(def: FlowDef, rawArgs: unknown[], parent: RunContext | un
     taskCounters: new Map(),
     submissions,
     logBudget: parent?.flowRun.logBudget ?? new LogBudget(),
+    remote,
   };
   const ctx: RunContext = { flowRun: record };
 

@@ -31,6 +31,12 @@ export function persistValue(
   const scope = { parameters, flowRun: runtime.flowRun, taskRun: runtime.taskRun, owner: how.owner ?? "task" };
   const key = template === undefined ? randomStorageKey() : renderStorageKey(template, scope);
   const text = resultDocument(value, resolveSerializer(serializer), how.cacheKey);
+  const shared = engineConfig().results;
+  if (shared) {
+    resolveStoragePath(storageDir(home), key, template); // the same checks of the key, wherever it is kept
+    shared.write(key, text);
+    return key;
+  }
   try {
     // Temp files in one folder, which the store empties of killed writers' leftovers; flushed per FLOWLINE_DURABILITY.
     writeFileAtomicSync(resolveStoragePath(storageDir(home), key, template), text, { durability: engineConfig().durability, tempDir: storageTempDir(home) });
@@ -51,12 +57,19 @@ export function persistFailure(home: string, error: unknown, serializer: Seriali
 }
 
 export function loadValue(home: string, key: string, serializer: SerializerOption): unknown {
+  const shared = engineConfig().results;
+  const text = shared?.readLocal(key);
+  if (text !== undefined) return readResultDocument(text, userSerializerOf(serializer), `${shared!.where} result ${key}`);
   const file = resolveStoragePath(storageDir(home), key);
   return readResultDocument(fs.readFileSync(file, "utf8"), userSerializerOf(serializer), file);
 }
 
 /** The result at `key` if it was stored for `cacheKey` (see result-document.ts); else why it is not used. */
-export function loadCachedValue(home: string, key: string, cacheKey: string, serializer: SerializerOption): CachedRead {
+export function loadCachedValue(home: string, key: string, cacheKey: string, serializer: SerializerOption): CachedRead | Promise<CachedRead> {
+  const shared = engineConfig().results;
+  if (shared) {
+    return shared.read(key).then((text) => readCachedResultDocument(text, cacheKey, userSerializerOf(serializer), `The result at storage key ${JSON.stringify(key)}`));
+  }
   const file = resolveStoragePath(storageDir(home), key);
   return readCachedResultDocument(fs.readFileSync(file, "utf8"), cacheKey, userSerializerOf(serializer), `The result at storage key ${JSON.stringify(key)}`);
 }

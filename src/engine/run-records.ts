@@ -1,3 +1,4 @@
+import type { RemoteTaskRunner } from "./remote-task";
 import type { LogBudget } from "./log-budget";
 import type { Stopper } from "./stopper";
 import type { Submissions } from "./submissions";
@@ -31,6 +32,8 @@ export interface FlowRunRecord {
   readonly submissions: Submissions;
   /** What the run tree may still log: a subflow run shares its top-level flow run's. */
   readonly logBudget: LogBudget;
+  /** taskRunner "distributed": where its task runs run (team mode's queue). */
+  readonly remote?: RemoteTaskRunner;
 }
 
 export interface TaskRunRecord {

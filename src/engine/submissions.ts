@@ -13,7 +13,8 @@ export interface Submitted {
   startNext(): void;
 }
 
-export type TaskRunnerOption = "concurrent" | "sequential" | { type: "concurrent"; maxConcurrency?: number } | { type: "sequential" };
+/** "distributed" (team mode): task runs go to workers through the queue; submitting them is not limited here. */
+export type TaskRunnerOption = "concurrent" | "sequential" | "distributed" | { type: "concurrent"; maxConcurrency?: number } | { type: "sequential" } | { type: "distributed" };
 
 const START_BATCH = 1000;
 let startedThisTurn = 0;
@@ -100,13 +101,14 @@ export class Submissions {
 
 /** The submissions of a flow run with the task runner `option`. */
 export function submissionsFor(option: TaskRunnerOption | undefined): Submissions {
-  if (option === undefined || option === "concurrent") return new Submissions();
+  if (option === undefined || option === "concurrent" || option === "distributed") return new Submissions();
   if (option === "sequential" || option.type === "sequential") return new Submissions(1);
+  if (option.type === "distributed") return new Submissions();
   if (option.type === "concurrent") {
     const max = option.maxConcurrency;
     if (max === undefined) return new Submissions();
     if (!Number.isInteger(max) || max < 1) throw new UserError(`taskRunner maxConcurrency must be a whole number of at least 1, not ${max}.`);
     return new Submissions(max);
   }
-  throw new UserError(`taskRunner must be "concurrent", "sequential" or { type: "concurrent", maxConcurrency }, not ${JSON.stringify(option)}.`);
+  throw new UserError(`taskRunner must be "concurrent", "sequential", "distributed" or { type: "concurrent", maxConcurrency }, not ${JSON.stringify(option)}.`);
 }

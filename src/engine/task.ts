@@ -70,6 +70,8 @@ type AnyTask = Task<any[], any>;
 const TASK = Symbol.for("flowline.task");
 const DEFAULT_TASK_NAME = "task";
 const TASK_DEFS = new WeakMap<AnyTask, TaskDef>();
+/** Every task defined, in order, so that a worker finds the one a distributed flow's process called. */
+const DEFINED: TaskDef[] = [];
 
 /** Names a task made from an anonymous function after its export (see adoptExportName). */
 export function adoptTaskExportName(value: AnyTask, exportName: string): void {
@@ -107,7 +109,7 @@ function makeTask(options: TaskOptions, fn: (...args: unknown[]) => unknown): An
   if (options.logPrints) enableLogPrints();
 
   const tags = Object.freeze([...(options.tags ?? [])]) as string[];
-  const def: TaskDef = { name, options, fn, persist, retries, hooks, tags, self: undefined as unknown as AnyTask };
+  const def: TaskDef = { name, options, fn, persist, retries, hooks, tags, self: undefined as unknown as AnyTask, seq: DEFINED.length };
 
   const call = function (this: unknown, ...args: unknown[]): Promise<unknown> {
     const flowRun = requireContext(def.name).flowRun;
@@ -121,6 +123,7 @@ function makeTask(options: TaskOptions, fn: (...args: unknown[]) => unknown): An
   } as AnyTask;
   def.self = call;
   TASK_DEFS.set(call, def);
+  DEFINED.push(def);
   Object.defineProperties(call, {
     name: { value: name, configurable: true },
     [TASK]: { value: true },
@@ -143,6 +146,8 @@ function makeTask(options: TaskOptions, fn: (...args: unknown[]) => unknown): An
 }
 
 interface TaskDef extends AttemptDef {
+  /** Its place among the tasks this process defined: the same in every process that loads the same file. */
+  seq: number;
   name: string;
   options: TaskOptions;
   fn: (...args: unknown[]) => unknown;
@@ -351,6 +356,16 @@ class TaskRun extends AttemptedRun implements TaskRunRecord, RunContext {
           : failureState(setupError, "Task run");
         return endRun(this, state);
       }
+      // taskRunner "distributed": a worker runs the rest (cache lookup, attempts, result) with the same code,
+      // and records its states; this process only learns how it ended.
+      const remote = this.flowRun.remote;
+      if (remote) {
+        const call = { flowRun: this.flowRun, taskRun: this, taskSeq: def.seq, callArgs: this.callArgs, serializer: options.resultSerializer ?? "json" };
+        return void remote.run(call).then(
+          (state) => this.ended(state),
+          (err: unknown) => crashed(this, err),
+        );
+      }
       if (options.cacheKeyFn) {
         try {
           const key = options.cacheKeyFn(cacheContext(this), parameters);
@@ -421,6 +436,26 @@ class TaskRun extends AttemptedRun implements TaskRunRecord, RunContext {
   }
 }
 
+/** The task a distributed flow's process called, by its place among the tasks defined and its name. */
+export function definedTask(seq: number, name: string): AnyTask | undefined {
+  const def = DEFINED[seq]?.name === name ? DEFINED[seq] : DEFINED.find((d) => d.name === name);
+  return def?.self;
+}
+
+/**
+ * A worker's part of a distributed flow: runs one task run that the flow's process created, here, with
+ * its id and name, going on from `attemptsBefore` attempts. Resolves to its final state.
+ */
+export function runTaskRunHere(target: AnyTask, callArgs: unknown[], flowRun: FlowRunRecord, taskRun: { id: string; name: string }, attemptsBefore: number): Promise<State> {
+  const def = TASK_DEFS.get(target);
+  if (!def) throw new UserError("runTaskRunHere() needs a task made with task().");
+  const future = new Future(taskRun.id);
+  const run = new TaskRun(def, flowRun, taskRun.id, taskRun.name, Date.now(), future);
+  run.runCount = attemptsBefore;
+  run.start(callArgs);
+  return future.wait();
+}
+
 /** Caching: an unexpired result under the same key, from any earlier run, is reused without running. */
 async function fromCache(run: TaskRun, cacheKey: string): Promise<void> {
   const { options } = run.def;
@@ -431,7 +466,7 @@ async function fromCache(run: TaskRun, cacheKey: string): Promise<void> {
   if (hit !== undefined) {
     let read: CachedRead;
     try {
-      read = loadCachedValue(engineConfig().home, hit, cacheKey, options.resultSerializer);
+      read = await loadCachedValue(engineConfig().home, hit, cacheKey, options.resultSerializer);
     } catch (err) {
       read = { hit: false, why: `The cached result at ${hit} could not be read (${describeError(err)})` };
     }

@@ -7,10 +7,11 @@ import { registerLogsDocuments } from "./logs-document";
 import { RunManager } from "./run-manager";
 import { RunUi } from "./run-ui";
 import { projectFolders } from "./safe-paths";
-import { RunsTreeProvider, type RunNode } from "./runs-tree";
+import { RUNS_CLICK_COMMAND, RunsTreeProvider, type RunNode } from "./runs-tree";
 import { RUNS_VIEW_ID, type ExtensionServices } from "./services";
-import { readSettings, resolveHomeFolder, resolveNodeRuntime, runEnvironment, type Settings } from "./settings";
+import { readSettings, resolveHomeFolder, resolveNodeRuntime, runEnvironment, teamDatabaseUrl, type Settings } from "./settings";
 import { StoreService } from "./store-service";
+import { registerTreeClick } from "./tree-click";
 import { TypesSetUp } from "./types-setup";
 import type { ExtensionContext, LogOutputChannel, TreeView, VSCode } from "./vscode-types";
 
@@ -26,6 +27,8 @@ export class FlowlineExtension {
   readonly store: StoreService;
   readonly runs: RunManager;
   private settingsCache: Settings | undefined;
+  // Finding the home walks the folders up: once per window, again when settings or folders change.
+  private homeCache: string | undefined;
   private readonly tree: RunsTreeProvider;
   private readonly treeView: TreeView<RunNode>;
 
@@ -43,6 +46,7 @@ export class FlowlineExtension {
       workerFile: path.join(dist, "store-worker.js"),
       wasmPath: path.join(dist, "sql-wasm.wasm"),
       retentionDays: () => this.settings.retentionDays,
+      databaseUrl: () => teamDatabaseUrl(this.settings),
       onWarning: (m) => this.output.warn(m),
     });
     this.runs = new RunManager({
@@ -64,6 +68,8 @@ export class FlowlineExtension {
       warmStart: () => this.settings.warmStart,
     });
     this.tree = new RunsTreeProvider(vscode, this.store, this.runs, () => this.settings.runsLimit);
+    // The click command is registered before the view exists, so no item can be clicked unregistered.
+    sub(registerTreeClick(vscode, RUNS_CLICK_COMMAND, () => this.treeView, this.tree.reads, (node: RunNode) => this.tree.click(node)));
     this.treeView = window.createTreeView(RUNS_VIEW_ID, { treeDataProvider: this.tree, showCollapseAll: true });
     const codeLens = new FlowCodeLensProvider(vscode, this.runs, () => this.settings.codeLensEnabled);
     const types = new TypesSetUp(vscode, context, { home: () => this.home, output: this.output });
@@ -87,12 +93,17 @@ export class FlowlineExtension {
       workspace.onDidChangeConfiguration((e) => {
         if (!e.affectsConfiguration("flowline")) return;
         const before = this.home;
+        const beforeUrl = teamDatabaseUrl(this.settings);
         this.settingsCache = undefined;
+        this.homeCache = undefined;
         codeLens.refresh();
-        if (this.home !== before) this.store.homeChanged();
+        if (this.home !== before || teamDatabaseUrl(this.settings) !== beforeUrl) this.store.homeChanged();
         else this.tree.refresh();
       }),
-      workspace.onDidChangeWorkspaceFolders(() => this.store.homeChanged()),
+      workspace.onDidChangeWorkspaceFolders(() => {
+        this.homeCache = undefined;
+        this.store.homeChanged();
+      }),
     );
     if (this.treeView.visible) this.store.watch();
 
@@ -116,7 +127,7 @@ export class FlowlineExtension {
   }
 
   get home(): string {
-    return resolveHomeFolder(this.settings, this.vscode.workspace.workspaceFolders?.[0]?.uri.fsPath);
+    return (this.homeCache ??= resolveHomeFolder(this.settings, this.vscode.workspace.workspaceFolders?.[0]?.uri.fsPath));
   }
 
   private async revealRun(flowRunId: string, taskRunId?: string): Promise<void> {

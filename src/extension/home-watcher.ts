@@ -47,6 +47,12 @@ export class HomeWatcher implements Disposable {
         }
       });
       if (journalWatched) this.watch(journals, () => this.events.onJournal());
+      // A terminal run creates the journal folder right after the home: if it came between the check and
+      // the watch, no event tells of it.
+      else if (fs.existsSync(journals)) {
+        this.attach();
+        this.events.onJournal();
+      }
     } catch {
       this.startPolling();
     }
@@ -56,13 +62,16 @@ export class HomeWatcher implements Disposable {
   private waitFor(target: string): void {
     let dir = path.dirname(target);
     while (!fs.existsSync(dir) && path.dirname(dir) !== dir) dir = path.dirname(dir);
-    this.watch(dir, () => {
+    const appeared = () => {
       if (!fs.existsSync(target)) return;
       this.attach();
       // It may have appeared with a database and journals already in it.
       this.events.onDatabase();
       this.events.onJournal();
-    });
+    };
+    this.watch(dir, appeared);
+    // Created between the check and the watch: no event tells of it.
+    appeared();
   }
 
   private watch(dir: string, onChange: (name: string | null) => void): void {

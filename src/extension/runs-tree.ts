@@ -5,6 +5,7 @@ import { dataTooltip, mdCode, mdText } from "./markdown-text";
 import type { RunManager } from "./run-manager";
 import { firstLine, isActiveState, relativeTime, runDuration, stateIcon, stateText } from "./runs-model";
 import type { ExtensionStore } from "./store-extras";
+import { TreeReads } from "./tree-click";
 import type { StoreService } from "./store-service";
 import type { TreeDataProvider, TreeItem, VSCode } from "./vscode-types";
 
@@ -24,6 +25,8 @@ export type RunNode =
 export const OPEN_ARTIFACT_COMMAND = "flowline.openArtifact";
 /** The "Show 100 more…" item's command (arguments: the flow run's id). */
 export const SHOW_MORE_TASK_RUNS_COMMAND = "flowline.showMoreTaskRuns";
+/** An item's click (no arguments: tree-click.ts says why). */
+export const RUNS_CLICK_COMMAND = "flowline.runs.openItem";
 const REFRESH_MS = 300;
 /** Task runs listed under a flow run at first, and added by each "Show 100 more…". */
 export const TASK_RUN_PAGE = 100;
@@ -44,6 +47,7 @@ export class RunsTreeProvider implements TreeDataProvider<RunNode>, Disposable {
   /** How many task runs each flow run lists (its "Show 100 more…" clicks), by flow run id. */
   private readonly pages = new Map<string, number>();
   private canOpenArtifacts: Promise<boolean> | undefined;
+  readonly reads = new TreeReads();
 
   constructor(
     private readonly vscode: VSCode,
@@ -89,7 +93,17 @@ export class RunsTreeProvider implements TreeDataProvider<RunNode>, Disposable {
     this.refreshes.schedule();
   }
 
-  async getChildren(node?: RunNode): Promise<RunNode[]> {
+  getChildren(node?: RunNode): Promise<RunNode[]> {
+    return this.reads.track(this.children(node));
+  }
+
+  /** What a click on an item does: open its artifact, or list more task runs. */
+  async click(node: RunNode): Promise<void> {
+    if (node.kind === "artifact") await this.vscode.commands.executeCommand(OPEN_ARTIFACT_COMMAND, node.artifact.id);
+    else if (node.kind === "more") this.showMore(node.flowRunId);
+  }
+
+  private async children(node?: RunNode): Promise<RunNode[]> {
     let store: ExtensionStore | undefined;
     try {
       store = await this.store.peek();
@@ -193,7 +207,7 @@ export class RunsTreeProvider implements TreeDataProvider<RunNode>, Disposable {
         item.iconPath = icon(ARTIFACT_ICONS[a.type] ?? "symbol-misc");
         item.description = [a.key ? a.type : "", relativeTime(a.created)].filter(Boolean).join(" · ");
         item.contextValue = "artifact";
-        if (await this.artifactsCommandAvailable()) item.command = { command: OPEN_ARTIFACT_COMMAND, title: "Open Artifact", arguments: [a.id] };
+        if (await this.artifactsCommandAvailable()) item.command = { command: RUNS_CLICK_COMMAND, title: "Open Artifact" };
         return item;
       }
       case "more": {
@@ -201,7 +215,7 @@ export class RunsTreeProvider implements TreeDataProvider<RunNode>, Disposable {
         item.id = `more:${node.flowRunId}`;
         item.iconPath = icon("ellipsis");
         item.description = `${node.shown} of ${node.total} task runs listed`;
-        item.command = { command: SHOW_MORE_TASK_RUNS_COMMAND, title: "Show More Task Runs", arguments: [node.flowRunId] };
+        item.command = { command: RUNS_CLICK_COMMAND, title: "Show More Task Runs" };
         return item;
       }
       case "message": {

@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { findHome } from "../shared/home";
 
 // Flowline's settings, read through a getter so this file needs no vscode (extension.ts passes
 // `workspace.getConfiguration("flowline").get`). Every value is checked: a wrong type falls back to the
@@ -25,6 +26,8 @@ export interface Settings {
   /** Keep one flow process started ahead, so ▶ Run flow starts sooner. */
   warmStart: boolean;
   durability: DurabilitySetting;
+  /** `flowline.databaseUrl`: team mode's PostgreSQL (FLOWLINE_DATABASE_URL); "" = the local store. */
+  databaseUrl: string;
 }
 
 export type SettingGetter = <T>(key: string) => T | undefined;
@@ -48,6 +51,7 @@ export function readSettings(get: SettingGetter): Settings {
     runsLimit: Math.round(num(get("runsTree.limit"), 100, 1, 10_000)),
     warmStart: get<boolean>("warmStart") !== false,
     durability: get<string>("durability") === "fsync" ? "fsync" : "run",
+    databaseUrl: str(get("databaseUrl")),
   };
 }
 
@@ -60,19 +64,27 @@ function num(value: unknown, fallback: number, min: number, max: number): number
 }
 
 /**
- * The home folder for a window: the `flowline.home` setting (relative to the workspace folder), else
- * $FLOWLINE_HOME, else `.flowline` in the first workspace folder; with no folder open, `~/.flowline`.
+ * The home folder for a window: the `flowline.home` setting (relative to the workspace folder), else the
+ * CLI's rule (findHome) from the first workspace folder, so a terminal run of a flow in this window lands
+ * where the window looks; with no folder open, `~/.flowline`.
  */
+/** Team mode's database: the setting, else $FLOWLINE_DATABASE_URL; undefined for the local store. */
+export function teamDatabaseUrl(settings: Pick<Settings, "databaseUrl">, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return settings.databaseUrl || env.FLOWLINE_DATABASE_URL?.trim() || undefined;
+}
+
 export function resolveHomeFolder(settings: Pick<Settings, "home">, workspaceFolder: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
   const base = workspaceFolder ?? os.homedir();
   const configured = settings.home || env.FLOWLINE_HOME?.trim() || "";
   if (configured) return path.resolve(base, configured.replace(/^~(?=$|[\\/])/, os.homedir()));
-  return path.join(base, ".flowline");
+  if (!workspaceFolder) return path.join(base, ".flowline");
+  return findHome({ start: workspaceFolder, root: workspaceFolder, rootLabel: "the workspace folder", env: {} }).home;
 }
 
 /** The environment variables a run gets on top of the extension host's own. */
-export function runEnvironment(settings: Pick<Settings, "env" | "retentionDays"> & Partial<Pick<Settings, "durability">>): Record<string, string> {
+export function runEnvironment(settings: Pick<Settings, "env" | "retentionDays"> & Partial<Pick<Settings, "durability" | "databaseUrl">>): Record<string, string> {
   const env = { ...settings.env };
+  if (settings.databaseUrl) env.FLOWLINE_DATABASE_URL = settings.databaseUrl;
   if (settings.retentionDays > 0) env.FLOWLINE_RETENTION_DAYS = String(settings.retentionDays);
   if (settings.durability === "fsync") env.FLOWLINE_DURABILITY = "fsync";
   return env;

@@ -23,14 +23,16 @@ export interface StoreServiceOptions {
   onWarning(message: string): void;
   /** Delay before folding journals after they changed (coalesces a run's many appends). */
   syncDelayMs?: number;
+  /** Team mode's PostgreSQL URL (flowline.databaseUrl, else $FLOWLINE_DATABASE_URL); undefined: the local store. */
+  databaseUrl?(): string | undefined;
 }
 
 export class StoreService implements Disposable {
   private readonly changed = new Emitter<void>();
   /** Fires after the database changed (folded here, or written by another process). */
   readonly onDidChange = this.changed.event;
-  private opening: { home: string; retentionDays: number; store: Promise<ExtensionStore>; exited: Promise<void> } | undefined;
-  private watcher: { home: string; watcher: HomeWatcher } | undefined;
+  private opening: { home: string; retentionDays: number; url?: string; store: Promise<ExtensionStore>; exited: Promise<void> } | undefined;
+  private watcher: { home: string; url?: string; watcher: Disposable } | undefined;
   private syncTimer: NodeJS.Timeout | undefined;
   private syncing = false;
   private syncAgain = false;
@@ -46,10 +48,11 @@ export class StoreService implements Disposable {
   get(): Promise<ExtensionStore> {
     const home = this.home;
     const retentionDays = this.options.retentionDays?.() ?? 0;
-    if (this.opening?.home !== home || this.opening.retentionDays !== retentionDays) {
+    const url = this.options.databaseUrl?.();
+    if (this.opening?.home !== home || this.opening.retentionDays !== retentionDays || this.opening.url !== url) {
       void this.closeStore();
-      const { store, exited } = this.open(home, retentionDays);
-      this.opening = { home, retentionDays, store, exited };
+      const { store, exited } = url ? openTeamStore(home, url) : this.open(home, retentionDays);
+      this.opening = { home, retentionDays, url, store, exited };
       store.catch(() => {
         if (this.opening?.store === store) this.opening = undefined;
       });
@@ -61,6 +64,7 @@ export class StoreService implements Disposable {
   /** The store if there is anything to show (a database or journals), without creating the home. */
   async peek(): Promise<ExtensionStore | undefined> {
     this.watch();
+    if (this.options.databaseUrl?.()) return this.get();
     if (this.opening?.home !== this.home && !hasData(this.home)) return undefined;
     return this.get();
   }
@@ -113,8 +117,14 @@ export class StoreService implements Disposable {
   /** Starts watching the home (idempotent; follows a changed home). */
   watch(): void {
     const home = this.home;
-    if (this.disposed || this.watcher?.home === home) return;
+    const url = this.options.databaseUrl?.();
+    if (this.disposed || (this.watcher?.home === home && this.watcher.url === url)) return;
     this.watcher?.watcher.dispose();
+    if (url) {
+      // Team mode: PostgreSQL tells of every commit (LISTEN/NOTIFY); there is nothing to watch or fold.
+      this.watcher = { home, url, watcher: listenTeam(url, () => this.changed.fire(), (m) => this.options.onWarning(m)) };
+      return;
+    }
     const watcher = new HomeWatcher(home, {
       onDatabase: () => this.changed.fire(),
       // Folding needs the store; before anything opened it, a journal means a run in a terminal: open now.
@@ -177,6 +187,22 @@ export class StoreService implements Disposable {
   dispose(): void {
     void this.close();
   }
+}
+
+/** Team mode's store: PostgreSQL, read from this thread (its driver never blocks it). */
+function openTeamStore(home: string, url: string): { store: Promise<ExtensionStore>; exited: Promise<void> } {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { openPgStore } = require("../team/pg-store") as typeof import("../team/pg-store");
+  const { inProcessStore } = require("./store-extras") as typeof import("./store-extras");
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  return { store: openPgStore(home, url).then(inProcessStore), exited: Promise.resolve() };
+}
+
+function listenTeam(url: string, onChange: () => void, onWarning: (message: string) => void): Disposable {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { listenForChanges } = require("../team/pg-listen") as typeof import("../team/pg-listen");
+  const listener = listenForChanges(url, onChange, (err) => onWarning(`Lost the team database's change feed (${err.message}); reconnecting.`));
+  return { dispose: () => listener.close() };
 }
 
 function hasData(home: string): boolean {

@@ -9,6 +9,7 @@ import { CrashCause } from "./crash-cause";
 import { flowSignatures } from "./signature-types";
 import { aliasFlowline, flowlineEngineFile, loadFlowFile } from "./load-flow-file";
 import { describeError, errorStack, isInstance } from "../engine/run-common";
+import { databaseUrl } from "../team/team-config";
 import { LiveReport } from "./live";
 import type { ChildMessage, DescribeMessage, DoneMessage, LiveMessage, ParentMessage, StartMessage } from "./protocol";
 
@@ -59,20 +60,16 @@ export function childMain(enginePath: string): void {
 }
 
 async function run(start: StartMessage, signal: AbortSignal): Promise<void> {
-  let journal: JournalSink;
-  try {
-    journal = new JournalSink(start.home);
-  } catch (err) {
-    return fatal("usage", (err as Error).message); // FLOWLINE_DURABILITY names no known mode
-  }
-  const sink = new LiveReport(journal, sendLive);
+  let sink: LiveReport | undefined;
   let finished = false;
   // Flowline's own frames (the built engine, and its sources when run from a checkout) are not the user's.
   const dist = path.dirname(flowlineEngineFile());
   const crash = new CrashCause(start.file, [dist, path.resolve(dist, "..", "src")]);
   crash.watch();
+  // Registered before the engine is configured: the engine's own exit listener closes its sink, and
+  // listeners run in order.
   process.on("exit", (code) => {
-    if (finished) return;
+    if (finished || !sink) return;
     // The flow called process.exit (or the event loop emptied, or a cancelled flow would not stop) before
     // its run ended.
     const ts = new Date().toISOString();
@@ -85,8 +82,17 @@ async function run(start: StartMessage, signal: AbortSignal): Promise<void> {
     }
     sink.close();
   });
-  // After the exit listener above: the engine's own one closes the journal, and listeners run in order.
-  configureEngine({ home: start.home, sink, consoleLogs: false });
+  try {
+    const teamUrl = databaseUrl();
+    if (teamUrl) sink = teamSink(start.home, teamUrl, start.file);
+    else {
+      sink = new LiveReport(new JournalSink(start.home), sendLive);
+      configureEngine({ home: start.home, sink, consoleLogs: false });
+    }
+  } catch (err) {
+    return fatal("usage", (err as Error).message); // FLOWLINE_DURABILITY names no known mode
+  }
+  const live = sink;
 
   const selected = await loadAndSelect(start);
   if (selected === undefined) return;
@@ -101,15 +107,17 @@ async function run(start: StartMessage, signal: AbortSignal): Promise<void> {
   } catch (err) {
     // Parameters that do not fit the flow (an unknown name, ...) are refused before any run starts; so is
     // a flow whose options cannot start a run. Either is the caller's or the flow file's to fix.
-    if (!sink.startedFlowRun) return fatal("usage", err instanceof Error ? err.message : String(err));
+    if (!live.startedFlowRun) return fatal("usage", err instanceof Error ? err.message : String(err));
     throw err;
   }
   finished = true;
   const { state } = outcome;
   const error = errorReport(state.error);
-  // Reported finished = on disk (its journal and result files), whatever FLOWLINE_DURABILITY says.
-  sink.syncToDisk();
-  sink.finish();
+  // Reported finished = on disk (its journal and result files), whatever FLOWLINE_DURABILITY says; in
+  // team mode, committed to PostgreSQL.
+  live.syncToDisk();
+  await live.committed?.();
+  live.finish();
   await send({
     type: "done",
     flowRunId: outcome.flowRunId,
@@ -118,8 +126,19 @@ async function run(start: StartMessage, signal: AbortSignal): Promise<void> {
     result: state.type === "Completed" ? toJsonSafe(state.data) : undefined,
     error,
   });
-  sink.close();
+  live.close();
   await exitWhenFlushed(0);
+}
+
+/** Team mode (FLOWLINE_DATABASE_URL): events, cache entries and results go to PostgreSQL (src/team). */
+function teamSink(home: string, url: string, file: string): LiveReport {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { configureTeamEngine } = require("../team/engine-setup") as typeof import("../team/engine-setup");
+  let live: LiveReport | undefined;
+  const onError = (err: Error) => process.stderr.write(`flowline: the team database refused a write: ${err.message}\n`);
+  // The live view goes to the parent as live messages; PostgreSQL is the record.
+  configureTeamEngine(home, url, undefined, onError, (pg) => (live = new LiveReport(pg, sendLive)), file);
+  return live!;
 }
 
 /** Events of flows a file starts as it loads, while it is only described: describing records nothing. */

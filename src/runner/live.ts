@@ -45,10 +45,15 @@ export class LiveReport implements EngineSink {
   private written = 0;
   private backedUpAt = 0;
 
+  /** Team mode: resolves once what was emitted is committed (the inner sink's promise). */
+  readonly committed?: () => Promise<void>;
+
   constructor(
     private readonly inner: EngineSink,
     private readonly send: SendLive,
-  ) {}
+  ) {
+    if (inner.committed) this.committed = () => inner.committed!();
+  }
 
   emit(event: EngineEvent, label?: string): void {
     this.inner.emit(event, label);

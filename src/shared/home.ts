@@ -1,12 +1,71 @@
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseWriterTag, writerTag, type ProcessIdentity } from "./process-identity";
 
-// Where Flowline keeps its data: $FLOWLINE_HOME, else `.flowline` in the given folder
-// (the CLI's current folder, the extension's workspace folder).
+// Where Flowline keeps its data: $FLOWLINE_HOME, else `.flowline` in the given folder. The engine's default
+// when no parent told it a home; the CLI and the extension find theirs with findHome.
 export function resolveHome(cwd: string = process.cwd(), env: NodeJS.ProcessEnv = process.env): string {
   const fromEnv = env.FLOWLINE_HOME;
   if (fromEnv && fromEnv.trim() !== "") return path.resolve(cwd, fromEnv);
   return path.join(cwd, ".flowline");
+}
+
+/** A home and why it was chosen (`flowline home` prints both). */
+export interface HomeChoice {
+  home: string;
+  reason: string;
+}
+
+export interface FindHomeOptions {
+  /** Where the search starts: the flow file's folder (else the current or workspace folder). */
+  start: string;
+  /** The fallback when no git repository holds `start`: the CLI's current folder, the window's workspace folder. */
+  root: string;
+  /** How `root` is named in the reason ("the current folder", "the workspace folder"). */
+  rootLabel: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * The home, found as git finds `.git`, so a terminal run and the window showing that flow agree:
+ * $FLOWLINE_HOME; else the nearest existing `.flowline` from `start` upward, up to the git repository's root
+ * (or up to `root` when no repository holds `start`); else `.flowline` in the repository's root, else in `root`.
+ * The walk stops at the repository so an unrelated `~/.flowline` never captures a project's runs.
+ */
+export function findHome(options: FindHomeOptions): HomeChoice {
+  const { root, rootLabel, env = process.env } = options;
+  const fromEnv = env.FLOWLINE_HOME?.trim();
+  if (fromEnv) return { home: path.resolve(root, fromEnv), reason: "$FLOWLINE_HOME is set" };
+  const start = path.resolve(options.start);
+  const repository = ancestors(start).find((dir) => fs.existsSync(path.join(dir, ".git")));
+  const top = repository ?? (isInside(start, path.resolve(root)) ? path.resolve(root) : start);
+  for (const dir of ancestors(start)) {
+    const candidate = path.join(dir, ".flowline");
+    if (isDirectory(candidate)) return { home: candidate, reason: `the nearest existing .flowline above ${start}` };
+    if (dir === top) break;
+  }
+  if (repository) return { home: path.join(repository, ".flowline"), reason: `no .flowline yet: the root of the git repository holding ${start}` };
+  return { home: path.join(path.resolve(root), ".flowline"), reason: `no .flowline yet and no git repository: ${rootLabel}` };
+}
+
+/** `dir`, its parent, ..., the file system's root. */
+function ancestors(dir: string): string[] {
+  const out = [dir];
+  for (let parent = path.dirname(dir); parent !== out[out.length - 1]; parent = path.dirname(parent)) out.push(parent);
+  return out;
+}
+
+function isInside(child: string, parent: string): boolean {
+  const rel = path.relative(parent, child);
+  return rel === "" || (!rel.startsWith("..") && !path.isAbsolute(rel));
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 export function storageDir(home: string): string {

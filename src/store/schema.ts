@@ -18,24 +18,13 @@ export type Migration = (db: Database) => void;
  * The columns an artifact version (segments) and a key's latest version (index) both have, as the first
  * migration of each made them. Frozen with those migrations: a change is a new migration, not an edit here.
  */
-const ARTIFACT_HEAD_V1 = "type TEXT NOT NULL, description TEXT, flow_run_id TEXT, task_run_id TEXT, created TEXT NOT NULL, updated TEXT NOT NULL";
+export const ARTIFACT_HEAD_V1 = "type TEXT NOT NULL, description TEXT, flow_run_id TEXT, task_run_id TEXT, created TEXT NOT NULL, updated TEXT NOT NULL";
 
-const SEGMENT_MIGRATIONS: readonly Migration[] = [
-  (db) => {
-    db.exec(`
-      CREATE TABLE seg_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-
-      -- How far each journal homed here has been folded: the same facts as the index's journals table,
-      -- kept here too so that a damaged index can be rebuilt from its segments without folding twice.
-      CREATE TABLE seg_journals (
-        name TEXT PRIMARY KEY,
-        folded_bytes INTEGER NOT NULL,
-        closed INTEGER NOT NULL,
-        done INTEGER NOT NULL
-      );
-
-      CREATE TABLE flow_runs (
-        id TEXT PRIMARY KEY,
+/**
+ * A flow run's columns as the first segment migration made them; team mode's PostgreSQL schema
+ * (team/pg-schema.ts) creates its flow_runs with the same text, so both stores keep one shape. Frozen too.
+ */
+export const FLOW_RUN_COLUMNS_V1 = `        id TEXT PRIMARY KEY,
         name TEXT NOT NULL,
         flow_name TEXT NOT NULL,
         parameters TEXT,
@@ -53,7 +42,24 @@ const SEGMENT_MIGRATIONS: readonly Migration[] = [
         result_key TEXT,
         result TEXT,
         file TEXT,
-        pid INTEGER,
+        pid INTEGER,`;
+
+const SEGMENT_MIGRATIONS: readonly Migration[] = [
+  (db) => {
+    db.exec(`
+      CREATE TABLE seg_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+      -- How far each journal homed here has been folded: the same facts as the index's journals table,
+      -- kept here too so that a damaged index can be rebuilt from its segments without folding twice.
+      CREATE TABLE seg_journals (
+        name TEXT PRIMARY KEY,
+        folded_bytes INTEGER NOT NULL,
+        closed INTEGER NOT NULL,
+        done INTEGER NOT NULL
+      );
+
+      CREATE TABLE flow_runs (
+${FLOW_RUN_COLUMNS_V1}
         journal TEXT,
         -- Its task runs (counted by state type, JSON) and log lines, kept in chunks (tables below).
         task_runs INTEGER NOT NULL DEFAULT 0,

@@ -61,6 +61,8 @@ export interface SessionOptions {
   vsix: string;
   /** A folder copied into a fresh temp workspace. */
   fixture: string;
+  /** The folder of the copy that the window opens (default: the copy itself). */
+  folder?: string;
   /** Extra user settings. */
   settings?: Record<string, unknown>;
   /** Extra environment for code-server (and so the extension host and the runs). */
@@ -116,7 +118,7 @@ export async function startSession(options: SessionOptions): Promise<Session> {
   const log = fs.openSync(path.join(dir, "code-server.log"), "a");
   const server: ChildProcess = spawn(
     CODE_SERVER,
-    ["--auth", "none", "--bind-addr", `127.0.0.1:${port}`, "--disable-telemetry", "--disable-update-check", "--disable-workspace-trust", "--user-data-dir", userData, "--extensions-dir", extensions, workspace],
+    ["--auth", "none", "--bind-addr", `127.0.0.1:${port}`, "--disable-telemetry", "--disable-update-check", "--disable-workspace-trust", "--user-data-dir", userData, "--extensions-dir", extensions, path.join(workspace, options.folder ?? "")],
     // Its own process group, so stop() ends it with its extension host, watcher and the flows they ran.
     { detached: true, stdio: ["ignore", log, log], env: { ...process.env, ...options.env } },
   );
@@ -148,7 +150,7 @@ export async function startSession(options: SessionOptions): Promise<Session> {
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     page.setDefaultTimeout(30_000);
     session.page = page;
-    await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`, { timeout: 60_000 });
+    await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(path.join(workspace, options.folder ?? ""))}`, { timeout: 60_000 });
     await page.waitForSelector(".monaco-workbench", { timeout: 60_000 });
     return session;
   } catch (err) {

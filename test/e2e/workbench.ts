@@ -90,11 +90,8 @@ export async function openArtifact(page: Page, key: string, timeoutMs = 30_000):
   await showFlowRuns(page);
   const item = artifactKey(page, key);
   await item.waitFor({ timeout: timeoutMs });
-  // A click that lands while the tree re-renders (it refreshes as runs write) only selects: click again.
+  // One click, even while the tree refreshes as runs write: every click counts.
+  await item.locator(".label-name").first().click();
   const tab = page.locator(".tabs-container .tab", { hasText: key }).first();
-  for (let attempt = 0; attempt < 4; attempt++) {
-    await item.locator(".label-name").first().click();
-    if (await tab.waitFor({ timeout: 5_000 }).then(() => true, () => false)) return;
-  }
-  throw new Error(`Clicking ${key} in the Artifacts tree opened no panel`);
+  if (!(await tab.waitFor({ timeout: 15_000 }).then(() => true, () => false))) throw new Error(`One click on ${key} in the Artifacts tree opened no panel`);
 }

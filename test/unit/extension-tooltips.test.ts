@@ -2,13 +2,13 @@ import * as assert from "node:assert/strict";
 import MarkdownIt from "markdown-it";
 import { ArtifactsTreeProvider, type ArtifactNode } from "../../src/extension/artifacts/tree";
 import { mdCode, mdText } from "../../src/extension/markdown-text";
-import { RunManager } from "../../src/extension/run-manager";
+import type { RunManager } from "../../src/extension/run-manager";
 import { RunsTreeProvider, type RunNode } from "../../src/extension/runs-tree";
 import type { StoreService } from "../../src/extension/store-service";
 
-import { fakeVscode, testStoreService } from "../fake-vscode";
-import { ensureBuilt } from "./helpers/build";
-import { hostileHome, IDS, TRACKER, type HostileHome } from "./helpers/hostile-home";
+import { fakeVscode } from "../fake-vscode";
+import { IDS, TRACKER } from "./helpers/hostile-home";
+import { hostileViews, type HostileViews } from "./helpers/hostile-views";
 
 // Tree tooltips are markdown that VS Code renders in a hover. Run names, flow names, state messages, keys
 // and descriptions come from the database, and a hostile journal fills them with images that would load
@@ -42,22 +42,15 @@ function assertInert(r: Rendered, what: string): void {
 
 describe("tree tooltips show stored text as text", function () {
   this.timeout(30_000);
-  let h: HostileHome;
   let store: StoreService;
   let runs: RunManager;
+  let views: HostileViews;
 
   before(async () => {
-    h = hostileHome();
-    ensureBuilt();
-    store = testStoreService(() => h.home);
-    await store.sync();
-    runs = new RunManager({ environment: () => { throw new Error("no runs here"); }, store, log: console as never, flowlineDirs: [], isTrusted: () => false });
+    views = await hostileViews();
+    ({ store, runs } = views);
   });
-  after(async () => {
-    runs.dispose();
-    await store.close();
-    h.cleanup();
-  });
+  after(() => views.close());
 
   it("escapes markdown so that data is never an image, a link or the end of a code span", () => {
     const hostile = "x` ![a](https://t.test/i.png) [f](file:///etc/passwd) <file:///x> https://t.test www.t.test <b>b</b> &#106; ``";

@@ -4,7 +4,7 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { RunManager, type RunLog } from "../../src/extension/run-manager";
-import { OPEN_ARTIFACT_COMMAND, RunsTreeProvider } from "../../src/extension/runs-tree";
+import { OPEN_ARTIFACT_COMMAND, RUNS_CLICK_COMMAND, RunsTreeProvider } from "../../src/extension/runs-tree";
 import { resolveNodeRuntime } from "../../src/extension/settings";
 import { fakeVscode, testStoreService } from "../fake-vscode";
 import { cli, ensureBuilt, show, tempDir } from "../faults/helpers";
@@ -51,11 +51,15 @@ describe("runs list their artifacts", function () {
       const labels = items.map((i) => String(i.label));
       assert.deepEqual(labels.slice(0, 1), ["extract-0"]);
       assert.deepEqual(labels.slice(1).sort(), ["link artifact", "summary"], "the flow run's own artifacts");
-      const artifactItems = items.slice(1);
-      for (const item of artifactItems) assert.equal(item.command?.command, OPEN_ARTIFACT_COMMAND);
-      const taskChildren = await Promise.all((await tree.getChildren(children[0])).map((n) => tree.getTreeItem(n)));
+      // A click opens the clicked artifact's panel (the click command reads the item from the view).
+      const opens = (i: { command?: { command: string; title: string } }) => i.command?.command === RUNS_CLICK_COMMAND && i.command.title === "Open Artifact";
+      assert.ok(items.slice(1).every(opens));
+      assert.ok(children.slice(1).every((n) => n.kind === "artifact"));
+      const taskNodes = await tree.getChildren(children[0]);
+      const taskChildren = await Promise.all(taskNodes.map((n) => tree.getTreeItem(n)));
       assert.deepEqual(taskChildren.map((i) => String(i.label)), ["orders", "orders"], "the task run's two versions of its key");
-      assert.ok(taskChildren.every((i) => i.command?.command === OPEN_ARTIFACT_COMMAND && typeof i.command.arguments?.[0] === "string"));
+      assert.ok(taskChildren.every(opens));
+      assert.equal(new Set(taskNodes.map((n) => (n.kind === "artifact" ? n.artifact.id : ""))).size, 2, "two versions, two artifacts");
     } finally {
       tree.dispose();
       runs.dispose();

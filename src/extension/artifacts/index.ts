@@ -2,10 +2,11 @@ import type { Disposable, ExtensionContext } from "../vscode-types";
 import { ArtifactPanels } from "../panels/panels";
 import { ARTIFACT_VIEW_TYPE } from "../../shared/panel-protocol";
 import type { ExtensionServices } from "../services";
-import type { VSCode } from "../vscode-types";
+import { registerTreeClick } from "../tree-click";
+import type { TreeView, VSCode } from "../vscode-types";
 import { artifactIdOf, clearArtifacts, deleteArtifact, deleteArtifactKey, pickArtifact, type ArtifactArg } from "./commands";
 import { ARTIFACTS_VIEW, COMMANDS } from "./present";
-import { ArtifactsTreeProvider } from "./tree";
+import { ArtifactsTreeProvider, type ArtifactNode } from "./tree";
 
 // Artifacts in VS Code: the Artifacts view, its commands, and the artifact panels (with their serializer,
 // so panels come back after a reload). extension.ts calls registerArtifacts once at activation.
@@ -16,7 +17,6 @@ export type ArtifactServices = Pick<ExtensionServices, "store" | "revealRun">;
 export function registerArtifacts(vscode: VSCode, context: ExtensionContext, services: ArtifactServices): void {
   const store = () => services.store.get();
   const tree = new ArtifactsTreeProvider(vscode, { peek: () => services.store.peek() });
-  const view = vscode.window.createTreeView(ARTIFACTS_VIEW, { treeDataProvider: tree, showCollapseAll: true });
   const panels = new ArtifactPanels({
     vscode,
     extensionUri: context.extensionUri,
@@ -38,15 +38,18 @@ export function registerArtifacts(vscode: VSCode, context: ExtensionContext, ser
       }
     });
 
-  const open = async (arg: ArtifactArg) => {
+  const open = async (arg: ArtifactArg): Promise<void> => {
     if (arg && typeof arg === "object" && "kind" in arg && arg.kind === "key") return panels.openKey(arg.summary.key);
     const id = artifactIdOf(arg) ?? (await pickArtifact(vscode, await store(), "Open Artifact"))?.id;
     if (id) await panels.open(id);
   };
 
+  // Every command an item can run is registered before the view exists, so none can be clicked unregistered.
+  let view: TreeView<ArtifactNode> | undefined;
+  const click = registerTreeClick(vscode, COMMANDS.click, () => view, tree.reads, (node: ArtifactNode) => tree.click(node, open));
   const disposables: Disposable[] = [
     tree,
-    view,
+    click,
     panels,
     vscode.window.registerWebviewPanelSerializer(ARTIFACT_VIEW_TYPE, panels.serializer()),
     services.store.onDidChange(refresh),
@@ -71,5 +74,6 @@ export function registerArtifacts(vscode: VSCode, context: ExtensionContext, ser
     }),
     command(COMMANDS.showMore, (key: string) => tree.showMore(key)),
   ];
-  context.subscriptions.push(...disposables);
+  view = vscode.window.createTreeView(ARTIFACTS_VIEW, { treeDataProvider: tree, showCollapseAll: true });
+  context.subscriptions.push(...disposables, view);
 }

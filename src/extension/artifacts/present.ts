@@ -12,6 +12,8 @@ export const COMMANDS = {
   deleteKey: "flowline.deleteArtifactKey",
   clear: "flowline.clearArtifacts",
   showMore: "flowline.artifacts.showMoreVersions",
+  /** An item's click (no arguments: tree-click.ts says why). */
+  click: "flowline.artifacts.openItem",
 } as const;
 
 export const ARTIFACTS_VIEW = "flowline.artifacts";

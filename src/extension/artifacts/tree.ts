@@ -1,6 +1,7 @@
 import type { Event, TreeDataProvider, TreeItem } from "../vscode-types";
 import type { Artifact, ArtifactKeySummary } from "../../store/types";
 import { Throttle } from "../emitter";
+import { TreeReads } from "../tree-click";
 import { dataTooltip, mdCode, mdText } from "../markdown-text";
 import type { ExtensionStore } from "../store-extras";
 import type { VSCode } from "../vscode-types";
@@ -40,6 +41,7 @@ export class ArtifactsTreeProvider implements TreeDataProvider<ArtifactNode> {
   readonly onDidChangeTreeData: Event<ArtifactNode | undefined>;
   private readonly pages = new Map<string, number>();
   private readonly refreshes: Throttle;
+  readonly reads = new TreeReads();
 
   constructor(
     private readonly vscode: VSCode,
@@ -62,7 +64,17 @@ export class ArtifactsTreeProvider implements TreeDataProvider<ArtifactNode> {
     this.changed.fire(undefined);
   }
 
-  async getChildren(node?: ArtifactNode): Promise<ArtifactNode[]> {
+  getChildren(node?: ArtifactNode): Promise<ArtifactNode[]> {
+    return this.reads.track(this.children(node));
+  }
+
+  /** What a click on an item does: open what it shows, or list more. */
+  async click(node: ArtifactNode, open: (node: ArtifactNode) => Promise<void>): Promise<void> {
+    if (node.kind === "more") this.showMore(node.key);
+    else if (node.kind === "key" || node.kind === "version" || node.kind === "artifact") await open(node);
+  }
+
+  private async children(node?: ArtifactNode): Promise<ArtifactNode[]> {
     const store = await this.source.peek();
     if (!store) return [];
     if (!node) {
@@ -99,7 +111,7 @@ export class ArtifactsTreeProvider implements TreeDataProvider<ArtifactNode> {
         item.description = `${versions} ${versions === 1 ? "version" : "versions"} · ${shortTime(latest.created)}`;
         item.iconPath = new v.ThemeIcon(artifactIcon(latest.type));
         item.contextValue = "flowline.artifactKey";
-        item.command = { command: COMMANDS.open, title: "Open Artifact", arguments: [node] };
+        item.command = { command: COMMANDS.click, title: "Open Artifact" };
         return item;
       }
       case "version":
@@ -110,7 +122,7 @@ export class ArtifactsTreeProvider implements TreeDataProvider<ArtifactNode> {
         item.id = node.key === UNKEYED ? "more-unkeyed" : `more:${node.key}`;
         item.description = node.total === undefined ? `${node.shown} newest shown` : `${node.shown} of ${node.total} shown`;
         item.iconPath = new v.ThemeIcon("ellipsis");
-        item.command = { command: COMMANDS.showMore, title: "Show More Versions", arguments: [node.key] };
+        item.command = { command: COMMANDS.click, title: "Show More Versions" };
         return item;
       }
       case "unkeyed": {
@@ -144,7 +156,7 @@ export class ArtifactsTreeProvider implements TreeDataProvider<ArtifactNode> {
     item.description = shortTime(a.created);
     item.iconPath = new v.ThemeIcon(artifactIcon(a.type));
     item.contextValue = contextValue;
-    item.command = { command: COMMANDS.open, title: "Open Artifact", arguments: [node] };
+    item.command = { command: COMMANDS.click, title: "Open Artifact" };
     return item;
   }
 

@@ -1,0 +1,69 @@
+import { UserError } from "./errors";
+import { LogBudget } from "./log-budget";
+import type { FlowRunRecord, TaskRunRecord } from "./run-records";
+import type { State } from "./states";
+import { Stopper } from "./stopper";
+import { Submissions } from "./submissions";
+import type { SerializerOption } from "./results";
+
+// Task runs that run in another process: a flow with `taskRunner: "distributed"` hands each of its task
+// runs, once created and its arguments resolved, to a RemoteTaskRunner (team mode's queue, src/team), and
+// a worker runs it with the engine's own attempts, retries, caching and results (runTaskRunHere).
+
+export interface RemoteTaskCall {
+  readonly flowRun: FlowRunRecord;
+  readonly taskRun: TaskRunRecord;
+  /** The task's place among the tasks its file defined (definedTask finds it in a worker). */
+  readonly taskSeq: number;
+  /** The arguments the task's function is called with (parameters bound, futures resolved). */
+  readonly callArgs: unknown[];
+  readonly serializer: SerializerOption;
+}
+
+export interface RemoteTaskRunner {
+  /** Runs the task run elsewhere; resolves to its final state (never rejects). */
+  run(call: RemoteTaskCall): Promise<State>;
+}
+
+/** What a worker knows of the flow run a task run belongs to (sent with the task run). */
+export interface RemoteFlowRunFields {
+  id: string;
+  name: string;
+  flowName: string;
+  parameters: Record<string, unknown>;
+  tags: string[];
+  expectedStartTime: string;
+  runCount: number;
+}
+
+/** A worker's stand-in for a flow run that lives in another process: a context for its task runs. */
+export function remoteFlowRun(f: RemoteFlowRunFields): FlowRunRecord {
+  return {
+    id: f.id,
+    name: f.name,
+    flowName: f.flowName,
+    parameters: f.parameters,
+    tags: f.tags,
+    expectedStartTime: new Date(f.expectedStartTime),
+    parentFlowRunId: undefined,
+    parentTaskRunId: undefined,
+    runCount: f.runCount,
+    stopper: new Stopper(),
+    logPrints: false,
+    active: 0,
+    idle: undefined,
+    failedChildren: 0,
+    cancelledChildren: 0,
+    childCount: 0,
+    taskCounters: new Map(),
+    submissions: new Submissions(),
+    logBudget: new LogBudget(),
+  };
+}
+
+export function distributedNeedsTeam(flowName: string): UserError {
+  return new UserError(
+    `Flow '${flowName}' has taskRunner "distributed", which needs team mode: set FLOWLINE_DATABASE_URL (or flowline.databaseUrl) ` +
+      `to a PostgreSQL database and start workers with \`flowline worker <file>\`, or use taskRunner "concurrent".`,
+  );
+}

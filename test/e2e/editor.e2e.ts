@@ -1,0 +1,76 @@
+// End to end, in a real VS Code (code-server 4.100.3) with the packaged .vsix installed, on the layout the
+// README describes: a git repository whose examples/ folder the window opens, while a terminal runs
+// `flowline run examples/...` from the repository's root. One code-server session for the file; every
+// wait is bounded; a failure leaves a screenshot in test-results/.
+import * as assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { ROOT, screenshotAfter, startPackagedSession, stopAll, suiteWatchdog, type Session } from "./code-server";
+import { artifactKey, showFlowRuns, treeItem } from "./workbench";
+
+describe("The editor and the terminal agree (code-server)", function () {
+  this.timeout(120_000);
+  let session: Session;
+  let fixture: string;
+  const disarm = suiteWatchdog("the editor suite", 20);
+
+  before(async function () {
+    this.timeout(20 * 60_000);
+    fixture = fs.mkdtempSync(path.join(os.tmpdir(), "flowline-e2e-repo-"));
+    fs.mkdirSync(path.join(fixture, ".git"));
+    fs.cpSync(path.join(ROOT, "examples"), path.join(fixture, "examples"), { recursive: true });
+    fs.cpSync(path.join(ROOT, "test", "fixtures", "editor"), path.join(fixture, "examples"), { recursive: true });
+    session = await startPackagedSession("editor", { fixture, folder: "examples", env: { FLOWLINE_HOME: "" } });
+  });
+
+  afterEach(function () {
+    return screenshotAfter(this.currentTest, session?.page, "editor");
+  });
+
+  after(async function () {
+    this.timeout(60_000);
+    disarm();
+    await stopAll();
+    if (fixture) fs.rmSync(fixture, { recursive: true, force: true });
+  });
+
+  /** A user's shell in the repository's root: no FLOWLINE_HOME. */
+  function shellEnv(): NodeJS.ProcessEnv {
+    const env = { ...process.env };
+    delete env.FLOWLINE_HOME;
+    delete env.NODE_OPTIONS;
+    return env;
+  }
+  const CLI = path.join(ROOT, "bin", "flowline.js");
+
+  it("a terminal run from the repository root appears in the window opened on examples/", async () => {
+    const { page, workspace } = session;
+    await showFlowRuns(page);
+    const run = spawnSync(process.execPath, [CLI, "run", "examples/hello_world.ts"], { cwd: workspace, env: shellEnv(), encoding: "utf8", timeout: 60_000 });
+    assert.equal(run.status, 0, run.stderr);
+    await treeItem(page, /^Flow run my-flow \S+, Completed$/).waitFor({ timeout: 30_000 });
+    assert.ok(fs.existsSync(path.join(workspace, ".flowline")), "the run is in the repository's .flowline");
+  });
+
+  it("one click on a freshly written artifact key opens its panel, while a run keeps the trees refreshing", async () => {
+    const { page, workspace } = session;
+    await showFlowRuns(page);
+    const busy = spawn(process.execPath, [CLI, "run", "examples/busy.ts"], { cwd: workspace, env: shellEnv(), stdio: "ignore" });
+    const ended = new Promise((resolve) => busy.once("exit", resolve));
+    try {
+      for (const n of [0, 1, 2]) {
+        const key = `busy-report-${n}`;
+        const item = artifactKey(page, key);
+        await item.waitFor({ timeout: 30_000 });
+        await item.locator(".label-name").first().click();
+        await page.locator(".tabs-container .tab", { hasText: key }).first().waitFor({ timeout: 10_000 });
+      }
+      await ended;
+      assert.equal(busy.exitCode, 0);
+    } finally {
+      busy.kill();
+    }
+  });
+});
