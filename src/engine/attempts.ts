@@ -31,7 +31,7 @@ export interface RunHooks {
 
 /** What a flow or a task definition gives each of its runs' attempts. */
 export interface AttemptDef {
-  readonly options: Readonly<RunOptions<unknown>>;
+  readonly options: Readonly<Omit<RunOptions<unknown>, "parameters">>;
   readonly retries: number;
   /** Completed values are stored (and failures' errors, at a random key). */
   readonly persist: boolean;

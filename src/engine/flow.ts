@@ -18,6 +18,7 @@ import { Stopper } from "./stopper";
 import { submissionsFor, type TaskRunnerOption } from "./submissions";
 import { adoptTaskExportName, childEnded, isTask } from "./task";
 import { hasFutures, stateOfReturnedFutures } from "./task-arguments";
+import { parameterDefaults, standardSchemaOf, validateParameters, type StandardSchemaV1 } from "./standard-schema";
 
 export interface FlowRunInfoForHooks {
   readonly id: string;
@@ -32,7 +33,12 @@ type FlowHook = Hook<AnyFlow, FlowRunInfoForHooks>;
 
 export type { TaskRunnerOption } from "./submissions";
 
-export interface FlowOptions extends RunOptions<FlowHook> {
+export interface FlowOptions extends Omit<RunOptions<FlowHook>, "parameters"> {
+  /**
+   * Default parameter values, used where a call leaves them out; or a Standard Schema (zod, valibot, ...)
+   * that validates and coerces a run's parameters before the run exists.
+   */
+  parameters?: Record<string, unknown> | StandardSchemaV1;
   onCancellation?: FlowHook | FlowHook[];
   flowRunName?: string | ((parameters: Record<string, unknown>) => string);
   /** How submitted task runs run: "concurrent" (default, optionally with maxConcurrency) or "sequential". */
@@ -142,7 +148,7 @@ export function adoptExportNames(exports: Record<string, unknown>): void {
 export function runFlowWithParameters(target: AnyFlow, parameters: Record<string, unknown>, options: StartOptions = {}): Promise<FlowRunOutcome> {
   const def = DEFS.get(target);
   if (!def) throw new UserError("runFlowWithParameters() needs a flow made with flow().");
-  const args = argumentsFromParameters(paramSpec(def.fn), parameters, def.options.parameters, `Flow '${def.name}'`);
+  const args = argumentsFromParameters(paramSpec(def.fn), parameters, parameterDefaults(def.options.parameters), `Flow '${def.name}'`);
   return startFlowRun(def, args, options);
 }
 
@@ -177,7 +183,13 @@ async function runFlow(def: FlowDef, rawArgs: unknown[], parent: RunContext | un
   const created = new Date();
   const id = newId();
 
-  const { parameters, callArgs } = bindArguments(paramSpec(def.fn), rawArgs, options.parameters);
+  let { parameters, callArgs } = bindArguments(paramSpec(def.fn), rawArgs, parameterDefaults(options.parameters));
+  const schema = standardSchemaOf(options.parameters);
+  if (schema !== undefined) {
+    // Validated and coerced before the run exists: a refusal records nothing.
+    const spec = paramSpec(def.fn);
+    ({ parameters, callArgs } = bindArguments(spec, argumentsFromParameters(spec, await validateParameters(schema, parameters, def.name), undefined, `Flow '${def.name}'`)));
+  }
   const name = options.flowRunName !== undefined ? renderRunName(options.flowRunName, parameters, "flowRunName") : generateRunName();
   const submissions = submissionsFor(options.taskRunner);
   const remote = isDistributed(options.taskRunner) ? config.remoteTasks ?? throwError(distributedNeedsTeam(def.name)) : undefined;

@@ -9,3 +9,4 @@ export { exponentialBackoff, type RetryDelay } from "./retries";
 export { State, Completed, Failed, Cancelled, Crashed, type StateType } from "./states";
 export { MissingContextError, TimeoutError, CancelledError, UpstreamError, UserError } from "./errors";
 export { createTableArtifact, createMarkdownArtifact, createLinkArtifact, createProgressArtifact, updateProgressArtifact, createImageArtifact, ArtifactError, type ArtifactOptions, type TableArtifactOptions, type LinkArtifactOptions, type TableInput, type TableColumns } from "./artifacts";
+export type { StandardSchemaV1 } from "./standard-schema";

@@ -1,5 +1,6 @@
 import { flowRegistry, isFlow, type Flow } from "../engine/flow";
 import { flowParameters, paramSpec } from "../engine/params";
+import { parameterDefaults, standardSchemaOf } from "../engine/standard-schema";
 import type { FlowSummary } from "./protocol";
 import type { FlowSignature } from "./signature-types";
 
@@ -18,7 +19,7 @@ export function loadedFlows(exports: Record<string, unknown>): LoadedFlow[] {
   if (isFlow(exports)) candidates.unshift(["default", exports]);
   const add = (value: Flow, exportName: string | undefined) => {
     seen.add(value);
-    const parameters = flowParameters(paramSpec(value.fn), value.options.parameters);
+    const parameters = flowParameters(paramSpec(value.fn), parameterDefaults(value.options.parameters));
     found.push({ flow: value, summary: { ...(exportName !== undefined ? { exportName } : {}), name: value.name, parameters } });
   };
   for (const [name, value] of candidates) if (isFlow(value) && !seen.has(value)) add(value, name);
@@ -32,6 +33,8 @@ export function loadedFlows(exports: Record<string, unknown>): LoadedFlow[] {
  */
 export function addSignatureTypes(found: LoadedFlow[], signatures: FlowSignature[]): void {
   for (const loaded of found) {
+    // A flow with a Standard Schema for its parameters has that schema as its one check (it may coerce).
+    if (standardSchemaOf(loaded.flow.options.parameters) !== undefined) continue;
     const { exportName, name } = loaded.summary;
     const signature =
       signatures.find((s) => exportName !== undefined && s.variable === exportName) ??

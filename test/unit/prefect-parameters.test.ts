@@ -73,3 +73,32 @@ describe("cli: parameters are checked against the flow's TypeScript signature", 
     assert.equal((await cli(["run", "parameters.ts:twinB"], dir, env)).code, 0);
   });
 });
+
+describe("cli: a flow's Standard Schema validates and coerces its parameters", function () {
+  this.timeout(120_000);
+  let dir: string;
+  before(ensureBuilt);
+  beforeEach(() => {
+    dir = tempDir("schema-params");
+    fs.copyFileSync(path.join(__dirname, "..", "fixtures", "prefect", "schema.ts"), path.join(dir, "schema.ts"));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("refuses what the schema refuses before a run exists, naming the parameter; runs with what it coerced", async () => {
+    for (const [args, line] of [
+      [[], "flow 'repeat': parameter 'name': Required: a string."],
+      [["--param", "name=ab", "--param", "count=abc"], `flow 'repeat': parameter 'count': Expected a number, got "abc".`],
+    ] as const) {
+      const res = await cli(["run", "schema.ts", ...args], dir);
+      assert.equal(res.code, 2, show(res));
+      assert.equal(res.stderr, `flowline: ${line}\n`);
+    }
+    const res = await cli(["run", "schema.ts", "--params", '{"name": "ab", "count": "3"}', "--json"], dir);
+    assert.equal(res.code, 0, show(res));
+    const out = JSON.parse(res.stdout) as { result: string; flowRun: { parameters: unknown } };
+    assert.equal(out.result, "ababab");
+    assert.deepEqual(out.flowRun.parameters, { name: "ab", count: 3 }, "the run records the coerced values");
+    const ls = await cli(["runs", "ls", "--json"], dir);
+    assert.equal((JSON.parse(ls.stdout) as unknown[]).length, 1, "only the accepted run was recorded");
+  });
+});
