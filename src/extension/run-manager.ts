@@ -2,10 +2,13 @@ import { describeFlows, type FlowDescription } from "../runner/describe";
 import type { DoneMessage } from "../runner/protocol";
 import { WarmFlowProcess, type RunResult } from "../runner/run";
 import { RunSession, type SessionEnd } from "../runner/session";
-import { isTerminal, type EngineEvent, type LogEvent, type StateType } from "../shared/events";
+import { type EngineEvent, type LogEvent, type StateType } from "../shared/events";
 import { logText } from "../shared/log-line";
 import { Emitter, type Disposable } from "./emitter";
 import { userErrorLocation, type ErrorLocation } from "./error-location";
+import { LiveFlowRun } from "./live-run";
+import { runMs } from "./runs-model";
+import type { FlowRun } from "../store/types";
 import type { NodeRuntime } from "./settings";
 import type { StoreService } from "./store-service";
 
@@ -56,7 +59,10 @@ export interface RunOutcome {
   errorLocation?: ErrorLocation;
   /** Why the run could not start or how its process ended early. */
   message?: string;
-  durationMs: number;
+  /** The flow run's duration (its first Running state to its end), when it started. */
+  durationMs?: number;
+  /** The flow run as its process reported it, with the state it ended in. */
+  flowRun?: FlowRun;
 }
 
 export class RefusedError extends Error {}
@@ -79,9 +85,8 @@ export class ActiveRun {
   readonly id = nextRunId++;
   readonly startedAt = Date.now();
   state: { type: StateType; name: string } = { type: "Pending", name: "Pending" };
-  /** Task runs seen, and how many have ended. */
-  tasksStarted = 0;
-  tasksEnded = 0;
+  /** The flow run as its process reports it: what every view shows while it runs. */
+  readonly live = new LiveFlowRun();
   /** The task run that most recently started running. */
   currentTask: string | undefined;
   readonly done: Promise<RunOutcome>;
@@ -96,6 +101,15 @@ export class ActiveRun {
 
   get key(): string {
     return runKey(this.spec);
+  }
+
+  /** Task runs seen, and how many have ended. */
+  get tasksStarted(): number {
+    return this.live.tasksStarted;
+  }
+
+  get tasksEnded(): number {
+    return this.live.tasksEnded;
   }
 
   get cancelRequested(): boolean {
@@ -263,11 +277,11 @@ export class RunManager implements Disposable {
 
   /** What the status bar, the notification and the lenses show while the run goes. */
   private progress(run: ActiveRun, event: EngineEvent): void {
-    if (event.e === "task_run") run.tasksStarted++;
+    run.live.see(event);
+    if (event.e === "flow_run" && event.id === run.live.id) this.changed.fire(run);
     else if (event.e === "state") {
       if (event.kind === "flow" && event.id === run.flowRunId) run.state = { type: event.type, name: event.name };
       else if (event.kind === "task" && event.type === "Running") run.currentTask = run.session.labels.get(event.id);
-      else if (event.kind === "task" && isTerminal(event.type)) run.tasksEnded++;
       this.changed.fire(run);
     }
   }
@@ -291,7 +305,8 @@ export class RunManager implements Disposable {
       error: result.error,
       errorLocation: userErrorLocation(result.error?.stack, run.spec.file, this.options.flowlineDirs),
       message: result.message,
-      durationMs: Date.now() - run.startedAt,
+      durationMs: runMs(run.live.snapshot),
+      flowRun: run.live.snapshot && { ...run.live.snapshot, state },
     };
   }
 
