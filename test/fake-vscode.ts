@@ -263,7 +263,7 @@ export function fakeVscode(options: FakeOptions = {}) {
     env: { openExternal: record("openExternal"), clipboard: { writeText: record("clipboard.writeText") } },
     window: {
       createOutputChannel: channel,
-      createTreeView: () => ({ visible: false, onDidChangeVisibility: () => disposable, reveal: async () => undefined, dispose() {} }),
+      createTreeView: () => ({ visible: false, selection: [], onDidChangeVisibility: () => disposable, reveal: async () => undefined, dispose() {} }),
       registerWebviewPanelSerializer: () => disposable,
       createStatusBarItem: () => ({ show() {}, hide() {}, dispose() {} }),
       createWebviewPanel: (_type: string, title: string) => {

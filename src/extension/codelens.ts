@@ -61,7 +61,7 @@ export class FlowCodeLensProvider implements CodeLensProvider, Disposable {
     const lenses: CodeLens[] = [];
     for (const flow of this.flowsOf(document)) {
       const range = new Range(flow.line, flow.character, flow.line, flow.character);
-      const args: FlowLensArgs = { file: document.fileName, target: flow.target, label: flow.label };
+      const args: FlowLensArgs = { file: document.fileName, target: flow.target, label: flow.label, detail: flow.detail };
       if (!this.vscode.workspace.isTrusted) {
         lenses.push(new CodeLens(range, { title: "$(shield) Flowline: trust this workspace to run flows", command: "workbench.trust.manage", tooltip: "Flows are code from this workspace; Restricted Mode does not run them." }));
         continue;
@@ -73,7 +73,7 @@ export class FlowCodeLensProvider implements CodeLensProvider, Disposable {
         lenses.push(new CodeLens(range, { title: "■ Cancel", command: "flowline.cancelFlowRun", arguments: [{ runId: active.id }], tooltip: `Cancel flow '${flow.label}'` }));
         continue;
       }
-      lenses.push(new CodeLens(range, { title: "▶ Run flow", command: "flowline.runFlow", arguments: [args], tooltip: `Run flow '${flow.label}'` }));
+      lenses.push(new CodeLens(range, { title: "▶ Run flow", command: "flowline.runFlow", arguments: [args], tooltip: `Run flow '${flow.label}'${flow.detail ? ` (${flow.detail})` : ""}` }));
       lenses.push(new CodeLens(range, { title: "Run with parameters…", command: "flowline.runFlowWithParameters", arguments: [args], tooltip: `Run flow '${flow.label}' with parameters you enter` }));
       const last = this.runs.lastOutcome(args);
       if (last) {

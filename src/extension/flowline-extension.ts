@@ -83,7 +83,7 @@ export class FlowlineExtension {
       new RunUi(vscode, this.runs, this.output, () => this.settings, () => projectFolders(vscode, this.home)),
       languages.registerCodeLensProvider(LANGUAGES.map((language) => ({ language, scheme: "file" })), codeLens),
       registerLogsDocuments(vscode, this.store),
-      ...registerCommands({ vscode, context, runs: this.runs, store: this.store, output: this.output, refreshTree: () => this.tree.refresh(), types, projectFolders: () => projectFolders(vscode, this.home) }),
+      ...registerCommands({ vscode, context, runs: this.runs, store: this.store, output: this.output, refreshTree: () => this.tree.refresh(), types, projectFolders: () => projectFolders(vscode, this.home), selectedRun: () => this.treeView.selection[0] }),
       ...types.register(),
       // A shown tree follows the database from then on (journals of terminal runs included).
       this.treeView.onDidChangeVisibility((e) => e.visible && this.store.watch()),

@@ -22,8 +22,10 @@ export interface RunTarget {
   file: string;
   /** Export name or flow name, as the runner selects it. */
   target: string;
-  /** What the user sees. */
+  /** What the user sees: the flow's name. */
   label: string;
+  /** The export that holds it, where that differs from the name. */
+  detail?: string;
 }
 
 export interface RunSpec extends RunTarget {
