@@ -61,7 +61,7 @@ export class FlowCodeLensProvider implements CodeLensProvider, Disposable {
     const lenses: CodeLens[] = [];
     for (const flow of this.flowsOf(document)) {
       const range = new Range(flow.line, flow.character, flow.line, flow.character);
-      const args: FlowLensArgs = { file: document.fileName, target: flow.target, label: flow.label, detail: flow.detail };
+      const args: FlowLensArgs = { file: document.fileName, target: flow.target, label: flow.label, ...(flow.detail ? { detail: flow.detail } : {}) };
       if (!this.vscode.workspace.isTrusted) {
         lenses.push(new CodeLens(range, { title: "$(shield) Flowline: trust this workspace to run flows", command: "workbench.trust.manage", tooltip: "Flows are code from this workspace; Restricted Mode does not run them." }));
         continue;

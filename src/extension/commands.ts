@@ -260,7 +260,7 @@ export function registerCommands(deps: CommandDeps): Disposable[] {
 }
 
 function lensArgs(file: string, flow: ReturnType<typeof findFlows>[number]): FlowLensArgs {
-  return { file, target: flow.target, label: flow.label, detail: flow.detail };
+  return { file, target: flow.target, label: flow.label, ...(flow.detail ? { detail: flow.detail } : {}) };
 }
 
 /** Where a flow is, for a pick: `examples/hello_world.ts › myFlow` (its export, when not its name). */

@@ -4,6 +4,7 @@ import { FlowCodeLensProvider } from "./codelens";
 import { registerCommands } from "./commands";
 import { HomeSizeMonitor } from "./home-size";
 import { registerLogsDocuments } from "./logs-document";
+import { RunDiagnostics } from "./run-diagnostics";
 import { RunManager } from "./run-manager";
 import { RunUi } from "./run-ui";
 import { projectFolders } from "./safe-paths";
@@ -79,6 +80,7 @@ export class FlowlineExtension {
       this.tree,
       this.treeView,
       codeLens,
+      new RunDiagnostics(vscode, this.runs),
       new HomeSizeMonitor(vscode, this.store, { view: this.treeView, workspaceState: context.workspaceState, retentionDays: () => this.settings.retentionDays }),
       new RunUi(vscode, this.runs, this.output, () => this.settings, () => projectFolders(vscode, this.home)),
       languages.registerCodeLensProvider(LANGUAGES.map((language) => ({ language, scheme: "file" })), codeLens),

@@ -5,7 +5,7 @@ import { RunSession, type SessionEnd } from "../runner/session";
 import { type EngineEvent, type LogEvent, type StateType } from "../shared/events";
 import { logText } from "../shared/log-line";
 import { Emitter, type Disposable } from "./emitter";
-import { userErrorLocation, type ErrorLocation } from "./error-location";
+import { syntaxErrorLocation, userErrorLocation, type ErrorLocation } from "./error-location";
 import { LiveFlowRun } from "./live-run";
 import { runMs } from "./runs-model";
 import type { FlowRun } from "../store/types";
@@ -305,7 +305,7 @@ export class RunManager implements Disposable {
       state,
       exitCode: result.exitCode,
       error: result.error,
-      errorLocation: userErrorLocation(result.error?.stack, run.spec.file, this.options.flowlineDirs),
+      errorLocation: userErrorLocation(result.error?.stack, run.spec.file, this.options.flowlineDirs) ?? (result.exitCode === 2 ? syntaxErrorLocation(result.message, run.spec.file) : undefined),
       message: result.message,
       durationMs: runMs(run.live.snapshot),
       flowRun: run.live.snapshot && { ...run.live.snapshot, state },

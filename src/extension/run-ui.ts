@@ -62,7 +62,8 @@ export class RunUi implements Disposable {
     const { window } = this.vscode;
     const name = outcome.flowRunName ? `'${outcome.flowRunName}' of flow '${run.spec.label}'` : `of flow '${run.spec.label}'`;
     if (outcome.exitCode === 2) {
-      void this.offer(window.showErrorMessage(`Flowline: flow '${run.spec.label}' could not start: ${outcome.message ?? "unknown reason"}`, "Show Logs"), outcome);
+      const actions = outcome.errorLocation ? ["Go to error", "Show Logs"] : ["Show Logs"];
+      void this.offer(window.showErrorMessage(`Flowline: flow '${run.spec.label}' could not start: ${outcome.message ?? "unknown reason"}`, ...actions), outcome);
       return;
     }
     if (outcome.state.type === "Failed" || outcome.state.type === "Crashed") {

@@ -109,4 +109,27 @@ describe("The editor and the terminal agree (code-server)", function () {
     await page.locator(".codelens-decoration a", { hasText: "Cancel" }).first().click();
     await treeItem(page, /^Flow run busy \S+, Cancelled$/).waitFor({ timeout: 30_000 });
   });
+
+  it("a failing flow leaves a diagnostic at its line in Problems, which clears after a fix", async () => {
+    const { page, workspace } = session;
+    await openFile(page, "fails.ts");
+    await lens(page, "Run flow").waitFor({ timeout: 90_000 });
+    await lens(page, "Run flow").click();
+    await lens(page, /Failed/).waitFor({ timeout: 60_000 });
+    // The squiggle is on line 7, the throw; the Problems count in the status bar says 1 error.
+    const squiggle = page.locator(".view-overlays .squiggly-error");
+    await squiggle.first().waitFor({ timeout: 20_000 });
+    const problems = page.locator(".statusbar-item[id='status.problems']");
+    await problems.filter({ hasText: /1\s*\S*\s*0/ }).waitFor({ timeout: 20_000 });
+    const line = await squiggle.first().evaluate((el) => Math.round(parseFloat(getComputedStyle(el.parentElement as HTMLElement).top)));
+    const seventh = await page.locator(".view-lines .view-line").nth(6).evaluate((el) => Math.round(parseFloat(getComputedStyle(el).top)));
+    assert.equal(line, seventh, "the diagnostic is on the throw's line (7)");
+
+    const file = path.join(workspace, "examples", "fails.ts");
+    fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace("const LIMIT = 0;", "const LIMIT = 5;"));
+    await page.locator(".view-line", { hasText: "const LIMIT = 5;" }).waitFor({ timeout: 20_000 });
+    await lens(page, "Run flow").click();
+    await lens(page, /Completed/).waitFor({ timeout: 60_000 });
+    await squiggle.first().waitFor({ state: "detached", timeout: 20_000 });
+  });
 });
