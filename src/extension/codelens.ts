@@ -74,6 +74,7 @@ export class FlowCodeLensProvider implements CodeLensProvider, Disposable {
         continue;
       }
       lenses.push(new CodeLens(range, { title: "▶ Run flow", command: "flowline.runFlow", arguments: [args], tooltip: `Run flow '${flow.label}'${flow.detail ? ` (${flow.detail})` : ""}` }));
+      lenses.push(new CodeLens(range, { title: "▶ Debug flow", command: "flowline.debugFlow", arguments: [args], tooltip: `Run flow '${flow.label}' under the JavaScript debugger: breakpoints in its .ts stop there` }));
       lenses.push(new CodeLens(range, { title: "Run with parameters…", command: "flowline.runFlowWithParameters", arguments: [args], tooltip: `Run flow '${flow.label}' with parameters you enter` }));
       const last = this.runs.lastOutcome(args);
       if (last) {

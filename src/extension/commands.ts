@@ -5,6 +5,7 @@ import type { FlowParameters } from "../engine/parameter-specs";
 import { storageDir } from "../shared/home";
 import type { FlowRun } from "../store/types";
 import type { FlowLensArgs } from "./codelens";
+import { debugFlow } from "./debug-flow";
 import type { Disposable } from "./emitter";
 import { writeExampleFlow } from "./example-flow";
 import { findFlows } from "./flow-finder";
@@ -110,6 +111,19 @@ export function registerCommands(deps: CommandDeps): Disposable[] {
   const runFlow = async (arg?: RunArg) => {
     const flow = await pickFlow(arg, "Flowline: Run Flow");
     if (flow) await startRun({ file: flow.file, target: flow.target, label: flow.label, parameters: {} });
+  };
+
+  /** ▶ Debug flow: the run of runFlow, under VS Code's JavaScript debugger (debug-flow.ts). */
+  const debugFlowCommand = async (arg?: RunArg) => {
+    const flow = await pickFlow(arg, "Flowline: Debug Flow");
+    if (!flow) return;
+    await saveFile(flow.file);
+    try {
+      await debugFlow(vscode, runs, { file: flow.file, target: flow.target, label: flow.label, parameters: {} }, output);
+    } catch (err) {
+      if (!(err instanceof RefusedError)) throw err;
+      await showRefused(err);
+    }
   };
 
   const runFlowWithParameters = async (arg?: RunArg) => {
@@ -247,6 +261,7 @@ export function registerCommands(deps: CommandDeps): Disposable[] {
   return [
     register("flowline.runFlow", runFlow),
     register("flowline.runFlowWithParameters", runFlowWithParameters),
+    register("flowline.debugFlow", debugFlowCommand),
     register("flowline.rerunLastFlowRun", rerunLast),
     register("flowline.rerunFlowRun", rerunLast),
     register("flowline.cancelFlowRun", cancel),

@@ -225,7 +225,7 @@ export class RunManager implements Disposable {
   }
 
   /** Starts a run. Throws RefusedError when it may not run (untrusted workspace, bad node setting). */
-  start(spec: RunSpec): ActiveRun {
+  start(spec: RunSpec, options: { env?: Record<string, string> } = {}): ActiveRun {
     const environment = this.environmentFor(spec.file);
     const { store, log } = this.options;
     const session = new RunSession({
@@ -234,14 +234,15 @@ export class RunManager implements Disposable {
       parameters: spec.parameters,
       home: environment.home,
       nodePath: environment.node.command,
-      env: { ...environment.env, ...environment.node.env },
+      // A debug run's extra environment (debug-flow.ts) also keeps it off the process started ahead.
+      env: { ...environment.env, ...environment.node.env, ...options.env },
       cwd: environment.cwd,
       cancelGraceSeconds: environment.cancelGraceSeconds,
       // The window's store, which its trees share: opened while the flow runs (sql.js loads once), so
       // the end of the run is recorded quickly.
       store,
       preloadStore: true,
-      warm: this.warm,
+      warm: options.env ? undefined : this.warm,
     });
     this.lastSpec = spec;
     log.info(`Starting flow '${spec.label}' from ${spec.file}${Object.keys(spec.parameters).length ? ` with parameters ${JSON.stringify(spec.parameters)}` : ""}`);
