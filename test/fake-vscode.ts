@@ -37,6 +37,15 @@ class Range {
   }
 }
 
+export class Diagnostic {
+  source?: string;
+  constructor(
+    readonly range: Range,
+    readonly message: string,
+    readonly severity: number,
+  ) {}
+}
+
 class CodeLens {
   constructor(
     readonly range: Range,
@@ -170,6 +179,8 @@ export function fakeVscode(options: FakeOptions = {}) {
     messages: [] as Array<{ level: "error" | "info" | "warning"; text: string; actions: string[] }>,
     /** What the extension wrote to its output channels. */
     output: [] as string[],
+    /** The diagnostics set, by file. */
+    diagnostics: new Map<string, Diagnostic[]>(),
     /** The files showTextDocument opened. */
     opened: [] as string[],
     /** Settings the extension changed: getConfiguration(section).update(key, value, target). */
@@ -251,7 +262,12 @@ export function fakeVscode(options: FakeOptions = {}) {
     ConfigurationTarget: { Global: 1, Workspace: 2, WorkspaceFolder: 3 },
     ViewColumn: { Active: -1 },
     workspace,
-    languages: { registerCodeLensProvider: (_s: unknown, p: unknown) => (f.lensProviders.push(p), disposable) },
+    languages: {
+      registerCodeLensProvider: (_s: unknown, p: unknown) => (f.lensProviders.push(p), disposable),
+      createDiagnosticCollection: () => ({ set: (uri: Uri, d: Diagnostic[]) => void f.diagnostics.set(uri.fsPath, d), dispose() {} }),
+    },
+    Diagnostic,
+    DiagnosticSeverity: { Error: 0, Warning: 1, Information: 2, Hint: 3 },
     commands: {
       registerCommand: (id: string, fn: (...args: unknown[]) => unknown) => (f.commands.set(id, fn), { dispose: () => f.commands.delete(id) }),
       getCommands: async () => [...f.commands.keys()],
@@ -263,7 +279,7 @@ export function fakeVscode(options: FakeOptions = {}) {
     env: { openExternal: record("openExternal"), clipboard: { writeText: record("clipboard.writeText") } },
     window: {
       createOutputChannel: channel,
-      createTreeView: () => ({ visible: false, onDidChangeVisibility: () => disposable, reveal: async () => undefined, dispose() {} }),
+      createTreeView: () => ({ visible: false, selection: [], onDidChangeVisibility: () => disposable, reveal: async () => undefined, dispose() {} }),
       registerWebviewPanelSerializer: () => disposable,
       createStatusBarItem: () => ({ show() {}, hide() {}, dispose() {} }),
       createWebviewPanel: (_type: string, title: string) => {

@@ -26,6 +26,18 @@ md.renderer.rules.link_open = (tokens, idx, options, _env, self) => {
   return self.renderToken(tokens, idx, options);
 };
 
+// A column's alignment (`| ---: |`) as a class: markdown-it writes an inline `style`, which the CSP
+// (no 'unsafe-inline' styles) blocks, so the column would lose its alignment and the console fill with errors.
+for (const rule of ["th_open", "td_open"] as const) {
+  md.renderer.rules[rule] = (tokens, idx, options, _env, self) => {
+    const token = tokens[idx];
+    const align = /text-align:\s*(left|right|center)/.exec(String(token.attrGet("style") ?? ""))?.[1];
+    token.attrs = (token.attrs ?? []).filter(([name]) => name !== "style");
+    if (align) token.attrJoin("class", `align-${align}`);
+    return self.renderToken(tokens, idx, options);
+  };
+}
+
 const defaultImage = md.renderer.rules.image;
 md.renderer.rules.image = (tokens, idx, options, env, self) => {
   const token = tokens[idx];

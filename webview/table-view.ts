@@ -167,12 +167,12 @@ export class TableView {
       const cell = cells[c] as HTMLElement;
       const v = values[c];
       if (typeof v === "string") {
-        cell.className = "td";
+        cell.className = isNumeric(v) ? "td num" : "td";
         renderInlineInto(cell, v);
         cell.title = v.length > 24 ? v : "";
       } else {
         const text = cellText(v);
-        cell.className = typeof v === "number" ? "td num" : v !== null && typeof v === "object" ? "td json" : "td";
+        cell.className = isNumeric(v) ? "td num" : v !== null && typeof v === "object" ? "td json" : "td";
         cell.textContent = text;
         cell.title = text.length > 24 ? text : "";
       }
@@ -209,4 +209,11 @@ export class TableView {
     const n = this.model.length;
     this.o.onCopy(this.csv(), `${n.toLocaleString()} ${n === 1 ? "row" : "rows"} as CSV`);
   }
+}
+
+/** A number, or text that reads as one ("1,234.5", "-3", "12%", "4.2e-3"): aligned right, as spreadsheets do. */
+const NUMBER_TEXT = /^\s*[-+]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?([eE][-+]?\d+)?%?\s*$/;
+
+export function isNumeric(v: unknown): boolean {
+  return typeof v === "number" || typeof v === "bigint" || (typeof v === "string" && NUMBER_TEXT.test(v));
 }

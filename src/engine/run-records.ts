@@ -1,7 +1,8 @@
-import type { RemoteTaskRunner } from "./remote-task";
 import type { LogBudget } from "./log-budget";
 import type { Stopper } from "./stopper";
 import type { Submissions } from "./submissions";
+import type { SerializerOption } from "./serializer";
+import type { State } from "./states";
 
 // The engine's own record of a run while it is going. Kept small: a flow can have many task runs.
 
@@ -46,4 +47,20 @@ export interface TaskRunRecord {
   /** Stops the current attempt; its signal is runtime.taskRun.signal. */
   stopper: Stopper;
   readonly logPrints: boolean;
+}
+
+// Task runs that run in another process (taskRunner "distributed", team mode): see remote-task.ts.
+export interface RemoteTaskCall {
+  readonly flowRun: FlowRunRecord;
+  readonly taskRun: TaskRunRecord;
+  /** The task's place among the tasks its file defined (definedTask finds it in a worker). */
+  readonly taskSeq: number;
+  /** The arguments the task's function is called with (parameters bound, futures resolved). */
+  readonly callArgs: unknown[];
+  readonly serializer: SerializerOption;
+}
+
+export interface RemoteTaskRunner {
+  /** Runs the task run elsewhere; resolves to its final state (never rejects). */
+  run(call: RemoteTaskCall): Promise<State>;
 }

@@ -1,7 +1,7 @@
 import { isFlowSourceFile, readFlows, type FoundFlow } from "./flow-finder";
 import { Emitter, type Disposable } from "./emitter";
 import type { RunManager, RunTarget } from "./run-manager";
-import { formatDuration, stateGlyph } from "./runs-model";
+import { endedSummary, progressText, stateGlyph } from "./runs-model";
 import type { CodeLens, CodeLensProvider, TextDocument, VSCode } from "./vscode-types";
 
 // `▶ Run flow` and `Run with parameters…` above every flow definition; while it runs, its state and
@@ -61,24 +61,24 @@ export class FlowCodeLensProvider implements CodeLensProvider, Disposable {
     const lenses: CodeLens[] = [];
     for (const flow of this.flowsOf(document)) {
       const range = new Range(flow.line, flow.character, flow.line, flow.character);
-      const args: FlowLensArgs = { file: document.fileName, target: flow.target, label: flow.label };
+      const args: FlowLensArgs = { file: document.fileName, target: flow.target, label: flow.label, ...(flow.detail ? { detail: flow.detail } : {}) };
       if (!this.vscode.workspace.isTrusted) {
         lenses.push(new CodeLens(range, { title: "$(shield) Flowline: trust this workspace to run flows", command: "workbench.trust.manage", tooltip: "Flows are code from this workspace; Restricted Mode does not run them." }));
         continue;
       }
       const active = this.runs.activeFor(args);
       if (active) {
-        const tasks = active.tasksStarted > 0 ? ` · ${active.tasksEnded}/${active.tasksStarted} task runs` : "";
-        const title = active.cancelRequested ? "$(sync~spin) Cancelling…" : `$(sync~spin) ${active.state.name}${active.flowRunName ? ` '${active.flowRunName}'` : ""}${tasks}`;
+        const title = `$(sync~spin) ${active.flowRunName ? `${active.flowRunName} · ` : ""}${progressText(active)}`;
         lenses.push(new CodeLens(range, { title, command: "flowline.showLogs", tooltip: "Show the live logs" }));
         lenses.push(new CodeLens(range, { title: "■ Cancel", command: "flowline.cancelFlowRun", arguments: [{ runId: active.id }], tooltip: `Cancel flow '${flow.label}'` }));
         continue;
       }
-      lenses.push(new CodeLens(range, { title: "▶ Run flow", command: "flowline.runFlow", arguments: [args], tooltip: `Run flow '${flow.label}'` }));
+      lenses.push(new CodeLens(range, { title: "▶ Run flow", command: "flowline.runFlow", arguments: [args], tooltip: `Run flow '${flow.label}'${flow.detail ? ` (${flow.detail})` : ""}` }));
+      lenses.push(new CodeLens(range, { title: "▶ Debug flow", command: "flowline.debugFlow", arguments: [args], tooltip: `Run flow '${flow.label}' under the JavaScript debugger: breakpoints in its .ts stop there` }));
       lenses.push(new CodeLens(range, { title: "Run with parameters…", command: "flowline.runFlowWithParameters", arguments: [args], tooltip: `Run flow '${flow.label}' with parameters you enter` }));
       const last = this.runs.lastOutcome(args);
       if (last) {
-        const title = `${stateGlyph(last.state)} ${last.state.name} · ${formatDuration(last.durationMs)}`;
+        const title = `${stateGlyph(last.state)} ${endedSummary(last)}`;
         lenses.push(new CodeLens(range, { title, command: "flowline.showLogs", tooltip: last.state.message ?? `The last run ended ${last.state.name}` }));
       }
     }

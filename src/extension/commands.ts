@@ -5,6 +5,7 @@ import type { FlowParameters } from "../engine/parameter-specs";
 import { storageDir } from "../shared/home";
 import type { FlowRun } from "../store/types";
 import type { FlowLensArgs } from "./codelens";
+import { debugFlow } from "./debug-flow";
 import type { Disposable } from "./emitter";
 import { writeExampleFlow } from "./example-flow";
 import { findFlows } from "./flow-finder";
@@ -33,6 +34,8 @@ export interface CommandDeps {
   types?: TypesSetUp;
   /** The folders a flow file from the database may be in (projectFolders in safe-paths.ts). */
   projectFolders(): string[];
+  /** The run selected in the Flow Runs tree, if any (Show Logs from the palette opens its log). */
+  selectedRun?(): RunNode | undefined;
 }
 
 type RunArg = FlowLensArgs | Uri | RunNode | undefined;
@@ -101,13 +104,26 @@ export function registerCommands(deps: CommandDeps): Disposable[] {
       return undefined;
     }
     const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-    const items = candidates.map((c) => ({ label: c.label, description: root ? path.relative(root, c.file) : c.file, args: c }));
+    const items = candidates.map((c) => ({ label: c.label, description: flowWhere(c, root), args: c }));
     return (await window.showQuickPick(items, { title, placeHolder: "Pick a flow to run", matchOnDescription: true }))?.args;
   };
 
   const runFlow = async (arg?: RunArg) => {
     const flow = await pickFlow(arg, "Flowline: Run Flow");
     if (flow) await startRun({ file: flow.file, target: flow.target, label: flow.label, parameters: {} });
+  };
+
+  /** ▶ Debug flow: the run of runFlow, under VS Code's JavaScript debugger (debug-flow.ts). */
+  const debugFlowCommand = async (arg?: RunArg) => {
+    const flow = await pickFlow(arg, "Flowline: Debug Flow");
+    if (!flow) return;
+    await saveFile(flow.file);
+    try {
+      await debugFlow(vscode, runs, { file: flow.file, target: flow.target, label: flow.label, parameters: {} }, output);
+    } catch (err) {
+      if (!(err instanceof RefusedError)) throw err;
+      await showRefused(err);
+    }
   };
 
   const runFlowWithParameters = async (arg?: RunArg) => {
@@ -202,15 +218,21 @@ export function registerCommands(deps: CommandDeps): Disposable[] {
     await commands.executeCommand(inWorkspace ? "revealInExplorer" : "revealFileInOS", uri);
   };
 
-  const showLogs = async (node?: RunNode) => {
+  /** A run's stored log (a tree row, else the row selected, else this window's last run); else the Output. */
+  const showLogs = async (arg?: RunNode) => {
+    const node = arg && "kind" in arg ? arg : deps.selectedRun?.();
     if (node && node.kind === "flowRun") return void (await window.showTextDocument(logsUri(vscode, node.run.id, node.run.name), { preview: true }));
     if (node && node.kind === "taskRun") return void (await window.showTextDocument(logsUri(vscode, node.run.flowRunId, node.run.name, node.run.id), { preview: true }));
+    const last = runs.lastSpec && runs.lastOutcome(runs.lastSpec);
+    if (last?.flowRunId) return void (await window.showTextDocument(logsUri(vscode, last.flowRunId, last.flowRunName ?? last.spec.label), { preview: true }));
     output.show(false);
+    window.setStatusBarMessage("Flowline: no run selected; the Output shows the live logs of runs started here", 5000);
   };
 
   const refresh = async () => {
     await store.sync();
     deps.refreshTree();
+    window.setStatusBarMessage("$(check) Flowline: runs and artifacts re-read", 3000);
   };
 
   const setUpTypes = async () => {
@@ -239,7 +261,9 @@ export function registerCommands(deps: CommandDeps): Disposable[] {
   return [
     register("flowline.runFlow", runFlow),
     register("flowline.runFlowWithParameters", runFlowWithParameters),
+    register("flowline.debugFlow", debugFlowCommand),
     register("flowline.rerunLastFlowRun", rerunLast),
+    register("flowline.rerunFlowRun", rerunLast),
     register("flowline.cancelFlowRun", cancel),
     register("flowline.openResult", openResult),
     register("flowline.openStorageFolder", openStorageFolder),
@@ -251,7 +275,13 @@ export function registerCommands(deps: CommandDeps): Disposable[] {
 }
 
 function lensArgs(file: string, flow: ReturnType<typeof findFlows>[number]): FlowLensArgs {
-  return { file, target: flow.target, label: flow.label };
+  return { file, target: flow.target, label: flow.label, ...(flow.detail ? { detail: flow.detail } : {}) };
+}
+
+/** Where a flow is, for a pick: `examples/hello_world.ts › myFlow` (its export, when not its name). */
+export function flowWhere(flow: FlowLensArgs, root: string | undefined): string {
+  const file = root ? path.relative(root, flow.file) : flow.file;
+  return flow.detail ? `${file} › ${flow.detail}` : file;
 }
 
 /**

@@ -4,6 +4,7 @@ import { FlowCodeLensProvider } from "./codelens";
 import { registerCommands } from "./commands";
 import { HomeSizeMonitor } from "./home-size";
 import { registerLogsDocuments } from "./logs-document";
+import { RunDiagnostics } from "./run-diagnostics";
 import { RunManager } from "./run-manager";
 import { RunUi } from "./run-ui";
 import { projectFolders } from "./safe-paths";
@@ -80,11 +81,12 @@ export class FlowlineExtension {
       this.tree,
       this.treeView,
       codeLens,
+      new RunDiagnostics(vscode, this.runs),
       new HomeSizeMonitor(vscode, this.store, { view: this.treeView, workspaceState: context.workspaceState, retentionDays: () => this.settings.retentionDays }),
       new RunUi(vscode, this.runs, this.output, () => this.settings, () => projectFolders(vscode, this.home)),
       languages.registerCodeLensProvider(LANGUAGES.map((language) => ({ language, scheme: "file" })), codeLens),
       registerLogsDocuments(vscode, this.store),
-      ...registerCommands({ vscode, context, runs: this.runs, store: this.store, output: this.output, refreshTree: () => this.tree.refresh(), types, projectFolders: () => projectFolders(vscode, this.home) }),
+      ...registerCommands({ vscode, context, runs: this.runs, store: this.store, output: this.output, refreshTree: () => this.tree.refresh(), types, projectFolders: () => projectFolders(vscode, this.home), selectedRun: () => this.treeView.selection[0] }),
       ...types.register(),
       // A shown tree follows the database from then on (journals of terminal runs included).
       this.treeView.onDidChangeVisibility((e) => e.visible && this.store.watch()),

@@ -5,7 +5,10 @@ import { RunSession, type RunProgress, type SessionEnd } from "../runner/session
 import type { LogEvent, StateType } from "../shared/events";
 import { logsNotShownText, logText } from "../shared/log-line";
 import { Emitter, type Disposable } from "./emitter";
-import { userErrorLocation, type ErrorLocation } from "../shared/error-location";
+import { syntaxErrorLocation, userErrorLocation, type ErrorLocation } from "../shared/error-location";
+import { LiveFlowRun } from "./live-run";
+import { runMs } from "./runs-model";
+import type { FlowRun } from "../store/types";
 import type { NodeRuntime } from "./settings";
 import type { StoreService } from "./store-service";
 
@@ -19,8 +22,10 @@ export interface RunTarget {
   file: string;
   /** Export name or flow name, as the runner selects it. */
   target: string;
-  /** What the user sees. */
+  /** What the user sees: the flow's name. */
   label: string;
+  /** The export that holds it, where that differs from the name. */
+  detail?: string;
 }
 
 export interface RunSpec extends RunTarget {
@@ -56,7 +61,10 @@ export interface RunOutcome {
   errorLocation?: ErrorLocation;
   /** Why the run could not start or how its process ended early. */
   message?: string;
-  durationMs: number;
+  /** The flow run's duration (its first Running state to its end), when it started. */
+  durationMs?: number;
+  /** The flow run as its process reported it, with the state it ended in. */
+  flowRun?: FlowRun;
 }
 
 export class RefusedError extends Error {}
@@ -79,9 +87,8 @@ export class ActiveRun {
   readonly id = nextRunId++;
   readonly startedAt = Date.now();
   state: { type: StateType; name: string } = { type: "Pending", name: "Pending" };
-  /** Task runs seen, and how many have ended. */
-  tasksStarted = 0;
-  tasksEnded = 0;
+  /** The flow run as its process reports it: what every view shows while it runs. */
+  readonly live = new LiveFlowRun();
   /** The task run that most recently started running. */
   currentTask: string | undefined;
   readonly done: Promise<RunOutcome>;
@@ -96,6 +103,15 @@ export class ActiveRun {
 
   get key(): string {
     return runKey(this.spec);
+  }
+
+  /** Task runs seen, and how many have ended. */
+  get tasksStarted(): number {
+    return this.live.tasksStarted;
+  }
+
+  get tasksEnded(): number {
+    return this.live.tasksEnded;
   }
 
   get cancelRequested(): boolean {
@@ -209,7 +225,7 @@ export class RunManager implements Disposable {
   }
 
   /** Starts a run. Throws RefusedError when it may not run (untrusted workspace, bad node setting). */
-  start(spec: RunSpec): ActiveRun {
+  start(spec: RunSpec, options: { env?: Record<string, string> } = {}): ActiveRun {
     const environment = this.environmentFor(spec.file);
     const { store, log } = this.options;
     const session = new RunSession({
@@ -218,14 +234,15 @@ export class RunManager implements Disposable {
       parameters: spec.parameters,
       home: environment.home,
       nodePath: environment.node.command,
-      env: { ...environment.env, ...environment.node.env },
+      // A debug run's extra environment (debug-flow.ts) also keeps it off the process started ahead.
+      env: { ...environment.env, ...environment.node.env, ...options.env },
       cwd: environment.cwd,
       cancelGraceSeconds: environment.cancelGraceSeconds,
       // The window's store, which its trees share: opened while the flow runs (sql.js loads once), so
       // the end of the run is recorded quickly.
       store,
       preloadStore: true,
-      warm: this.warm,
+      warm: options.env ? undefined : this.warm,
     });
     this.lastSpec = spec;
     log.info(`Starting flow '${spec.label}' from ${spec.file}${Object.keys(spec.parameters).length ? ` with parameters ${JSON.stringify(spec.parameters)}` : ""}`);
@@ -239,6 +256,7 @@ export class RunManager implements Disposable {
     const { log } = this.options;
     const { session } = run;
     session.on("flowRun", () => this.changed.fire(run));
+    session.on("live", (message) => run.live.see(message));
     session.on("progress", (progress) => this.progress(run, progress));
     session.on("log", (line, label) => logTo(log, line, label));
     const partial = { stdout: "", stderr: "" };
@@ -263,9 +281,6 @@ export class RunManager implements Disposable {
 
   /** What the status bar, the notification and the lenses show while the run goes. */
   private progress(run: ActiveRun, progress: RunProgress): void {
-    const { taskRuns } = progress;
-    run.tasksStarted = taskRuns.created;
-    run.tasksEnded = taskRuns.Completed + taskRuns.Failed + taskRuns.Crashed + taskRuns.Cancelled;
     run.currentTask = progress.running;
     if (progress.state) run.state = { type: progress.state.type, name: progress.state.name };
     this.changed.fire(run);
@@ -289,9 +304,10 @@ export class RunManager implements Disposable {
       state,
       exitCode: result.exitCode,
       error: result.error,
-      errorLocation: userErrorLocation(result.error?.stack, run.spec.file, this.options.flowlineDirs),
+      errorLocation: userErrorLocation(result.error?.stack, run.spec.file, this.options.flowlineDirs) ?? (result.exitCode === 2 ? syntaxErrorLocation(result.message, run.spec.file) : undefined),
       message: result.message,
-      durationMs: Date.now() - run.startedAt,
+      durationMs: runMs(run.live.snapshot),
+      flowRun: run.live.snapshot && { ...run.live.snapshot, state },
     };
   }
 

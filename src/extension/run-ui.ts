@@ -2,7 +2,7 @@ import * as path from "node:path";
 import type { Disposable } from "./emitter";
 import { errorHeadline } from "../shared/error-location";
 import type { ActiveRun, RunManager, RunOutcome } from "./run-manager";
-import { formatDuration, stateGlyph } from "./runs-model";
+import { endedSummary, progressText, stateGlyph } from "./runs-model";
 import { projectFile } from "./safe-paths";
 import type { Settings } from "./settings";
 import type { LogOutputChannel, StatusBarItem, VSCode } from "./vscode-types";
@@ -62,7 +62,8 @@ export class RunUi implements Disposable {
     const { window } = this.vscode;
     const name = outcome.flowRunName ? `'${outcome.flowRunName}' of flow '${run.spec.label}'` : `of flow '${run.spec.label}'`;
     if (outcome.exitCode === 2) {
-      void this.offer(window.showErrorMessage(`Flowline: flow '${run.spec.label}' could not start: ${outcome.message ?? "unknown reason"}`, "Show Logs"), outcome);
+      const actions = outcome.errorLocation ? ["Go to error", "Show Logs"] : ["Show Logs"];
+      void this.offer(window.showErrorMessage(`Flowline: flow '${run.spec.label}' could not start: ${outcome.message ?? "unknown reason"}`, ...actions), outcome);
       return;
     }
     if (outcome.state.type === "Failed" || outcome.state.type === "Crashed") {
@@ -97,7 +98,7 @@ export class RunUi implements Disposable {
       this.status.show();
     } else if (ended) {
       // How the last run ended, for a few seconds.
-      this.status.text = `${stateGlyph(ended.state)} ${ended.spec.label}: ${ended.state.name} · ${formatDuration(ended.durationMs)}`;
+      this.status.text = `${stateGlyph(ended.state)} ${ended.spec.label}: ${endedSummary(ended)}`;
       this.status.tooltip = "Flowline: show logs";
       this.status.command = "flowline.showLogs";
       this.status.show();
@@ -109,14 +110,6 @@ export class RunUi implements Disposable {
     if (this.clearStatus) clearTimeout(this.clearStatus);
     for (const s of this.subscriptions) s.dispose();
   }
-}
-
-function progressText(run: ActiveRun): string {
-  if (run.cancelRequested) return "cancelling…";
-  const parts = [run.state.name];
-  if (run.tasksStarted > 0) parts.push(`${run.tasksEnded}/${run.tasksStarted} task runs done`);
-  if (run.currentTask && run.tasksEnded < run.tasksStarted) parts.push(run.currentTask);
-  return parts.join(" · ");
 }
 
 export async function goToLocation(vscode: VSCode, at: { file: string; line: number; column: number }): Promise<void> {

@@ -1,9 +1,8 @@
-import type { StateType } from "../shared/events";
 import type { Artifact, FlowRun, TaskRun } from "../store/types";
 import { Emitter, Throttle, type Disposable } from "./emitter";
 import { dataTooltip, mdCode, mdText } from "./markdown-text";
 import type { RunManager } from "./run-manager";
-import { firstLine, isActiveState, relativeTime, runDuration, stateIcon, stateText } from "./runs-model";
+import { firstLine, isActiveState, relativeTime, runDuration, runSummary, stateIcon, stateText } from "./runs-model";
 import type { ExtensionStore } from "./store-extras";
 import { TreeReads } from "./tree-click";
 import type { StoreService } from "./store-service";
@@ -22,16 +21,19 @@ export type RunNode =
   | { kind: "more"; flowRunId: string; shown: number; total: number }
   | { kind: "message"; text: string; detail?: string };
 
+export { taskRunsDone } from "./runs-model";
+
 export const OPEN_ARTIFACT_COMMAND = "flowline.openArtifact";
 /** The "Show 100 more…" item's command (arguments: the flow run's id). */
 export const SHOW_MORE_TASK_RUNS_COMMAND = "flowline.showMoreTaskRuns";
 /** An item's click (no arguments: tree-click.ts says why). */
 export const RUNS_CLICK_COMMAND = "flowline.runs.openItem";
 const REFRESH_MS = 300;
+const LIVE_REFRESH_MS = 100;
+/** How long the top level waits for the store while a run of this window goes (roots()). */
+const LIVE_WAIT_MS = 150;
 /** Task runs listed under a flow run at first, and added by each "Show 100 more…". */
 export const TASK_RUN_PAGE = 100;
-
-const ENDED: StateType[] = ["Completed", "Failed", "Crashed", "Cancelled"];
 
 export class RunsTreeProvider implements TreeDataProvider<RunNode>, Disposable {
   private readonly changed = new Emitter<RunNode | undefined>();
@@ -42,12 +44,18 @@ export class RunsTreeProvider implements TreeDataProvider<RunNode>, Disposable {
     this.artifacts.clear();
     this.changed.fire(undefined);
   });
+  /** A report from a run of this window re-lists the runs sooner than a store change does. */
+  private readonly liveRefreshes = new Throttle(LIVE_REFRESH_MS, () => this.changed.fire(undefined));
+  /** The top-level flow runs the store listed last. */
+  private lastListed: FlowRun[] | undefined;
   /** Artifacts of the flow runs expanded since the last refresh, by task run (or "" for the flow run's own). */
   private artifacts = new Map<string, Map<string, Artifact[]>>();
   /** How many task runs each flow run lists (its "Show 100 more…" clicks), by flow run id. */
   private readonly pages = new Map<string, number>();
   private canOpenArtifacts: Promise<boolean> | undefined;
   readonly reads = new TreeReads();
+  /** Flow runs of this window's runs that the tree has listed since they started. */
+  private readonly shownLive = new Set<string>();
 
   constructor(
     private readonly vscode: VSCode,
@@ -55,9 +63,20 @@ export class RunsTreeProvider implements TreeDataProvider<RunNode>, Disposable {
     private readonly runs: RunManager,
     private readonly limit: () => number,
   ) {
-    this.subscriptions.push(store.onDidChange(() => this.refresh()), this.refreshes);
-    // Cancel buttons follow the runs this window started.
-    this.subscriptions.push(runs.onDidStart(() => this.refresh()), runs.onDidEnd(() => this.refresh()));
+    this.subscriptions.push(store.onDidChange(() => this.refresh()), this.refreshes, this.liveRefreshes);
+    // Cancel buttons and live states follow the runs this window started; a run's first report shows it at once.
+    this.subscriptions.push(
+      runs.onDidStart(() => this.liveRefreshes.now()),
+      runs.onDidEnd(({ run }) => {
+        if (run.live.id !== undefined) this.shownLive.delete(run.live.id);
+        this.refresh();
+      }),
+      runs.onDidChange((run) => {
+        const id = run.live.id;
+        if (id !== undefined && !this.shownLive.has(id)) this.liveRefreshes.now();
+        else this.liveRefreshes.schedule();
+      }),
+    );
     this.subscriptions.push(vscode.commands.registerCommand(SHOW_MORE_TASK_RUNS_COMMAND, (flowRunId: unknown) => typeof flowRunId === "string" && this.showMore(flowRunId)));
   }
 
@@ -103,7 +122,40 @@ export class RunsTreeProvider implements TreeDataProvider<RunNode>, Disposable {
     else if (node.kind === "more") this.showMore(node.flowRunId);
   }
 
+  /**
+   * The top-level flow runs. While a run of this window goes, the store's worker may be busy folding that
+   * very run's journal for seconds: after LIVE_WAIT_MS the runs last listed are shown with the live states,
+   * and the tree reads again once the store answers.
+   */
+  private async roots(): Promise<RunNode[]> {
+    const shown = this.lastListed;
+    const read = this.listRoots();
+    try {
+      if (!shown || this.runs.active().length === 0) return this.withLive(await read);
+      const quick = await Promise.race([read, new Promise<undefined>((resolve) => setTimeout(resolve, LIVE_WAIT_MS))]);
+      if (quick) return this.withLive(quick);
+      // Read again once the store answers, if it says something new (else reads would follow reads).
+      void read.then((listed) => JSON.stringify(listed) !== JSON.stringify(shown) && this.changed.fire(undefined), () => undefined);
+      return this.withLive(shown);
+    } catch (err) {
+      const text = err instanceof StoreOpenError ? "The Flowline database could not be opened" : "Could not read runs";
+      return [{ kind: "message", text, detail: err instanceof Error ? err.message : String(err) }];
+    }
+  }
+
+  private async listRoots(): Promise<FlowRun[]> {
+    let store: ExtensionStore | undefined;
+    try {
+      store = await this.store.peek();
+    } catch (err) {
+      throw new StoreOpenError(err instanceof Error ? err.message : String(err));
+    }
+    this.lastListed = store ? await store.listFlowRuns({ limit: this.limit(), topLevel: true }) : [];
+    return this.lastListed;
+  }
+
   private async children(node?: RunNode): Promise<RunNode[]> {
+    if (!node) return this.roots();
     let store: ExtensionStore | undefined;
     try {
       store = await this.store.peek();
@@ -112,16 +164,35 @@ export class RunsTreeProvider implements TreeDataProvider<RunNode>, Disposable {
     }
     if (!store) return [];
     try {
-      if (!node) {
-        const limit = this.limit();
-        return (await store.listFlowRuns({ limit, topLevel: true })).map((run) => ({ kind: "flowRun", run }));
-      }
-      if (node.kind === "flowRun") return await this.flowRunChildren(store, node.run);
+      // A run reported by its process but not folded yet has nothing stored under it.
+      if (node.kind === "flowRun") return await this.flowRunChildren(store, node.run).catch((err: unknown) => (this.runs.byFlowRunId(node.run.id) || node.run.id.startsWith("starting-") ? [] : Promise.reject(err)));
       if (node.kind === "taskRun") return (this.artifacts.get(node.run.flowRunId)?.get(node.run.id) ?? []).map((artifact) => ({ kind: "artifact", artifact }));
       return [];
     } catch (err) {
       return [{ kind: "message", text: "Could not read runs", detail: err instanceof Error ? err.message : String(err) }];
     }
+  }
+
+  /**
+   * The listed flow runs with this window's running ones as their processes report them (run-manager
+   * pushes each report): a run shows Running before the store has folded anything, and shows the same
+   * state, counter and duration as the lens and the status bar.
+   */
+  private withLive(listed: FlowRun[]): RunNode[] {
+    const live = new Map<string, FlowRun>();
+    for (const run of this.runs.active()) {
+      // Before its process has created the flow run, the click still shows at once: the run is starting.
+      const snapshot = run.live.snapshot ?? startingRun(run.id, run.spec.label, run.startedAt);
+      live.set(snapshot.id, snapshot);
+    }
+    const nodes: RunNode[] = listed.map((run) => {
+      const reported = live.get(run.id);
+      live.delete(run.id);
+      return { kind: "flowRun", run: reported ? { ...run, state: reported.state, startTime: reported.startTime ?? run.startTime, endTime: reported.endTime ?? run.endTime, taskRunCounts: reported.taskRunCounts } : run };
+    });
+    const fresh: RunNode[] = [...live.values()].reverse().map((run) => ({ kind: "flowRun", run }));
+    for (const run of this.runs.active()) if (run.live.id !== undefined) this.shownLive.add(run.live.id);
+    return [...fresh, ...nodes];
   }
 
   private async flowRunChildren(store: ExtensionStore, run: FlowRun): Promise<RunNode[]> {
@@ -179,7 +250,7 @@ export class RunsTreeProvider implements TreeDataProvider<RunNode>, Disposable {
         item.id = `flowRun:${run.id}`;
         const s = stateIcon(run.state);
         item.iconPath = icon(s.id, s.color);
-        item.description = [run.name, stateText(run.state), runDuration(run), taskRunsDone(run), relativeTime(run.created)].filter(Boolean).join(" · ");
+        item.description = [run.name, runSummary(run), relativeTime(run.created)].filter(Boolean).join(" · ");
         const tags = ["flowRun"];
         if (this.runs.byFlowRunId(run.id)) tags.push("cancellable");
         if (run.resultKey) tags.push("result");
@@ -250,15 +321,12 @@ export class RunsTreeProvider implements TreeDataProvider<RunNode>, Disposable {
   }
 }
 
-/** One formatter for every count: Number#toLocaleString builds one a call (a profile of a tree refresh showed it). */
-const COUNT = new Intl.NumberFormat("en");
+class StoreOpenError extends Error {}
 
-/** "12 of 250 task runs done" (task runs that ended, in any state), or "" without task runs. */
-export function taskRunsDone(run: Pick<FlowRun, "taskRunCounts">): string {
-  const { total, byState } = run.taskRunCounts;
-  if (total === 0) return "";
-  const done = ENDED.reduce((n, type) => n + (byState[type] ?? 0), 0);
-  return `${COUNT.format(done)} of ${COUNT.format(total)} task ${total === 1 ? "run" : "runs"} done`;
+/** The row of a run whose process has not created its flow run yet. */
+function startingRun(runId: number, flowName: string, startedAt: number): FlowRun {
+  const created = new Date(startedAt).toISOString();
+  return { id: `starting-${runId}`, name: "starting…", flowName, parameters: {}, tags: [], created, state: { type: "Pending", name: "Pending" }, runCount: 0, taskRunCounts: { total: 0, byState: {} } };
 }
 
 const ARTIFACT_ICONS: Record<string, string> = { table: "table", markdown: "markdown", link: "link", progress: "loading", image: "file-media" };

@@ -29,6 +29,8 @@ export class LiveReport implements EngineSink {
 
   private readonly counts: TaskRunCounts = { created: 0, Completed: 0, Failed: 0, Crashed: 0, Cancelled: 0 };
   private topFlowRunId: string | undefined;
+  /** When the top-level flow run first ran: a report may carry its end without the Running before it. */
+  private topStartTime: string | undefined;
   private flowRuns: LiveFlowRun[] = [];
   private flowStates = new Map<string, LiveFlowState>();
   private logs: LiveLogLine[] = [];
@@ -71,7 +73,9 @@ export class LiveReport implements EngineSink {
         this.startedFlowRun = true;
         if (this.topFlowRunId === undefined && !event.parentFlowRunId) this.topFlowRunId = event.id;
         if (this.flowRuns.length < MAX_PENDING || event.id === this.topFlowRunId) {
-          this.flowRuns.push({ id: event.id, name: event.name, flowName: event.flowName, parentFlowRunId: event.parentFlowRunId });
+          const { id, name, flowName, parentFlowRunId, created, expectedStartTime, tags } = event;
+          const top = id === this.topFlowRunId ? { parameters: event.parameters, file: event.file, pid: event.pid } : {};
+          this.flowRuns.push({ id, name, flowName, parentFlowRunId, created, expectedStartTime, tags, ...top });
         }
         break;
       case "log":
@@ -114,8 +118,11 @@ export class LiveReport implements EngineSink {
 
   private flowState(event: StateEvent): void {
     if (isTerminal(event.type)) this.openFlowRuns.delete(event.id);
-    if (this.flowStates.size >= MAX_PENDING && event.id !== this.topFlowRunId && !this.flowStates.has(event.id)) return;
-    this.flowStates.set(event.id, { id: event.id, type: event.type, name: event.name, message: event.message });
+    const top = event.id === this.topFlowRunId;
+    if (top && event.type === "Running" && this.topStartTime === undefined) this.topStartTime = event.ts;
+    if (this.flowStates.size >= MAX_PENDING && !top && !this.flowStates.has(event.id)) return;
+    const startTime = top ? this.topStartTime : undefined;
+    this.flowStates.set(event.id, { id: event.id, type: event.type, name: event.name, message: event.message, ts: event.ts, runCount: event.runCount, startTime });
   }
 
   private log(event: LogEvent, label: string): void {

@@ -71,11 +71,20 @@ export interface LiveMessage {
   logsNotShown: number;
 }
 
+/** A flow run as created; the top-level one also with what the views show of it before the store has it. */
 export interface LiveFlowRun {
   id: string;
   name: string;
   flowName: string;
   parentFlowRunId?: string;
+  /** ISO times. */
+  created: string;
+  expectedStartTime: string;
+  tags: string[];
+  /** The top-level flow run's only. */
+  parameters?: unknown;
+  file?: string;
+  pid?: number;
 }
 
 export interface LiveFlowState {
@@ -83,6 +92,11 @@ export interface LiveFlowState {
   type: StateType;
   name: string;
   message?: string;
+  /** ISO time of the state: durations read from it match the stored ones. */
+  ts: string;
+  runCount?: number;
+  /** The top-level flow run's first Running, once it has run. */
+  startTime?: string;
 }
 
 /** How many task runs were created, and how many ended in each final state. */

@@ -31,6 +31,8 @@ export interface SessionOptions extends RunRequest {
 export interface SessionEvents {
   /** A log line, with the label of the run it is from ("Task run 'greet-0'"). */
   log: [LiveLogLine, string];
+  /** The flow process's report, as it came (after `log`, `artifact` and `flowRun` of it, before `progress`). */
+  live: [LiveMessage];
   /** The run moved on: its state, task-run counts or running task run (see RunProgress). */
   progress: [RunProgress];
   /** An artifact was created. */
@@ -142,6 +144,7 @@ export class RunSession extends EventEmitter<SessionEvents> {
     if (state) progress.state = { type: state.type, name: state.name, message: state.message };
     progress.taskRuns = message.taskRuns;
     progress.running = message.running;
+    this.emit("live", message);
     this.emit("progress", progress);
   }
 

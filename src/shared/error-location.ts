@@ -50,3 +50,16 @@ export function errorHeadline(error: { name: string; message: string } | undefin
   const first = error.message.split("\n")[0];
   return error.name && error.name !== "Error" ? `${error.name}: ${first}` : first;
 }
+
+/**
+ * Where a flow file that does not compile has its error: esbuild's `file.ts:3:13: Unexpected ";"` in the
+ * run's message, when it names the flow file (a path relative to the run's folder, or absolute).
+ */
+export function syntaxErrorLocation(message: string | undefined, flowFile: string): ErrorLocation | undefined {
+  const m = /^(?:[^\n]*?\s)?([^\s:][^:\n]*\.[cm]?[jt]sx?):(\d+):(\d+): /m.exec(message ?? "");
+  if (!m) return undefined;
+  const named = path.normalize(m[1]);
+  const target = path.resolve(flowFile);
+  if (!(path.isAbsolute(named) ? path.resolve(named) === target : target.endsWith(`${path.sep}${named}`) || target === path.resolve(named))) return undefined;
+  return { file: flowFile, line: Number(m[2]), column: Number(m[3]) };
+}

@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { ROOT, screenshotAfter, startPackagedSession, stopAll, suiteWatchdog, type Session } from "./code-server";
-import { artifactKey, showFlowRuns, treeItem } from "./workbench";
+import { artifactKey, lens, openFile, showFlowRuns, treeItem } from "./workbench";
 
 describe("The editor and the terminal agree (code-server)", function () {
   this.timeout(120_000);
@@ -45,6 +45,16 @@ describe("The editor and the terminal agree (code-server)", function () {
   }
   const CLI = path.join(ROOT, "bin", "flowline.js");
 
+  /** The time of the last "Starting flow" line of the Flowline Output channel's log file (local time). */
+  function startLogged(dir: string): number {
+    const logs = path.join(dir, "user-data", "logs");
+    const files = fs.readdirSync(logs, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(path.join("flowline.flowline", "Flowline.log")));
+    const lines = files.flatMap((f) => fs.readFileSync(path.join(logs, f), "utf8").split("\n")).filter((l) => l.includes("[info] Starting flow"));
+    const at = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d\.\d{3})/.exec(lines.at(-1) ?? "");
+    assert.ok(at, "the Output channel logged the start");
+    return new Date(`${at[1]}T${at[2]}`).getTime();
+  }
+
   it("a terminal run from the repository root appears in the window opened on examples/", async () => {
     const { page, workspace } = session;
     await showFlowRuns(page);
@@ -72,5 +82,54 @@ describe("The editor and the terminal agree (code-server)", function () {
     } finally {
       busy.kill();
     }
+  });
+
+  it("a run clicked from its CodeLens shows in the Flow Runs tree within 500 ms, and Running as soon as its process reports it", async () => {
+    const { page } = session;
+    await showFlowRuns(page);
+    await openFile(page, "busy.ts");
+    const run = lens(page, "Run flow");
+    await run.waitFor({ timeout: 90_000 });
+    // A user reads the file before clicking: the flow process started ahead (flowline.warmStart) is ready.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const shown = treeItem(page, /^Flow run busy (starting…, Pending|\S+, Running)$/);
+    const running = treeItem(page, /^Flow run busy \S+, Running$/);
+    const clicked = Date.now();
+    await run.click();
+    await shown.waitFor({ timeout: 10_000 });
+    const ms = Date.now() - clicked;
+    await running.waitFor({ timeout: 10_000 });
+    const runningMs = Date.now() - clicked;
+    // When the extension host got the click: its "Starting flow" line in the Output channel's log file.
+    const received = startLogged(session.dir) - clicked;
+    process.stdout.write(`      click → the extension starts the run: ${received} ms; → the run in the tree: ${ms} ms; → Running: ${runningMs} ms\n`);
+    assert.ok(ms - received <= 500, `the run showed ${ms - received} ms after the extension got the click`);
+    // The lens and the tree word the run alike: the same task counter.
+    await lens(page, /task runs? done/).waitFor({ timeout: 10_000 });
+    await page.locator(".codelens-decoration a", { hasText: "Cancel" }).first().click();
+    await treeItem(page, /^Flow run busy \S+, Cancelled$/).waitFor({ timeout: 30_000 });
+  });
+
+  it("a failing flow leaves a diagnostic at its line in Problems, which clears after a fix", async () => {
+    const { page, workspace } = session;
+    await openFile(page, "fails.ts");
+    await lens(page, "Run flow").waitFor({ timeout: 90_000 });
+    await lens(page, "Run flow").click();
+    await lens(page, /Failed/).waitFor({ timeout: 60_000 });
+    // The squiggle is on line 7, the throw; the Problems count in the status bar says 1 error.
+    const squiggle = page.locator(".view-overlays .squiggly-error");
+    await squiggle.first().waitFor({ timeout: 20_000 });
+    const problems = page.locator(".statusbar-item[id='status.problems']");
+    await problems.filter({ hasText: /1\s*\S*\s*0/ }).waitFor({ timeout: 20_000 });
+    const line = await squiggle.first().evaluate((el) => Math.round(parseFloat(getComputedStyle(el.parentElement as HTMLElement).top)));
+    const seventh = await page.locator(".view-lines .view-line").nth(6).evaluate((el) => Math.round(parseFloat(getComputedStyle(el).top)));
+    assert.equal(line, seventh, "the diagnostic is on the throw's line (7)");
+
+    const file = path.join(workspace, "examples", "fails.ts");
+    fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace("const LIMIT = 0;", "const LIMIT = 5;"));
+    await page.locator(".view-line", { hasText: "const LIMIT = 5;" }).waitFor({ timeout: 20_000 });
+    await lens(page, "Run flow").click();
+    await lens(page, /Completed/).waitFor({ timeout: 60_000 });
+    await squiggle.first().waitFor({ state: "detached", timeout: 20_000 });
   });
 });

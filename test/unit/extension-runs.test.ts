@@ -5,6 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { RunManager, type ActiveRun, type RunLog, type RunSpec } from "../../src/extension/run-manager";
 import { RunsTreeProvider } from "../../src/extension/runs-tree";
+import { endedSummary, progressText, runSummary } from "../../src/extension/runs-model";
 import { resolveNodeRuntime } from "../../src/extension/settings";
 import type { StoreService } from "../../src/extension/store-service";
 import { fakeContext, fakeVscode, testStoreService } from "../fake-vscode";
@@ -82,6 +83,29 @@ describe("extension: runs with real processes", function () {
     const detail = await (await store.get()).getFlowRun(outcome.flowRunId as string);
     assert.equal(detail.flowRun.state.type, "Completed");
     assert.deepEqual(detail.taskRuns.map((t) => t.name), ["greet-0", "shout-0"]);
+  });
+
+  it("lists a run Running from its process's reports before anything is stored, worded as the lens and the status bar word it", async () => {
+    const tree = new RunsTreeProvider(fakeVscode().vscode, store, runs, () => 100);
+    const run = runs.start(spec("slow.ts", "slow"));
+    await whenTaskRunning(run);
+    const live = run.live.snapshot!;
+    const [node] = await tree.getChildren();
+    assert.equal(node.kind === "flowRun" && node.run.id, live.id);
+    assert.equal(node.kind === "flowRun" && node.run.state.type, "Running");
+    const now = Date.now();
+    const described = String((await tree.getTreeItem(node)).description);
+    // The tree's words for the run are the lens's and the status bar's (progressText): one summary.
+    assert.ok(described.startsWith(`${live.name} · Running · `), described);
+    assert.match(described, / · 0 of 1 task run done · /);
+    assert.ok(progressText(run, now).startsWith(runSummary(live, now)), progressText(run, now));
+    run.cancel();
+    const outcome = await run.done;
+    // One duration: the status bar's and the lens's is the stored run's, first Running to its end.
+    const stored = (await (await store.get()).getFlowRun(outcome.flowRunId!)).flowRun;
+    assert.equal(outcome.durationMs, Date.parse(stored.endTime!) - Date.parse(stored.startTime!));
+    assert.equal(endedSummary(outcome), runSummary(stored));
+    tree.dispose();
   });
 
   it("shows runs in the Flow Runs tree: newest first, state icons in theme colours, task runs under their flow run", async () => {

@@ -6,7 +6,7 @@ import { ArtifactsTreeProvider } from "../../src/extension/artifacts/tree";
 import { EventLoopMeasure, type EventLoopReport } from "../../src/extension/event-loop-measure";
 import { HomeSizeMonitor, RETENTION_OFFERED_KEY } from "../../src/extension/home-size";
 import { RunManager } from "../../src/extension/run-manager";
-import { RunsTreeProvider, SHOW_MORE_TASK_RUNS_COMMAND, taskRunsDone } from "../../src/extension/runs-tree";
+import { RUNS_CLICK_COMMAND, RunsTreeProvider, taskRunsDone } from "../../src/extension/runs-tree";
 import type { StoreService } from "../../src/extension/store-service";
 import type { ExtensionContext, TreeItem } from "../../src/extension/vscode-types";
 
@@ -56,20 +56,21 @@ describe("extension: big homes, read through the store's worker", function () {
       let shown = await page();
       assert.deepEqual(shown.tasks, Array.from({ length: 100 }, (_, i) => `step-${i}`));
       assert.equal(shown.children.at(-1)?.kind, "more", "the item comes after the task runs listed");
-      let more = shown.more[0] as TreeItem & { command: { command: string; arguments: unknown[] } };
+      let more = shown.more[0] as TreeItem & { command: { command: string; arguments?: unknown[] } };
       assert.deepEqual([more.label, more.description], ["Show 100 more…", "100 of 250 task runs listed"]);
-      assert.equal(more.command.command, SHOW_MORE_TASK_RUNS_COMMAND);
+      assert.equal(more.command.command, RUNS_CLICK_COMMAND);
+      const clickMore = () => tree.click(shown.children.find((n) => n.kind === "more")!);
 
       let changed = 0;
       tree.onDidChangeTreeData(() => changed++);
-      await fake.commands.get(more.command.command)?.(...more.command.arguments);
+      await clickMore();
       assert.equal(changed, 1, "the tree is told to read again");
       shown = await page();
       assert.deepEqual(shown.tasks, Array.from({ length: 200 }, (_, i) => `step-${i}`));
       more = shown.more[0] as typeof more;
       assert.deepEqual([more.label, more.description], ["Show 50 more…", "200 of 250 task runs listed"]);
 
-      await fake.commands.get(more.command.command)?.(...more.command.arguments);
+      await clickMore();
       shown = await page();
       assert.deepEqual(shown.tasks, Array.from({ length: 250 }, (_, i) => `step-${i}`));
       assert.deepEqual(shown.more, [], "all listed: no more item");
@@ -113,8 +114,8 @@ describe("extension: big homes, read through the store's worker", function () {
       let shown = await count();
       assert.equal(shown.artifacts, 1000);
       assert.deepEqual(shown.more.map((i) => [i.label, i.description]), [["Show 1000 more…", "1000 newest shown"]]);
-      const command = shown.more[0].command as { command: string; arguments: unknown[] };
-      tree.showMore(command.arguments[0] as string);
+      const groups = await tree.getChildren(unkeyed);
+      await tree.click(groups.find((g) => g.kind === "more")!, async () => undefined);
       shown = await count();
       assert.equal(shown.artifacts, 1050);
       assert.deepEqual(shown.more, []);

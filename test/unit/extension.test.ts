@@ -116,12 +116,13 @@ describe("extension: CodeLens", () => {
   const src = `import { flow } from "flowline";\n\nexport const a = flow(async ({ x = 1 }: { x?: number }) => {});\nexport const b = flow(async () => {});\n`;
   const runs = () => new RunManager({ environment: () => { throw new Error("not used"); }, store: {} as never, log: console as never, flowlineDirs: [], isTrusted: () => true });
 
-  it("puts ▶ Run flow and Run with parameters… above each flow, with what the commands need", () => {
+  it("puts ▶ Run flow, ▶ Debug flow and Run with parameters… above each flow, with what the commands need", () => {
     const fake = fakeVscode();
     const provider = new FlowCodeLensProvider(fake.vscode, runs(), () => true);
     const lenses = provider.provideCodeLenses(fake.document("/ws/flows.ts", src));
-    assert.deepEqual(lenses.map((l) => [l.range.start.line, l.command?.title]), [[2, "▶ Run flow"], [2, "Run with parameters…"], [3, "▶ Run flow"], [3, "Run with parameters…"]]);
-    assert.deepEqual(lenses[1].command?.arguments, [{ file: path.resolve("/ws/flows.ts"), target: "a", label: "a" }]);
+    assert.deepEqual(lenses.map((l) => [l.range.start.line, l.command?.title]), [[2, "▶ Run flow"], [2, "▶ Debug flow"], [2, "Run with parameters…"], [3, "▶ Run flow"], [3, "▶ Debug flow"], [3, "Run with parameters…"]]);
+    assert.deepEqual(lenses[2].command?.arguments, [{ file: path.resolve("/ws/flows.ts"), target: "a", label: "a" }]);
+    assert.deepEqual([lenses[1].command?.command, lenses[1].command?.arguments], ["flowline.debugFlow", lenses[0].command?.arguments]);
   });
 
   it("shows no lenses when turned off, and a trust lens instead of Run in Restricted Mode", () => {
@@ -140,7 +141,7 @@ describe("extension: CodeLens", () => {
     const before = titles(src, 1);
     const typing = src.replace("export const b = flow(async () => {});", "export const b = flow(async () => {\n  if (ready) {");
     assert.deepEqual(titles(typing, 2), before);
-    assert.deepEqual(titles(src + "export const c = flow(async () => {});\n", 3), [...before, "4 ▶ Run flow", "4 Run with parameters…"]);
+    assert.deepEqual(titles(src + "export const c = flow(async () => {});\n", 3), [...before, "4 ▶ Run flow", "4 ▶ Debug flow", "4 Run with parameters…"]);
   });
 
   it("parses a document once per version", () => {

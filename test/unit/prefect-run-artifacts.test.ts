@@ -38,7 +38,8 @@ describe("runs list their artifacts", function () {
 
   it("the Flow Runs tree has the flow run's artifacts under it and the task's under its task run, each opening its panel", async () => {
     const fake = fakeVscode({ workspaceFolder: dir });
-    fake.vscode.commands.registerCommand(OPEN_ARTIFACT_COMMAND, () => undefined);
+    const opened: unknown[] = [];
+    fake.vscode.commands.registerCommand(OPEN_ARTIFACT_COMMAND, (id: unknown) => void opened.push(id));
     const home = path.join(dir, ".flowline");
     const store = testStoreService(() => home, { syncDelayMs: 50 });
     const log = Object.fromEntries(["debug", "info", "warn", "error"].map((l) => [l, () => undefined])) as unknown as RunLog;
@@ -51,15 +52,18 @@ describe("runs list their artifacts", function () {
       const labels = items.map((i) => String(i.label));
       assert.deepEqual(labels.slice(0, 1), ["extract-0"]);
       assert.deepEqual(labels.slice(1).sort(), ["link artifact", "summary"], "the flow run's own artifacts");
-      // A click opens the clicked artifact's panel (the click command reads the item from the view).
-      const opens = (i: { command?: { command: string; title: string } }) => i.command?.command === RUNS_CLICK_COMMAND && i.command.title === "Open Artifact";
-      assert.ok(items.slice(1).every(opens));
-      assert.ok(children.slice(1).every((n) => n.kind === "artifact"));
+      const artifactItems = items.slice(1);
+      // A click on an artifact opens its panel (the item's command reads the clicked item, with no arguments).
+      for (const item of artifactItems) assert.equal(item.command?.command, RUNS_CLICK_COMMAND);
+      for (const node of children.slice(1)) await tree.click(node);
+      assert.equal(opened.length, 2);
       const taskNodes = await tree.getChildren(children[0]);
       const taskChildren = await Promise.all(taskNodes.map((n) => tree.getTreeItem(n)));
       assert.deepEqual(taskChildren.map((i) => String(i.label)), ["orders", "orders"], "the task run's two versions of its key");
-      assert.ok(taskChildren.every(opens));
-      assert.equal(new Set(taskNodes.map((n) => (n.kind === "artifact" ? n.artifact.id : ""))).size, 2, "two versions, two artifacts");
+      assert.ok(taskChildren.every((i) => i.command?.command === RUNS_CLICK_COMMAND));
+      for (const node of taskNodes) await tree.click(node);
+      assert.equal(new Set(opened.slice(2)).size, 2, "each version opens its own artifact");
+      assert.ok(opened.every((id) => typeof id === "string"));
     } finally {
       tree.dispose();
       runs.dispose();

@@ -47,7 +47,12 @@ describe("Artifacts tree", () => {
     assert.match(sales.description ?? "", /^3 versions · \d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
     assert.deepEqual(root.slice(0, 3).map((n) => item(n).iconPath?.id), ["loading", "markdown", "table"]);
     assert.equal(sales.contextValue, "flowline.artifactKey");
-    assert.equal(sales.command?.command, "flowline.openArtifact");
+    // A click opens the item it lands on: the command carries no arguments (VS Code drops them on refresh).
+    assert.equal(sales.command?.command, "flowline.artifacts.openItem");
+    assert.equal(sales.command?.arguments, undefined);
+    const opened: ArtifactNode[] = [];
+    await tree.click(root[2], async (n) => void opened.push(n));
+    assert.deepEqual(opened.map((n) => n.kind === "key" && n.summary.key), ["sales"]);
   });
 
   it("lists a key's versions newest first, numbered, the latest marked", async () => {
@@ -77,8 +82,9 @@ describe("Artifacts tree", () => {
     let versions = await tree.getChildren(many);
     assert.equal(versions.length, VERSION_PAGE + 1);
     assert.equal(item(versions[VERSION_PAGE]).label, "Show 30 more…");
-    assert.equal(item(versions[VERSION_PAGE]).command?.command, "flowline.artifacts.showMoreVersions");
-    tree.showMore("many");
+    assert.equal(item(versions[VERSION_PAGE]).command?.command, "flowline.artifacts.openItem");
+    // A click on "Show 30 more…" lists the rest, and opens nothing.
+    await tree.click(versions[VERSION_PAGE], async () => assert.fail("a click on Show more opened something"));
     versions = await tree.getChildren(many);
     assert.equal(versions.length, VERSION_PAGE + 30);
     assert.equal(item(versions.at(-1) as ArtifactNode).label, "Version 1");

@@ -14,8 +14,10 @@ export interface FoundFlow {
   exportName?: string;
   /** The flow's own name: the `name` option, else its function's name. */
   flowName?: string;
-  /** What the user sees and the runner selects it by: the export name, else the flow's name. */
+  /** What the user sees: the flow's name (as runs, the tree and the CLI name it), else the export name. */
   label: string;
+  /** The export name, when it differs from the label (shown as a detail: `hello_world.ts › myFlow`). */
+  detail?: string;
   /** What to pass to the runner as `flow` (export name or flow name). */
   target: string;
 }
@@ -50,13 +52,17 @@ export function readFlows(text: string, fileName = "file.ts"): FoundFlow[] | und
     return undefined; // nesting deeper than the stack: not a file anyone edits by hand
   }
   const lines = lineStarts(text);
-  return calls.map(({ statement, exportName, flowName }) => ({
-    ...position(lines, statement),
-    exportName,
-    flowName,
-    label: exportName && exportName !== "default" ? exportName : (flowName ?? exportName ?? "flow"),
-    target: exportName ?? flowName ?? "flow",
-  }));
+  return calls.map(({ statement, exportName, flowName }) => {
+    const label = flowName ?? (exportName && exportName !== "default" ? exportName : "flow");
+    return {
+      ...position(lines, statement),
+      exportName,
+      flowName,
+      label,
+      detail: exportName && exportName !== label ? exportName : undefined,
+      target: exportName ?? flowName ?? "flow",
+    };
+  });
 }
 
 /** Offsets where lines start, lines broken as the editor breaks them (\r\n, \n, \r). */
