@@ -132,4 +132,32 @@ describe("The editor and the terminal agree (code-server)", function () {
     await lens(page, /Completed/).waitFor({ timeout: 60_000 });
     await squiggle.first().waitFor({ state: "detached", timeout: 20_000 });
   });
+
+  it("▶ Debug flow stops at a breakpoint in a task, and continues to Completed", async () => {
+    const { page } = session;
+    await openFile(page, "hello_world.ts");
+    await lens(page, "Debug flow").waitFor({ timeout: 90_000 });
+    // A breakpoint on the task's body (line 12): go to the line, F9.
+    await page.keyboard.press("Control+G");
+    await page.keyboard.type("12");
+    await page.keyboard.press("Enter");
+    await page.keyboard.press("F9");
+    await page.locator(".codicon-debug-breakpoint, .codicon-debug-breakpoint-unverified").first().waitFor({ timeout: 10_000 });
+    await lens(page, "Debug flow").click();
+    // Paused on the user's .ts line: VS Code marks the top stack frame's line in the editor.
+    await page.locator(".codicon-debug-stackframe").first().waitFor({ timeout: 60_000 });
+    await page.locator(".debug-toolbar").waitFor();
+    // The top frame of the Call Stack: the task's function, in the user's .ts, at line 12.
+    const top = page.locator(".debug-call-stack .monaco-list-row", { hasText: "hello_world.ts" }).first();
+    await top.waitFor({ timeout: 20_000 });
+    assert.match(await top.innerText(), /hello_world\.ts\s+12:\d+/, "stopped in the task, on the user's line");
+    await page.locator(".debug-view-content, .debug-pane", { hasText: "PAUSED ON BREAKPOINT" }).first().waitFor({ timeout: 10_000 }).catch(() => undefined);
+    // Variables show the task's parameter; then, with the breakpoint turned off, Continue runs to the end.
+    await page.locator(".monaco-list-row", { hasText: /name\s*=\s*'world'/ }).first().waitFor({ timeout: 10_000 });
+    await page.locator(".debug-breakpoints .monaco-list-row", { hasText: "hello_world.ts" }).locator("input[type=checkbox]").first().click();
+    await page.locator(".debug-toolbar .codicon-debug-continue").first().click();
+    await lens(page, /Completed/).waitFor({ timeout: 60_000 });
+    await showFlowRuns(page);
+    await treeItem(page, /^Flow run my-flow \S+, Completed$/).waitFor({ timeout: 30_000 });
+  });
 });
