@@ -119,7 +119,7 @@ export function registerCommands(deps: CommandDeps): Disposable[] {
     if (!flow) return;
     await saveFile(flow.file);
     try {
-      await debugFlow(vscode, runs, { file: flow.file, target: flow.target, label: flow.label, parameters: {} }, output);
+      await debugFlow(vscode, runs, { file: flow.file, target: flow.target, label: flow.label, parameters: {} }, output, deps.context.extensionPath);
     } catch (err) {
       if (!(err instanceof RefusedError)) throw err;
       await showRefused(err);

@@ -12,7 +12,7 @@ const LISTENING = /Debugger listening on (ws:\/\/[^\s]+)/;
 const ATTACH_TIMEOUT_MS = 30_000;
 
 /** The debug configuration that attaches js-debug to a flow process's inspector. */
-export function attachConfiguration(label: string, websocketAddress: string, cwd: string): Record<string, unknown> {
+export function attachConfiguration(label: string, websocketAddress: string, cwd: string, flowlineDir: string): Record<string, unknown> {
   return {
     type: "pwa-node",
     request: "attach",
@@ -21,14 +21,16 @@ export function attachConfiguration(label: string, websocketAddress: string, cwd
     // The process waits at its first line (--inspect-brk) until the debugger has set the breakpoints.
     continueOnAttach: true,
     sourceMaps: true,
-    // The bundle and its map live in the Flowline home, which may be outside the workspace.
-    resolveSourceMapLocations: null,
-    skipFiles: ["<node_internals>/**", "**/node_modules/**"],
+    // The bundle and its map live in the Flowline home, which may be outside the workspace; Flowline's own
+    // bundles ship without maps, and stepping skips them (the engine is not the user's code).
+    resolveSourceMapLocations: ["**", `!${flowlineDir}/**`],
+    skipFiles: ["<node_internals>/**", "**/node_modules/**", `${flowlineDir}/**`],
     cwd,
   };
 }
 
-export async function debugFlow(vscode: VSCode, runs: RunManager, spec: RunSpec, log: RunLog): Promise<void> {
+/** Debugs a run of `spec`; `flowlineDir` is the extension's folder (its engine's frames are skipped). */
+export async function debugFlow(vscode: VSCode, runs: RunManager, spec: RunSpec, log: RunLog, flowlineDir: string): Promise<void> {
   const inherited = process.env.NODE_OPTIONS ? `${process.env.NODE_OPTIONS} ` : "";
   const run = runs.start(spec, { env: { NODE_OPTIONS: `${inherited}--inspect-brk=127.0.0.1:0` } });
   const address = await new Promise<string | undefined>((resolve) => {
@@ -51,7 +53,7 @@ export async function debugFlow(vscode: VSCode, runs: RunManager, spec: RunSpec,
     return;
   }
   const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(spec.file));
-  const started = await vscode.debug.startDebugging(folder, attachConfiguration(spec.label, address, folder?.uri.fsPath ?? path.dirname(spec.file)) as never);
+  const started = await vscode.debug.startDebugging(folder, attachConfiguration(spec.label, address, folder?.uri.fsPath ?? path.dirname(spec.file), flowlineDir) as never);
   if (!started) {
     run.cancel();
     void vscode.window.showErrorMessage(`Flowline: VS Code's JavaScript debugger did not attach to flow '${spec.label}'; the run was cancelled.`);

@@ -3,6 +3,7 @@ import * as path from "node:path";
 import { applyEdits, modify, parse, type ParseError } from "jsonc-parser";
 import type { Disposable } from "./emitter";
 import type { ExtensionContext, LogOutputChannel, TextDocument, VSCode } from "./vscode-types";
+import { offerGitignore } from "./gitignore-offer";
 
 // IntelliSense for `import … from "flowline"` with nothing published: the extension copies its own SDK
 // declarations (dist/types) into the workspace's Flowline home, `<home>/types/flowline/`, and maps
@@ -176,13 +177,15 @@ export function ensureConfigMapping(root: string, home: string): ConfigOutcome {
 export interface SetUpResult {
   types: string;
   config: ConfigOutcome;
+  /** Whether the types were copied (missing, or from another version) by this set-up. */
+  installed: boolean;
 }
 
 /** Copies the types (when missing or from another version) and maps "flowline" in the workspace root's config. */
 export function setUpTypes(options: { sourceDir: string; home: string; root: string; version: string }): SetUpResult {
-  const installed = installedTypesVersion(options.home);
-  const types = installed === options.version ? typesDir(options.home) : installTypes(options.sourceDir, options.home, options.version);
-  return { types, config: ensureConfigMapping(options.root, options.home) };
+  const fresh = installedTypesVersion(options.home) !== options.version;
+  const types = fresh ? installTypes(options.sourceDir, options.home, options.version) : typesDir(options.home);
+  return { types, config: ensureConfigMapping(options.root, options.home), installed: fresh };
 }
 
 const LANGUAGES = new Set(["typescript", "typescriptreact", "javascript", "javascriptreact"]);
@@ -236,6 +239,10 @@ export class TypesSetUp {
     const result = setUpTypes({ sourceDir: this.sourceDir, home, root, version: this.version });
     const { config } = result;
     this.deps.output.info(`Types for "flowline" ${this.version} are in ${result.types}; ${path.basename(config.file)}: ${config.kind}.`);
+    // A file opened before the types existed keeps "Cannot find module 'flowline'" until the TypeScript
+    // server reads the config and the types again.
+    if (result.installed || config.kind === "created" || config.kind === "updated") this.restartTsServer();
+    void offerGitignore(this.vscode, this.context, home);
     if (config.kind === "manual") {
       const message = `Flowline: the types for "flowline" are in ${path.relative(root, result.types) || result.types}, but ${path.basename(config.file)} was not changed because ${config.reason}. Add this to it:\n${config.lines}`;
       this.deps.output.warn(message);
@@ -251,6 +258,11 @@ export class TypesSetUp {
     return result;
   }
 
+  /** Makes the TypeScript server see new types or mapping (nothing when the TypeScript extension is off). */
+  private restartTsServer(): void {
+    void Promise.resolve(this.vscode.commands.executeCommand("typescript.restartTsServer")).catch(() => undefined);
+  }
+
   private refreshStale(): void {
     if (!this.vscode.workspace.isTrusted || !this.root) return;
     try {
@@ -259,6 +271,7 @@ export class TypesSetUp {
       if (installed !== undefined && installed !== this.version) {
         installTypes(this.sourceDir, home, this.version);
         this.deps.output.info(`Updated the types for "flowline" in ${typesDir(home)} to ${this.version}.`);
+        this.restartTsServer();
       }
     } catch (err) {
       this.deps.output.warn(`Could not update the types for "flowline": ${err instanceof Error ? err.message : String(err)}`);

@@ -37,7 +37,7 @@ export function findHome(options: FindHomeOptions): HomeChoice {
   const fromEnv = env.FLOWLINE_HOME?.trim();
   if (fromEnv) return { home: path.resolve(root, fromEnv), reason: "$FLOWLINE_HOME is set" };
   const start = path.resolve(options.start);
-  const repository = ancestors(start).find((dir) => fs.existsSync(path.join(dir, ".git")));
+  const repository = repositoryRoot(start);
   const top = repository ?? (isInside(start, path.resolve(root)) ? path.resolve(root) : start);
   for (const dir of ancestors(start)) {
     const candidate = path.join(dir, ".flowline");
@@ -46,6 +46,11 @@ export function findHome(options: FindHomeOptions): HomeChoice {
   }
   if (repository) return { home: path.join(repository, ".flowline"), reason: `no .flowline yet: the root of the git repository holding ${start}` };
   return { home: path.join(path.resolve(root), ".flowline"), reason: `no .flowline yet and no git repository: ${rootLabel}` };
+}
+
+/** The root of the git repository that holds `dir` (the nearest folder with a `.git`), if any. */
+export function repositoryRoot(dir: string): string | undefined {
+  return ancestors(path.resolve(dir)).find((d) => fs.existsSync(path.join(d, ".git")));
 }
 
 /** `dir`, its parent, ..., the file system's root. */

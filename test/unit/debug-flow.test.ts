@@ -62,12 +62,13 @@ describe("▶ Debug flow", function () {
       },
     };
     const spec = { file: path.join(ws, "hello.ts"), target: "hello", label: "say-hello", parameters: {} };
-    await debugFlow(fake.vscode, runs, spec, console as never);
+    await debugFlow(fake.vscode, runs, spec, console as never, ROOT);
     await attached;
     const [run] = runs.active();
     assert.ok(run, "the run goes");
     assert.deepEqual([configs[0].type, configs[0].request, configs[0].continueOnAttach, configs[0].sourceMaps], ["pwa-node", "attach", true, true]);
     assert.match(String(configs[0].websocketAddress), /^ws:\/\/127\.0\.0\.1:\d+\//);
+    assert.ok((configs[0].skipFiles as string[]).includes(`${ROOT}/**`), "the engine's frames are skipped");
     // Paused before its first line until a debugger lets it go: no task run yet.
     await new Promise((r) => setTimeout(r, 1000));
     assert.equal(run.tasksStarted, 0, "the flow waits for the debugger");

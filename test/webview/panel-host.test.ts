@@ -135,6 +135,19 @@ describe("artifact panel host", () => {
     assert.deepEqual(panel.posted.at(-1), { type: "gone", message: "This artifact was deleted." });
   });
 
+  it("picks up a new version of a key whose every version was deleted, and follows it", async () => {
+    await open("v2");
+    panel.receive({ type: "ready" });
+    await tick();
+    await fx.store.deleteArtifact("v2");
+    await fx.store.deleteArtifact("v1");
+    await panels.refresh();
+    assert.deepEqual(panel.posted.at(-1), { type: "gone", message: "All versions of 'report' were deleted." });
+    await fx.add([artifactEvent("v9", "markdown", "# again", { key: "report" }, 20)]);
+    await panels.refresh();
+    assert.deepEqual([shows().at(-1)?.artifact.id, shows().at(-1)?.artifact.following], ["v9", true]);
+  });
+
   it("opens only validated links, reveals runs, copies, and exports CSV through a save dialog", async () => {
     const ws = fs.mkdtempSync(path.join(os.tmpdir(), "flowline-ws-"));
     fs.writeFileSync(path.join(ws, "notes.md"), "x");

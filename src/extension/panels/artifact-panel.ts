@@ -59,6 +59,8 @@ export class ArtifactPanel {
   private workspaceRoots = false;
   /** The load for which "gone" was last posted. */
   private goneSaid = -1;
+  /** The key whose versions were all deleted while shown: its next version is picked up. */
+  private goneKey: string | undefined;
   /** Origins the reader allowed remote images from, in this panel ("Load remote images"). */
   private readonly imageOrigins = new Set<string>();
   private readonly subscriptions: Disposable[] = [];
@@ -119,6 +121,7 @@ export class ArtifactPanel {
   /** Shows another artifact (or version) in this panel. */
   async show(target: PanelTarget): Promise<void> {
     this.target = target;
+    this.goneKey = undefined;
     this.shown = undefined;
     await this.send();
   }
@@ -127,7 +130,7 @@ export class ArtifactPanel {
   async refresh(): Promise<void> {
     if (this.disposed) return;
     const shown = this.shown;
-    if (!shown) return this.send();
+    if (!shown) return this.goneKey !== undefined ? this.pickUp(this.goneKey) : this.send();
     const store = await this.host.getStore();
     const a = shown.artifact;
     // Looked up in the worker without any artifact's data.
@@ -135,7 +138,7 @@ export class ArtifactPanel {
     if (this.shown !== shown || this.disposed) return; // it moved on meanwhile
     if (a.key !== undefined) {
       const latest = versions[0];
-      if (!latest) return this.gone(`All versions of '${a.key}' were deleted.`);
+      if (!latest) return this.gone(`All versions of '${a.key}' were deleted.`, a.key);
       if ((shown.following && latest.id !== a.id) || updated === undefined) return this.show({ id: latest.id, following: shown.following || updated === undefined });
       if (updated !== a.updated) return this.changed(store, a.id);
       if (versions.map((v) => v.id).join() !== shown.versions.map((v) => v.id).join()) {
@@ -146,6 +149,14 @@ export class ArtifactPanel {
     }
     if (updated === undefined) return this.gone("This artifact was deleted.");
     if (updated !== a.updated) return this.changed(store, a.id);
+  }
+
+  /** A panel whose key was deleted shows the key's next version when one appears (and follows it). */
+  private async pickUp(key: string): Promise<void> {
+    const { versions } = await (await this.host.getStore()).panelState(this.target.id, key, undefined);
+    if (!versions[0] || this.disposed || this.goneKey !== key) return;
+    this.goneKey = undefined;
+    await this.show({ id: versions[0].id, following: true });
   }
 
   dispose(): void {
@@ -241,8 +252,9 @@ export class ArtifactPanel {
     if (this.ready && !this.disposed) void this.panel.webview.postMessage(message);
   }
 
-  private gone(message: string): void {
+  private gone(message: string, key?: string): void {
     this.shown = undefined;
+    this.goneKey = key;
     // Every later change of the database would say it again; once is enough (until the next ready).
     if (this.goneSaid === this.load) return;
     this.goneSaid = this.load;
