@@ -5,7 +5,7 @@ import { resolveHome } from "../shared/home";
 import { JournalWriter } from "./journal";
 import type { CacheIndexEntry } from "./cache-index";
 import type { ResultStorage } from "./result-storage";
-import type { RemoteTaskRunner } from "./remote-task";
+import type { RemoteTaskRunner } from "./run-records";
 
 export type { Durability } from "../shared/atomic-write";
 

@@ -1,28 +1,13 @@
 import { UserError } from "./errors";
 import { LogBudget } from "./log-budget";
-import type { FlowRunRecord, TaskRunRecord } from "./run-records";
-import type { State } from "./states";
+import type { FlowRunRecord } from "./run-records";
 import { Stopper } from "./stopper";
-import type { SerializerOption } from "./results";
 
 // Task runs that run in another process: a flow with `taskRunner: "distributed"` hands each of its task
 // runs, once created and its arguments resolved, to a RemoteTaskRunner (team mode's queue, src/team), and
 // a worker runs it with the engine's own attempts, retries, caching and results (runTaskRunHere).
 
-export interface RemoteTaskCall {
-  readonly flowRun: FlowRunRecord;
-  readonly taskRun: TaskRunRecord;
-  /** The task's place among the tasks its file defined (definedTask finds it in a worker). */
-  readonly taskSeq: number;
-  /** The arguments the task's function is called with (parameters bound, futures resolved). */
-  readonly callArgs: unknown[];
-  readonly serializer: SerializerOption;
-}
-
-export interface RemoteTaskRunner {
-  /** Runs the task run elsewhere; resolves to its final state (never rejects). */
-  run(call: RemoteTaskCall): Promise<State>;
-}
+export type { RemoteTaskCall, RemoteTaskRunner } from "./run-records";
 
 /** What a worker knows of the flow run a task run belongs to (sent with the task run). */
 export interface RemoteFlowRunFields {

@@ -1,5 +1,6 @@
 import type { Limiter } from "./limiter";
-import type { RemoteTaskRunner } from "./remote-task";
+import type { SerializerOption } from "./serializer";
+import type { State } from "./states";
 import type { LogBudget } from "./log-budget";
 import type { Stopper } from "./stopper";
 
@@ -46,4 +47,21 @@ export interface TaskRunRecord {
   /** Stops the current attempt; its signal is runtime.taskRun.signal. */
   stopper: Stopper;
   readonly logPrints: boolean;
+}
+
+/** A task run of a distributed flow, handed to a RemoteTaskRunner once created and its arguments resolved. */
+export interface RemoteTaskCall {
+  readonly flowRun: FlowRunRecord;
+  readonly taskRun: TaskRunRecord;
+  /** The task's place among the tasks its file defined (definedTask finds it in a worker). */
+  readonly taskSeq: number;
+  /** The arguments the task's function is called with (parameters bound, futures resolved). */
+  readonly callArgs: unknown[];
+  readonly serializer: SerializerOption;
+}
+
+/** Runs task runs in another process (team mode's queue; src/engine/remote-task.ts says how). */
+export interface RemoteTaskRunner {
+  /** Resolves to the task run's final state (never rejects). */
+  run(call: RemoteTaskCall): Promise<State>;
 }
