@@ -13,7 +13,11 @@ export type WriteItem = EngineEvent | { e: "result"; key: string; body: string; 
 export class PgWriter {
   private queue: WriteItem[] = [];
   private scheduled = false;
-  private chain: Promise<void> = Promise.resolve();
+  /** Items pushed, and items whose transaction has ended (committed, or failed: see `failure`). */
+  private pushed = 0;
+  private done = 0;
+  private draining = false;
+  private waiters: Array<{ upTo: number; resolve(): void }> = [];
   private failure: Error | undefined;
 
   constructor(
@@ -23,26 +27,45 @@ export class PgWriter {
 
   push(item: WriteItem): void {
     this.queue.push(item);
+    this.pushed++;
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => this.flush());
     }
   }
 
-  /** Starts committing what is queued; the returned promise settles when it is committed. */
-  flush(): Promise<void> {
+  /**
+   * Starts committing what is queued. One transaction at a time: what arrives while one is out goes into
+   * the next, so a busy flow makes few, large transactions rather than one a tick.
+   */
+  flush(): void {
     this.scheduled = false;
-    if (this.queue.length === 0) return this.chain;
-    const batch = this.queue;
-    this.queue = [];
-    this.chain = this.chain.then(() => this.commit(batch));
-    return this.chain;
+    if (this.draining || this.queue.length === 0) return;
+    this.draining = true;
+    void this.drain();
   }
 
   /** Resolves when everything pushed so far is committed; rejects when a commit failed. */
   async committed(): Promise<void> {
-    await this.flush();
+    const upTo = this.pushed;
+    if (this.done < upTo) {
+      await new Promise<void>((resolve) => {
+        this.waiters.push({ upTo, resolve });
+        this.flush();
+      });
+    }
     if (this.failure) throw this.failure;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue;
+      this.queue = [];
+      await this.commit(batch);
+      this.done += batch.length;
+      this.waiters = this.waiters.filter((w) => (w.upTo <= this.done ? (w.resolve(), false) : true));
+    }
+    this.draining = false;
   }
 
   private async commit(batch: WriteItem[]): Promise<void> {

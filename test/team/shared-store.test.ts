@@ -6,7 +6,7 @@ import { ensureBuilt } from "../faults/helpers";
 import { teamDrivers } from "../../src/team/drivers";
 import { openPgStore } from "../../src/team/pg-store";
 import { freshDatabase } from "./cluster";
-import { machine, type Machine } from "./team-helpers";
+import { machine, TEAM_FIXTURES, type Machine } from "./team-helpers";
 
 // Two machines (two folders, two homes) pointed at one PostgreSQL database through FLOWLINE_DATABASE_URL.
 
@@ -78,6 +78,16 @@ describe("team mode: a shared PostgreSQL store", function () {
     for (const who of ["a1", "a2", "a3", "b1", "b2", "b3"]) assert.ok(whos.includes(who), `${who} is missing from ${whos.join(",")}`);
     const ids = new Set((await b.json<Array<{ id: string }>>(["runs", "ls"])).map((r) => r.id));
     for (const r of runs) assert.ok(ids.has(r.flowRun.id));
+  });
+
+  it("an artifact whose create call returned is in the database even when the process is killed on the next line", async () => {
+    fs.copyFileSync(path.join(TEAM_FIXTURES, "acked.ts"), path.join(a.dir, "acked.ts"));
+    const r = await a.run(["run", "acked.ts"]);
+    assert.equal(r.code, 1, r.stderr);
+    const kept = await b.json<ArtifactJson[]>(["artifacts", "inspect", "acked-before-kill"]);
+    assert.deepEqual(kept.map((k) => k.data), ["# kept"]);
+    const runs = await b.json<Array<{ flowName: string; state: string }>>(["runs", "ls"]);
+    assert.equal(runs.find((x) => x.flowName === "acked")?.state, "Crashed");
   });
 
   it("deleting an artifact key on one machine removes it for the other", async () => {
