@@ -99,6 +99,26 @@ describe("team mode: a shared PostgreSQL store", function () {
   });
 });
 
+describe("team mode: a database that cannot be used", function () {
+  this.timeout(60_000);
+  before(ensureBuilt);
+
+  it("an unreachable server is one clear line that names it without its password", async () => {
+    const m = machine("nowhere", "postgres://flowline:hunter2@127.0.0.1:1/team", []);
+    const r = await m.run(["runs", "ls"]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^flowline: Cannot reach the team database postgres:\/\/flowline:\*\*\*@127\.0\.0\.1:1\/team: .*Check FLOWLINE_DATABASE_URL/);
+    assert.equal(r.stderr.includes("hunter2"), false);
+    assert.equal(r.stderr.trim().split("\n").length, 1);
+  });
+
+  it("a URL that is not PostgreSQL's is refused with what to write instead", async () => {
+    const r = await machine("mysql", "mysql://x@y/z", []).run(["runs", "ls"]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /FLOWLINE_DATABASE_URL must be a PostgreSQL URL \(postgres:\/\/user:password@host:5432\/database\)/);
+  });
+});
+
 describe("team mode: results behind FLOWLINE_RESULTS_URL", function () {
   this.timeout(120_000);
   before(ensureBuilt);
