@@ -92,53 +92,57 @@ ${FLOW_RUN_COLUMNS_V1.replace(/,$/, "")}
   CREATE FUNCTION flowline_apply(events JSON) RETURNS VOID LANGUAGE plpgsql AS $$
   DECLARE
     ev JSON;
+    jb JSONB;
     terminal TEXT[] := ARRAY['Completed', 'Failed', 'Crashed', 'Cancelled'];
   BEGIN
     FOR ev IN SELECT * FROM json_array_elements(events) LOOP
-      CASE ev->>'e'
+      -- Fields are read from a jsonb copy (json is parsed again at every ->>); the JSON kept as text
+      -- (parameters, tags, result, data) is taken from the json value, exactly as written.
+      jb := ev::jsonb;
+      CASE jb->>'e'
       WHEN 'flow_run' THEN
         INSERT INTO flow_runs (id, name, flow_name, parameters, tags, parent_flow_run_id, parent_task_run_id, state_type, state_name,
                                created, expected_start_time, file, pid)
-        VALUES (ev->>'id', ev->>'name', ev->>'flowName', (ev->'parameters')::TEXT, COALESCE((ev->'tags')::TEXT, '[]'), ev->>'parentFlowRunId',
-                ev->>'parentTaskRunId', 'Pending', 'Pending', ev->>'created', ev->>'expectedStartTime', ev->>'file', (ev->>'pid')::INTEGER)
+        VALUES (jb->>'id', jb->>'name', jb->>'flowName', (ev->'parameters')::TEXT, COALESCE((ev->'tags')::TEXT, '[]'), jb->>'parentFlowRunId',
+                jb->>'parentTaskRunId', 'Pending', 'Pending', jb->>'created', jb->>'expectedStartTime', jb->>'file', (jb->>'pid')::INTEGER)
         ON CONFLICT (id) DO NOTHING;
       WHEN 'task_run' THEN
         INSERT INTO task_runs (id, flow_run_id, name, task_name, parameters, tags, cache_key, created)
-        VALUES (ev->>'id', ev->>'flowRunId', ev->>'name', ev->>'taskName', (ev->'parameters')::TEXT, COALESCE((ev->'tags')::TEXT, '[]'), ev->>'cacheKey', ev->>'created')
+        VALUES (jb->>'id', jb->>'flowRunId', jb->>'name', jb->>'taskName', (ev->'parameters')::TEXT, COALESCE((ev->'tags')::TEXT, '[]'), jb->>'cacheKey', jb->>'created')
         ON CONFLICT (id) DO NOTHING;
       WHEN 'state' THEN
-        INSERT INTO states (run_id, kind, type, name, message, ts) VALUES (ev->>'id', ev->>'kind', ev->>'type', ev->>'name', ev->>'message', ev->>'ts');
-        IF ev->>'kind' = 'flow' THEN
-          UPDATE flow_runs SET state_type = ev->>'type', state_name = ev->>'name', state_message = ev->>'message',
-            run_count = COALESCE((ev->>'runCount')::INTEGER, run_count),
-            start_time = CASE WHEN start_time IS NULL AND ev->>'type' = 'Running' THEN ev->>'ts' ELSE start_time END,
-            end_time = CASE WHEN ev->>'type' = ANY(terminal) THEN ev->>'ts' ELSE end_time END,
-            result_key = COALESCE(ev->>'resultKey', result_key), result = COALESCE((ev->'result')::TEXT, result)
-          WHERE id = ev->>'id' AND NOT (state_type = ANY(terminal));
+        INSERT INTO states (run_id, kind, type, name, message, ts) VALUES (jb->>'id', jb->>'kind', jb->>'type', jb->>'name', jb->>'message', jb->>'ts');
+        IF jb->>'kind' = 'flow' THEN
+          UPDATE flow_runs SET state_type = jb->>'type', state_name = jb->>'name', state_message = jb->>'message',
+            run_count = COALESCE((jb->>'runCount')::INTEGER, run_count),
+            start_time = CASE WHEN start_time IS NULL AND jb->>'type' = 'Running' THEN jb->>'ts' ELSE start_time END,
+            end_time = CASE WHEN jb->>'type' = ANY(terminal) THEN jb->>'ts' ELSE end_time END,
+            result_key = COALESCE(jb->>'resultKey', result_key), result = COALESCE((ev->'result')::TEXT, result)
+          WHERE id = jb->>'id' AND NOT (state_type = ANY(terminal));
         ELSE
-          UPDATE task_runs SET state_type = ev->>'type', state_name = ev->>'name', state_message = ev->>'message',
-            run_count = COALESCE((ev->>'runCount')::INTEGER, run_count),
-            start_time = CASE WHEN start_time IS NULL AND ev->>'type' = 'Running' THEN ev->>'ts' ELSE start_time END,
-            end_time = CASE WHEN ev->>'type' = ANY(terminal) THEN ev->>'ts' ELSE end_time END,
-            result_key = COALESCE(ev->>'resultKey', result_key)
-          WHERE id = ev->>'id' AND NOT (state_type = ANY(terminal));
+          UPDATE task_runs SET state_type = jb->>'type', state_name = jb->>'name', state_message = jb->>'message',
+            run_count = COALESCE((jb->>'runCount')::INTEGER, run_count),
+            start_time = CASE WHEN start_time IS NULL AND jb->>'type' = 'Running' THEN jb->>'ts' ELSE start_time END,
+            end_time = CASE WHEN jb->>'type' = ANY(terminal) THEN jb->>'ts' ELSE end_time END,
+            result_key = COALESCE(jb->>'resultKey', result_key)
+          WHERE id = jb->>'id' AND NOT (state_type = ANY(terminal));
         END IF;
       WHEN 'log' THEN
-        INSERT INTO logs (flow_run_id, task_run_id, level, message, ts) VALUES (ev->>'flowRunId', ev->>'taskRunId', ev->>'level', ev->>'message', ev->>'ts');
+        INSERT INTO logs (flow_run_id, task_run_id, level, message, ts) VALUES (jb->>'flowRunId', jb->>'taskRunId', jb->>'level', jb->>'message', jb->>'ts');
       WHEN 'artifact' THEN
         INSERT INTO artifacts (id, key, type, description, data, flow_run_id, task_run_id, created, updated)
-        VALUES (ev->>'id', ev->>'key', ev->>'type', ev->>'description', (ev->'data')::TEXT, ev->>'flowRunId', ev->>'taskRunId', ev->>'created', ev->>'created')
+        VALUES (jb->>'id', jb->>'key', jb->>'type', jb->>'description', (ev->'data')::TEXT, jb->>'flowRunId', jb->>'taskRunId', jb->>'created', jb->>'created')
         ON CONFLICT (id) DO NOTHING;
       WHEN 'artifact_update' THEN
-        UPDATE artifacts SET data = (ev->'data')::TEXT, description = COALESCE(ev->>'description', description), updated = ev->>'ts'
-        WHERE id = ev->>'id' AND type = 'progress';
+        UPDATE artifacts SET data = (ev->'data')::TEXT, description = COALESCE(jb->>'description', description), updated = jb->>'ts'
+        WHERE id = jb->>'id' AND type = 'progress';
       WHEN 'cache' THEN
         INSERT INTO cache_entries (cache_key, storage_key, task_run_id, created, expires_at)
-        VALUES (ev->>'cacheKey', ev->>'storageKey', ev->>'taskRunId', ev->>'created', ev->>'expiresAt')
+        VALUES (jb->>'cacheKey', jb->>'storageKey', jb->>'taskRunId', jb->>'created', jb->>'expiresAt')
         ON CONFLICT (cache_key) DO UPDATE SET storage_key = EXCLUDED.storage_key, task_run_id = EXCLUDED.task_run_id,
           created = EXCLUDED.created, expires_at = EXCLUDED.expires_at;
       WHEN 'result' THEN
-        INSERT INTO results (key, body, updated) VALUES (ev->>'key', ev->>'body', ev->>'ts')
+        INSERT INTO results (key, body, updated) VALUES (jb->>'key', jb->>'body', jb->>'ts')
         ON CONFLICT (key) DO UPDATE SET body = EXCLUDED.body, updated = EXCLUDED.updated;
       ELSE
         NULL; -- 'close' and kinds a newer Flowline writes: nothing to keep
