@@ -97,6 +97,15 @@ describe("team mode: a shared PostgreSQL store", function () {
     assert.equal(left.some((x) => x.key === "note-ann"), false);
     assert.equal(left.some((x) => x.key === "team-table"), true);
   });
+
+  it("prune --all --results on one machine deletes every finished run and its result rows, except those the cache uses", async () => {
+    const r = await b.json<{ flowRuns: number; artifacts: number; resultFiles: number }>(["prune", "--all", "--results"]);
+    assert.ok(r.flowRuns >= 9 && r.artifacts > 0 && r.resultFiles > 0, JSON.stringify(r));
+    assert.deepEqual(await a.json<unknown[]>(["runs", "ls"]), []);
+    // The cached squares stay reusable: a new run on a is still a cache hit for n=7.
+    const again = await a.json<RunJson>(["run", "report.ts", "--param", "who=kim", "--param", "n=7"]);
+    assert.equal(again.taskRuns.find((t) => t.taskName === "square")?.stateName, "Cached");
+  });
 });
 
 describe("team mode: a database that cannot be used", function () {
