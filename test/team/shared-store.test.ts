@@ -90,6 +90,16 @@ describe("team mode: a shared PostgreSQL store", function () {
     assert.equal(runs.find((x) => x.flowName === "acked")?.state, "Crashed");
   });
 
+  it("a NUL character in a log line or an artifact is stored as U+FFFD, and the run's records are all kept", async () => {
+    fs.copyFileSync(path.join(TEAM_FIXTURES, "nul.ts"), path.join(a.dir, "nul.ts"));
+    const run = await a.json<RunJson>(["run", "nul.ts"]);
+    assert.equal(run.flowRun.state, "Completed");
+    const art = await b.json<ArtifactJson[]>(["artifacts", "inspect", "nul-text"]);
+    assert.deepEqual(art.map((x) => x.data), ["a\ufffdb and a literal \\u0000"]);
+    const logs = await (await openPgStore(b.env.FLOWLINE_HOME, url)).getLogs({ flowRunId: run.flowRun.id });
+    assert.ok(logs.some((l) => l.message === "binary \ufffd output"), logs.map((l) => l.message).join("\n"));
+  });
+
   it("deleting an artifact key on one machine removes it for the other", async () => {
     const rm = await b.run(["artifacts", "rm", "note-ann"]);
     assert.equal(rm.code, 0, rm.stderr);
