@@ -88,6 +88,11 @@ await flowSeconds({ ...team, RUNNER: "concurrent" }, 5); // creates the schema a
 const inProcessMs = await repeat(() => flowSeconds({ ...team, RUNNER: "concurrent" }, N));
 await flowSeconds({ ...local, RUNNER: "concurrent" }, 5);
 const localInProcessMs = await repeat(() => flowSeconds({ ...local, RUNNER: "concurrent" }, N));
+// The marginal cost of a task run in the flow's process (a run's fixed cost, its connection among them,
+// cancels out): the same flow at 5 N against N task runs.
+const marginalUs = async (env) => ((await repeat(() => flowSeconds(env, 5 * N))) - (await repeat(() => flowSeconds(env, N)))) * 1000 / (4 * N);
+const teamMarginalUs = await marginalUs({ ...team, RUNNER: "concurrent" });
+const localMarginalUs = await marginalUs({ ...local, RUNNER: "concurrent" });
 const distributedMs = await withWorkers(1, { ...team, RUNNER: "distributed" }, async () => {
   await flowSeconds({ ...team, RUNNER: "distributed" }, 5);
   return repeat(() => flowSeconds({ ...team, RUNNER: "distributed" }, N));
@@ -117,6 +122,8 @@ console.log(
     inProcessUs: (inProcessMs * 1000) / N,
     distributedUs: (distributedMs * 1000) / N,
     localInProcessUs: (localInProcessMs * 1000) / N,
+    teamMarginalUs,
+    localMarginalUs,
     taskMs: TASK_MS,
     throughput,
     idealPerWorker: 1000 / TASK_MS,
