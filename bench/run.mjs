@@ -112,6 +112,16 @@ row("Task run persisting its result, fsync mode, per run", `${fmt(du.fsyncTaskUs
 row("`flowline run` of 200 such tasks and 200 artifacts, whole command, fsync mode", `${fmt(du.fsyncWallMs, 0)} ms`, `${fmt(du.runWallMs, 0)} ms default mode`, `${fmt(du.fsyncWallMs / du.runWallMs)}×`, "", true);
 row("… an fsync-mode create against one bare flush (fdatasync of a 200-byte append, same disk)", `${fmt(du.fsyncCreateUs)} µs`, `${fmt(du.rawFlushUs)} µs`, `${fmt(du.fsyncCreateUs / du.rawFlushUs)}×`, "", true);
 
+process.stderr.write("team mode (a private PostgreSQL cluster, workers)…\n");
+const tm = await runNodeJson(path.join(here, "team.mjs"), ["200", "3"], { nodeArgs: ["--import", "tsx"] });
+row(`Distributed task run (taskRunner "distributed", one worker with 4 slots), per run, ${tm.n} no-op task runs`, `${fmt(tm.distributedUs / 1000)} ms`, `${fmt(tm.inProcessUs / 1000)} ms in the flow's process, same database`, `${fmt(tm.distributedUs / tm.inProcessUs)}×`, "", true);
+row("… the in-process task run in team mode (its states committed to PostgreSQL) against the local store, flow of the same size", `${fmt(tm.inProcessUs / 1000)} ms`, `${fmt(tm.localInProcessUs / 1000)} ms local store`, `${fmt(tm.inProcessUs / tm.localInProcessUs)}×`, "", true);
+row(`… the same, marginal: one more task run in a flow of ${tm.n}–${5 * tm.n}`, `${fmt(tm.teamMarginalUs)} µs`, `${fmt(tm.localMarginalUs)} µs local store`, `${fmt(tm.teamMarginalUs / tm.localMarginalUs)}×`, "", true);
+for (const w of [1, 2, 4]) {
+  row(`Throughput, ${w} worker${w > 1 ? "s" : ""} (one slot each), task runs that wait ${tm.taskMs} ms`, `${fmt(tm.throughput[w], 1)} /s`, `${fmt(tm.idealPerWorker * w, 0)} /s if nothing but the wait cost`, `${fmt(tm.throughput[w] / (tm.idealPerWorker * w))}×`, "", true);
+}
+row("`flowline run` of a 20-task flow with an artifact, whole command, team mode (PostgreSQL)", `${fmt(tm.teamRunMs, 0)} ms`, `${fmt(tm.localRunMs, 0)} ms local store`, `${fmt(tm.teamRunMs / tm.localRunMs)}×`, "", true);
+
 // The extension over homes of 10k, 100k and 1M artifacts and task runs (bench/extension-scale.mjs): making
 // the homes takes long the first time (cached in .cache/bench-homes/), and each size is a code-server
 // session, so it runs only with FLOWLINE_BENCH_SCALE=1 (about 5 minutes with the homes made).

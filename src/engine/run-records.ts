@@ -49,7 +49,7 @@ export interface TaskRunRecord {
   readonly logPrints: boolean;
 }
 
-// Task runs that run in another process (taskRunner "distributed", team mode): see remote-task.ts.
+/** A task run of a distributed flow, handed to a RemoteTaskRunner once created and its arguments resolved. */
 export interface RemoteTaskCall {
   readonly flowRun: FlowRunRecord;
   readonly taskRun: TaskRunRecord;
@@ -60,7 +60,8 @@ export interface RemoteTaskCall {
   readonly serializer: SerializerOption;
 }
 
+/** Runs task runs in another process (team mode's queue; src/engine/remote-task.ts says how). */
 export interface RemoteTaskRunner {
-  /** Runs the task run elsewhere; resolves to its final state (never rejects). */
+  /** Resolves to the task run's final state (never rejects). */
   run(call: RemoteTaskCall): Promise<State>;
 }

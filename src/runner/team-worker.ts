@@ -161,8 +161,8 @@ function outcomeOf(state: State, job: TaskJob, serializer: SerializerOption | un
 async function writeOutcome(url: string, job: TaskJob, outcome: TaskOutcome): Promise<void> {
   const pool = await teamPool(url);
   await pool.query(
-    "INSERT INTO task_outcomes (task_run_id, flow_run_id, body, created) VALUES ($1, $2, $3, $4) ON CONFLICT (task_run_id) DO NOTHING",
-    [job.taskRun.id, job.flowRun.id, JSON.stringify(outcome), new Date().toISOString()],
+    "WITH o AS (INSERT INTO task_outcomes (task_run_id, flow_run_id, body, created) VALUES ($1, $2, $3, $4) ON CONFLICT (task_run_id) DO NOTHING) " +
+      "SELECT pg_notify($5, $1)",
+    [job.taskRun.id, job.flowRun.id, JSON.stringify(outcome), new Date().toISOString(), OUTCOME_CHANNEL],
   );
-  await pool.query("SELECT pg_notify($1, $2)", [OUTCOME_CHANNEL, job.taskRun.id]);
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { CancelledError } from "../engine/errors";
 import type { EngineSink } from "../engine/config";
 import type { RemoteTaskCall, RemoteTaskRunner } from "../engine/remote-task";
@@ -32,7 +33,9 @@ export class DistributedTasks implements RemoteTaskRunner {
   private poll: NodeJS.Timeout | undefined;
   private listener: { end(): Promise<void> } | undefined;
   private readonly queue: string;
-  private waking = false;
+  private outbox: Array<{ job: TaskJob; id: string; resolve(): void; reject(err: unknown): void }> = [];
+  /** Task runs whose outcome was announced, read together at the next tick. */
+  private announced = new Set<string>();
 
   constructor(
     private readonly url: string,
@@ -58,11 +61,7 @@ export class DistributedTasks implements RemoteTaskRunner {
     };
     let jobId: string;
     try {
-      const { boss } = await this.start();
-      const id = await boss.send(this.queue, job as unknown as object, { retryLimit: WORKER_DEATHS_TOLERATED, retryDelay: 0, expireInSeconds: leaseSeconds() });
-      if (!id) throw new Error("the queue refused the job");
-      jobId = id;
-      this.wakeWorkers();
+      jobId = await this.send(job);
     } catch (err) {
       return this.end(call, new State("Crashed", "Crashed", `Could not send the task run to the queue: ${describeError(err)}`, undefined, err));
     }
@@ -100,7 +99,15 @@ export class DistributedTasks implements RemoteTaskRunner {
       const client = new pg.Client({ connectionString: this.url, application_name: "flowline-flow-listen" });
       client.on("error", () => undefined);
       client.on("notification", (n) => {
-        if (n.channel === OUTCOME_CHANNEL && n.payload && this.waiting.has(n.payload)) void this.check([n.payload]);
+        if (n.channel !== OUTCOME_CHANNEL || !n.payload || !this.waiting.has(n.payload)) return;
+        this.announced.add(n.payload);
+        if (this.announced.size === 1) {
+          setImmediate(() => {
+            const ids = [...this.announced];
+            this.announced.clear();
+            void this.check(ids);
+          });
+        }
       });
       await client.connect();
       await client.query(`LISTEN ${OUTCOME_CHANNEL}`);
@@ -110,13 +117,26 @@ export class DistributedTasks implements RemoteTaskRunner {
     return this.started;
   }
 
-  /** One NOTIFY a tick, however many task runs were sent in it (a map sends many at once). */
-  private wakeWorkers(): void {
-    if (this.waking) return;
-    this.waking = true;
-    setImmediate(() => {
-      this.waking = false;
-      void teamPool(this.url).then((pool) => pool.query("SELECT pg_notify($1, $2)", [SENT_CHANNEL, this.queue])).catch(() => undefined);
+  /**
+   * Queues a job; the jobs of one tick go in one insert (a map sends many at once), followed by one
+   * NOTIFY that wakes idle workers. Resolves to the job's id once it is on the queue.
+   */
+  private send(job: TaskJob): Promise<string> {
+    const id = randomUUID();
+    return new Promise<string>((resolve, reject) => {
+      this.outbox.push({ job, id, resolve: () => resolve(id), reject });
+      if (this.outbox.length > 1) return;
+      setImmediate(() => {
+        const batch = this.outbox.splice(0);
+        const options = { retryLimit: WORKER_DEATHS_TOLERATED, retryDelay: 0, expireInSeconds: leaseSeconds() };
+        this.start()
+          .then(async ({ boss }) => {
+            await boss.insert(batch.map((b) => ({ id: b.id, name: this.queue, data: b.job as unknown as object, ...options })));
+            const pool = await teamPool(this.url);
+            await pool.query("SELECT pg_notify($1, $2)", [SENT_CHANNEL, this.queue]);
+          })
+          .then(() => batch.forEach((b) => b.resolve()), (err: unknown) => batch.forEach((b) => b.reject(err)));
+      });
     });
   }
 

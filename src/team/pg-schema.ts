@@ -87,63 +87,87 @@ ${FLOW_RUN_COLUMNS_V1.replace(/,$/, "")}
     updated TEXT NOT NULL
   );
 
-  -- Applies a batch of engine events (shared/events.ts) in order. A terminal state is final; the start
-  -- time is the first Running, the end time the terminal state's (as records.ts does for the local store).
+  -- Applies a batch of engine events in order, a statement per kind of change rather than a row at a
+  -- time: inserts in event order (so sequence numbers follow it), then each run's state from its events
+  -- in the batch: the first terminal state is final (later ones go only to the history), the start time
+  -- is the first Running, the end time the terminal state's (as records.ts does for the local store).
   CREATE FUNCTION flowline_apply(events JSON) RETURNS VOID LANGUAGE plpgsql AS $$
   DECLARE
-    ev JSON;
     terminal TEXT[] := ARRAY['Completed', 'Failed', 'Crashed', 'Cancelled'];
   BEGIN
-    FOR ev IN SELECT * FROM json_array_elements(events) LOOP
-      CASE ev->>'e'
-      WHEN 'flow_run' THEN
-        INSERT INTO flow_runs (id, name, flow_name, parameters, tags, parent_flow_run_id, parent_task_run_id, state_type, state_name,
-                               created, expected_start_time, file, pid)
-        VALUES (ev->>'id', ev->>'name', ev->>'flowName', (ev->'parameters')::TEXT, COALESCE((ev->'tags')::TEXT, '[]'), ev->>'parentFlowRunId',
-                ev->>'parentTaskRunId', 'Pending', 'Pending', ev->>'created', ev->>'expectedStartTime', ev->>'file', (ev->>'pid')::INTEGER)
-        ON CONFLICT (id) DO NOTHING;
-      WHEN 'task_run' THEN
-        INSERT INTO task_runs (id, flow_run_id, name, task_name, parameters, tags, cache_key, created)
-        VALUES (ev->>'id', ev->>'flowRunId', ev->>'name', ev->>'taskName', (ev->'parameters')::TEXT, COALESCE((ev->'tags')::TEXT, '[]'), ev->>'cacheKey', ev->>'created')
-        ON CONFLICT (id) DO NOTHING;
-      WHEN 'state' THEN
-        INSERT INTO states (run_id, kind, type, name, message, ts) VALUES (ev->>'id', ev->>'kind', ev->>'type', ev->>'name', ev->>'message', ev->>'ts');
-        IF ev->>'kind' = 'flow' THEN
-          UPDATE flow_runs SET state_type = ev->>'type', state_name = ev->>'name', state_message = ev->>'message',
-            run_count = COALESCE((ev->>'runCount')::INTEGER, run_count),
-            start_time = CASE WHEN start_time IS NULL AND ev->>'type' = 'Running' THEN ev->>'ts' ELSE start_time END,
-            end_time = CASE WHEN ev->>'type' = ANY(terminal) THEN ev->>'ts' ELSE end_time END,
-            result_key = COALESCE(ev->>'resultKey', result_key), result = COALESCE((ev->'result')::TEXT, result)
-          WHERE id = ev->>'id' AND NOT (state_type = ANY(terminal));
-        ELSE
-          UPDATE task_runs SET state_type = ev->>'type', state_name = ev->>'name', state_message = ev->>'message',
-            run_count = COALESCE((ev->>'runCount')::INTEGER, run_count),
-            start_time = CASE WHEN start_time IS NULL AND ev->>'type' = 'Running' THEN ev->>'ts' ELSE start_time END,
-            end_time = CASE WHEN ev->>'type' = ANY(terminal) THEN ev->>'ts' ELSE end_time END,
-            result_key = COALESCE(ev->>'resultKey', result_key)
-          WHERE id = ev->>'id' AND NOT (state_type = ANY(terminal));
-        END IF;
-      WHEN 'log' THEN
-        INSERT INTO logs (flow_run_id, task_run_id, level, message, ts) VALUES (ev->>'flowRunId', ev->>'taskRunId', ev->>'level', ev->>'message', ev->>'ts');
-      WHEN 'artifact' THEN
-        INSERT INTO artifacts (id, key, type, description, data, flow_run_id, task_run_id, created, updated)
-        VALUES (ev->>'id', ev->>'key', ev->>'type', ev->>'description', (ev->'data')::TEXT, ev->>'flowRunId', ev->>'taskRunId', ev->>'created', ev->>'created')
-        ON CONFLICT (id) DO NOTHING;
-      WHEN 'artifact_update' THEN
-        UPDATE artifacts SET data = (ev->'data')::TEXT, description = COALESCE(ev->>'description', description), updated = ev->>'ts'
-        WHERE id = ev->>'id' AND type = 'progress';
-      WHEN 'cache' THEN
-        INSERT INTO cache_entries (cache_key, storage_key, task_run_id, created, expires_at)
-        VALUES (ev->>'cacheKey', ev->>'storageKey', ev->>'taskRunId', ev->>'created', ev->>'expiresAt')
-        ON CONFLICT (cache_key) DO UPDATE SET storage_key = EXCLUDED.storage_key, task_run_id = EXCLUDED.task_run_id,
-          created = EXCLUDED.created, expires_at = EXCLUDED.expires_at;
-      WHEN 'result' THEN
-        INSERT INTO results (key, body, updated) VALUES (ev->>'key', ev->>'body', ev->>'ts')
-        ON CONFLICT (key) DO UPDATE SET body = EXCLUDED.body, updated = EXCLUDED.updated;
-      ELSE
-        NULL; -- 'close' and kinds a newer Flowline writes: nothing to keep
-      END CASE;
-    END LOOP;
+    CREATE TEMP TABLE IF NOT EXISTS flowline_batch (ord BIGINT, e TEXT, ev JSON, jb JSONB) ON COMMIT DELETE ROWS;
+    DELETE FROM flowline_batch;
+    -- Fields are read from jsonb (json is parsed again at every ->>); the JSON kept as text (parameters,
+    -- tags, result, data) is taken from the json value, exactly as written.
+    INSERT INTO flowline_batch SELECT ord, ev->>'e', ev, ev::jsonb FROM json_array_elements(events) WITH ORDINALITY AS a(ev, ord);
+
+    INSERT INTO flow_runs (id, name, flow_name, parameters, tags, parent_flow_run_id, parent_task_run_id, state_type, state_name,
+                           created, expected_start_time, file, pid)
+    SELECT jb->>'id', jb->>'name', jb->>'flowName', (ev->'parameters')::TEXT, COALESCE((ev->'tags')::TEXT, '[]'), jb->>'parentFlowRunId',
+           jb->>'parentTaskRunId', 'Pending', 'Pending', jb->>'created', jb->>'expectedStartTime', jb->>'file', (jb->>'pid')::INTEGER
+    FROM flowline_batch WHERE e = 'flow_run' ORDER BY ord
+    ON CONFLICT (id) DO NOTHING;
+
+    INSERT INTO task_runs (id, flow_run_id, name, task_name, parameters, tags, cache_key, created)
+    SELECT jb->>'id', jb->>'flowRunId', jb->>'name', jb->>'taskName', (ev->'parameters')::TEXT, COALESCE((ev->'tags')::TEXT, '[]'), jb->>'cacheKey', jb->>'created'
+    FROM flowline_batch WHERE e = 'task_run' ORDER BY ord
+    ON CONFLICT (id) DO NOTHING;
+
+    INSERT INTO states (run_id, kind, type, name, message, ts)
+    SELECT jb->>'id', jb->>'kind', jb->>'type', jb->>'name', jb->>'message', jb->>'ts' FROM flowline_batch WHERE e = 'state' ORDER BY ord;
+
+    -- Each run's new state: its first terminal state in the batch, else its last state.
+    WITH st AS (
+      SELECT ord, jb->>'id' AS id, jb->>'kind' AS kind, jb->>'type' AS type, jb, ev, (jb->>'type') = ANY(terminal) AS final
+      FROM flowline_batch WHERE e = 'state'
+    ), cut AS (
+      SELECT id, min(ord) FILTER (WHERE final) AS final_ord FROM st GROUP BY id
+    ), upto AS (
+      SELECT st.* FROM st JOIN cut USING (id) WHERE cut.final_ord IS NULL OR st.ord <= cut.final_ord
+    ), agg AS (
+      SELECT id, max(kind) AS kind,
+             (array_agg(jb ORDER BY ord DESC))[1] AS last,
+             (array_agg(ev ORDER BY ord DESC))[1] AS last_ev,
+             (array_agg(jb->>'ts' ORDER BY ord) FILTER (WHERE type = 'Running'))[1] AS first_running,
+             (array_agg((jb->>'runCount')::INTEGER ORDER BY ord DESC) FILTER (WHERE jb ? 'runCount'))[1] AS run_count
+      FROM upto GROUP BY id
+    ), t AS (
+      UPDATE task_runs r SET state_type = a.last->>'type', state_name = a.last->>'name', state_message = a.last->>'message',
+        run_count = COALESCE(a.run_count, r.run_count),
+        start_time = COALESCE(r.start_time, a.first_running),
+        end_time = CASE WHEN a.last->>'type' = ANY(terminal) THEN a.last->>'ts' ELSE r.end_time END,
+        result_key = COALESCE(a.last->>'resultKey', r.result_key)
+      FROM agg a WHERE a.kind = 'task' AND r.id = a.id AND NOT (r.state_type = ANY(terminal))
+    )
+    UPDATE flow_runs r SET state_type = a.last->>'type', state_name = a.last->>'name', state_message = a.last->>'message',
+      run_count = COALESCE(a.run_count, r.run_count),
+      start_time = COALESCE(r.start_time, a.first_running),
+      end_time = CASE WHEN a.last->>'type' = ANY(terminal) THEN a.last->>'ts' ELSE r.end_time END,
+      result_key = COALESCE(a.last->>'resultKey', r.result_key), result = COALESCE((a.last_ev->'result')::TEXT, r.result)
+    FROM agg a WHERE a.kind = 'flow' AND r.id = a.id AND NOT (r.state_type = ANY(terminal));
+
+    INSERT INTO logs (flow_run_id, task_run_id, level, message, ts)
+    SELECT jb->>'flowRunId', jb->>'taskRunId', jb->>'level', jb->>'message', jb->>'ts' FROM flowline_batch WHERE e = 'log' ORDER BY ord;
+
+    INSERT INTO artifacts (id, key, type, description, data, flow_run_id, task_run_id, created, updated)
+    SELECT jb->>'id', jb->>'key', jb->>'type', jb->>'description', (ev->'data')::TEXT, jb->>'flowRunId', jb->>'taskRunId', jb->>'created', jb->>'created'
+    FROM flowline_batch WHERE e = 'artifact' ORDER BY ord
+    ON CONFLICT (id) DO NOTHING;
+
+    UPDATE artifacts a SET data = (u.ev->'data')::TEXT, description = COALESCE(u.jb->>'description', a.description), updated = u.jb->>'ts'
+    FROM (SELECT DISTINCT ON (jb->>'id') jb, ev FROM flowline_batch WHERE e = 'artifact_update' ORDER BY jb->>'id', ord DESC) u
+    WHERE a.id = u.jb->>'id' AND a.type = 'progress';
+
+    INSERT INTO cache_entries (cache_key, storage_key, task_run_id, created, expires_at)
+    SELECT DISTINCT ON (jb->>'cacheKey') jb->>'cacheKey', jb->>'storageKey', jb->>'taskRunId', jb->>'created', jb->>'expiresAt'
+    FROM flowline_batch WHERE e = 'cache' ORDER BY jb->>'cacheKey', ord DESC
+    ON CONFLICT (cache_key) DO UPDATE SET storage_key = EXCLUDED.storage_key, task_run_id = EXCLUDED.task_run_id,
+      created = EXCLUDED.created, expires_at = EXCLUDED.expires_at;
+
+    INSERT INTO results (key, body, updated)
+    SELECT DISTINCT ON (jb->>'key') jb->>'key', jb->>'body', jb->>'ts' FROM flowline_batch WHERE e = 'result' ORDER BY jb->>'key', ord DESC
+    ON CONFLICT (key) DO UPDATE SET body = EXCLUDED.body, updated = EXCLUDED.updated;
+    -- 'close' and kinds a newer Flowline writes: nothing to keep.
   END $$;
   `,
   `

@@ -32,7 +32,7 @@ export class PgSink implements EngineSink {
   /** Sends the live lines and starts the commit; `committed()` is what waits for it. */
   flushSync(): void {
     this.scheduled = false;
-    void this.writer.flush();
+    this.writer.flush();
     if (this.lines.length === 0) return;
     const text = this.lines.join("\n") + "\n";
     this.lines = [];

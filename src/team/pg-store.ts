@@ -165,7 +165,13 @@ export class PgStore implements StoreApi {
         logs: await count(`logs WHERE flow_run_id IN (${ended})`),
         artifacts: await count(`artifacts WHERE flow_run_id IN (${ended})`),
       };
+      // Result rows of the deleted runs (results kept in this database), unless a live cache entry uses them.
+      const resultRows =
+        `results WHERE key IN (SELECT result_key FROM task_runs WHERE flow_run_id IN (${ended}) UNION SELECT result_key FROM flow_runs WHERE id IN (${ended})) ` +
+        `AND key NOT IN (SELECT storage_key FROM cache_entries WHERE expires_at IS NULL OR expires_at > '${now.toISOString()}')`;
+      if (opts.results) res.resultFiles = await count(resultRows);
       if (!opts.dryRun) {
+        if (opts.results) await client.query(`DELETE FROM ${resultRows}`, [TERMINAL, cutoff]);
         for (const sql of [
           `DELETE FROM states WHERE run_id IN (${ended}) OR run_id IN (SELECT id FROM task_runs WHERE flow_run_id IN (${ended}))`,
           `DELETE FROM logs WHERE flow_run_id IN (${ended})`,

@@ -13,8 +13,13 @@ export type WriteItem = EngineEvent | { e: "result"; key: string; body: string; 
 export class PgWriter {
   private queue: WriteItem[] = [];
   private scheduled = false;
-  private chain: Promise<void> = Promise.resolve();
-  private failure: Error | undefined;
+  /** Items pushed, and items whose transaction has ended (committed, or failed: see `failure`). */
+  private pushed = 0;
+  private done = 0;
+  private draining = false;
+  private waiters: Array<{ upTo: number; resolve(): void }> = [];
+  /** Batches the database refused, by the items they held (the latest few). */
+  private failures: Array<{ from: number; to: number; err: Error }> = [];
 
   constructor(
     private readonly url: string,
@@ -23,37 +28,70 @@ export class PgWriter {
 
   push(item: WriteItem): void {
     this.queue.push(item);
+    this.pushed++;
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => this.flush());
     }
   }
 
-  /** Starts committing what is queued; the returned promise settles when it is committed. */
-  flush(): Promise<void> {
+  /**
+   * Starts committing what is queued. One transaction at a time: what arrives while one is out goes into
+   * the next, so a busy flow makes few, large transactions rather than one a tick.
+   */
+  flush(): void {
     this.scheduled = false;
-    if (this.queue.length === 0) return this.chain;
-    const batch = this.queue;
-    this.queue = [];
-    this.chain = this.chain.then(() => this.commit(batch));
-    return this.chain;
+    if (this.draining || this.queue.length === 0) return;
+    this.draining = true;
+    void this.drain();
   }
 
-  /** Resolves when everything pushed so far is committed; rejects when a commit failed. */
+  /**
+   * Resolves when everything pushed so far has been through a transaction; rejects when the last thing
+   * pushed (the artifact being acknowledged) was in a batch the database refused.
+   */
   async committed(): Promise<void> {
-    await this.flush();
-    if (this.failure) throw this.failure;
+    const upTo = this.pushed;
+    if (this.done < upTo) {
+      await new Promise<void>((resolve) => {
+        this.waiters.push({ upTo, resolve });
+        this.flush();
+      });
+    }
+    const refused = this.failures.find((f) => f.from < upTo && upTo <= f.to);
+    if (refused) throw refused.err;
   }
 
-  private async commit(batch: WriteItem[]): Promise<void> {
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue;
+      this.queue = [];
+      const err = await this.commit(batch);
+      if (err) this.failures = [...this.failures.slice(-7), { from: this.done, to: this.done + batch.length, err }];
+      this.done += batch.length;
+      this.waiters = this.waiters.filter((w) => (w.upTo <= this.done ? (w.resolve(), false) : true));
+    }
+    this.draining = false;
+  }
+
+  private async commit(batch: WriteItem[]): Promise<Error | undefined> {
     try {
       const pool = await teamPool(this.url);
       const kinds = new Set(batch.map((i) => (i.e === "artifact" || i.e === "artifact_update" ? "artifacts" : "runs")));
       // One statement: the batch applied and the listeners told, atomically (a NOTIFY is sent at COMMIT).
-      await pool.query("SELECT flowline_apply($1::json), pg_notify($2, $3)", [JSON.stringify(batch), CHANGES_CHANNEL, [...kinds].join(",")]);
+      await pool.query("SELECT flowline_apply($1::json), pg_notify($2, $3)", [withoutNul(JSON.stringify(batch)), CHANGES_CHANNEL, [...kinds].join(",")]);
+      return undefined;
     } catch (err) {
-      this.failure = err as Error;
       this.onError(err as Error);
+      return err as Error;
     }
   }
+}
+
+/**
+ * PostgreSQL text cannot hold U+0000 (a log line of binary output may): it is stored as U+FFFD. Only a
+ * real escape is replaced, not an escaped backslash followed by "u0000".
+ */
+export function withoutNul(json: string): string {
+  return json.includes("\\u0000") ? json.replace(/(?<!\\)((?:\\\\)*)\\u0000/g, "$1\\ufffd") : json;
 }

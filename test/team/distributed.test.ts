@@ -121,10 +121,16 @@ describe("team mode: distributed task runs on workers", function () {
     assert.ok(workers.every((w) => running(w.proc.pid!)));
   });
 
-  it("without a team database, a distributed flow is refused with a clear message", async () => {
+  it("without a team database, a distributed flow and a worker are refused with a clear message; so is a bad --concurrency", async () => {
     const local = machine("local", "", ["fanout.ts"]);
     const r = await local.run(["run", "fanout.ts"]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /taskRunner "distributed", which needs team mode: set FLOWLINE_DATABASE_URL/);
+    const w = await local.run(["worker", "fanout.ts"]);
+    assert.equal(w.code, 2);
+    assert.match(w.stderr, /^flowline: flowline worker needs team mode: set FLOWLINE_DATABASE_URL/);
+    const bad = await flowMachine.run(["worker", "fanout.ts", "--concurrency", "0"]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--concurrency must be a whole number from 1 to 256, not "0"/);
   });
 });

@@ -6,7 +6,7 @@ import { ensureBuilt } from "../faults/helpers";
 import { teamDrivers } from "../../src/team/drivers";
 import { openPgStore } from "../../src/team/pg-store";
 import { freshDatabase } from "./cluster";
-import { machine, type Machine } from "./team-helpers";
+import { machine, TEAM_FIXTURES, type Machine } from "./team-helpers";
 
 // Two machines (two folders, two homes) pointed at one PostgreSQL database through FLOWLINE_DATABASE_URL.
 
@@ -81,12 +81,61 @@ describe("team mode: a shared PostgreSQL store", function () {
     for (const r of runs) assert.ok(ids.has(r.flowRun.id));
   });
 
+  it("an artifact whose create call returned is in the database even when the process is killed on the next line", async () => {
+    fs.copyFileSync(path.join(TEAM_FIXTURES, "acked.ts"), path.join(a.dir, "acked.ts"));
+    const r = await a.run(["run", "acked.ts"]);
+    assert.equal(r.code, 1, r.stderr);
+    const kept = await b.json<ArtifactJson[]>(["artifacts", "inspect", "acked-before-kill"]);
+    assert.deepEqual(kept.map((k) => k.data), ["# kept"]);
+    const runs = await b.json<Array<{ flowName: string; state: string }>>(["runs", "ls"]);
+    assert.equal(runs.find((x) => x.flowName === "acked")?.state, "Crashed");
+  });
+
+  it("a NUL character in a log line or an artifact is stored as U+FFFD, and the run's records are all kept", async () => {
+    fs.copyFileSync(path.join(TEAM_FIXTURES, "nul.ts"), path.join(a.dir, "nul.ts"));
+    const run = await a.json<RunJson>(["run", "nul.ts"]);
+    assert.equal(run.flowRun.state, "Completed");
+    const art = await b.json<ArtifactJson[]>(["artifacts", "inspect", "nul-text"]);
+    assert.deepEqual(art.map((x) => x.data), ["a\ufffdb and a literal \\u0000"]);
+    const logs = await (await openPgStore(b.env.FLOWLINE_HOME, url)).getLogs({ flowRunId: run.flowRun.id });
+    assert.ok(logs.some((l) => l.message === "binary \ufffd output"), logs.map((l) => l.message).join("\n"));
+  });
+
   it("deleting an artifact key on one machine removes it for the other", async () => {
     const rm = await b.run(["artifacts", "rm", "note-ann"]);
     assert.equal(rm.code, 0, rm.stderr);
     const left = await a.json<ArtifactJson[]>(["artifacts", "ls"]);
     assert.equal(left.some((x) => x.key === "note-ann"), false);
     assert.equal(left.some((x) => x.key === "team-table"), true);
+  });
+
+  it("prune --all --results on one machine deletes every finished run and its result rows, except those the cache uses", async () => {
+    const r = await b.json<{ flowRuns: number; artifacts: number; resultFiles: number }>(["prune", "--all", "--results"]);
+    assert.ok(r.flowRuns >= 9 && r.artifacts > 0 && r.resultFiles > 0, JSON.stringify(r));
+    assert.deepEqual(await a.json<unknown[]>(["runs", "ls"]), []);
+    // The cached squares stay reusable: a new run on a is still a cache hit for n=7.
+    const again = await a.json<RunJson>(["run", "report.ts", "--param", "who=kim", "--param", "n=7"]);
+    assert.equal(again.taskRuns.find((t) => t.taskName === "square")?.stateName, "Cached");
+  });
+});
+
+describe("team mode: a database that cannot be used", function () {
+  this.timeout(60_000);
+  before(ensureBuilt);
+
+  it("an unreachable server is one clear line that names it without its password", async () => {
+    const m = machine("nowhere", "postgres://flowline:hunter2@127.0.0.1:1/team", []);
+    const r = await m.run(["runs", "ls"]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^flowline: Cannot reach the team database postgres:\/\/flowline:\*\*\*@127\.0\.0\.1:1\/team: .*Check FLOWLINE_DATABASE_URL/);
+    assert.equal(r.stderr.includes("hunter2"), false);
+    assert.equal(r.stderr.trim().split("\n").length, 1);
+  });
+
+  it("a URL that is not PostgreSQL's is refused with what to write instead", async () => {
+    const r = await machine("mysql", "mysql://x@y/z", []).run(["runs", "ls"]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /FLOWLINE_DATABASE_URL must be a PostgreSQL URL \(postgres:\/\/user:password@host:5432\/database\)/);
   });
 });
 
