@@ -4,6 +4,7 @@ import { WarmFlowProcess, type RunResult } from "../runner/run";
 import { RunSession, type SessionEnd } from "../runner/session";
 import { type EngineEvent, type LogEvent, type StateType } from "../shared/events";
 import { logText } from "../shared/log-line";
+import { TraceFolder } from "../shared/trace-fold";
 import { Emitter, type Disposable } from "./emitter";
 import { syntaxErrorLocation, userErrorLocation, type ErrorLocation } from "./error-location";
 import { LiveFlowRun } from "./live-run";
@@ -257,7 +258,8 @@ export class RunManager implements Disposable {
     const { session } = run;
     session.on("flowRun", () => this.changed.fire(run));
     session.on("event", (event) => this.progress(run, event));
-    session.on("log", (event, label) => logTo(log, event, label));
+    const traces = new TraceFolder(this.options.flowlineDirs);
+    session.on("log", (event, label) => logTo(log, { ...event, message: traces.fold(event.message) }, label));
     const partial = { stdout: "", stderr: "" };
     session.on("output", (text, stream) => {
       const lines = (partial[stream] + text).split(/\r?\n/);
