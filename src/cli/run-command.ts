@@ -3,6 +3,7 @@ import * as path from "node:path";
 import { UserError } from "../engine/errors";
 import { RunSession, storeOnDemand } from "../runner/session";
 import { formatLogLine, logsNotShownText } from "../shared/log-line";
+import { TraceFolder } from "../shared/trace-fold";
 import { parse, parseParam, parseParams } from "./args";
 import { flowRunJson, taskRunJson } from "./format";
 import { cliHome } from "./home-command";
@@ -53,7 +54,9 @@ export async function runCommand(args: string[]): Promise<number> {
     preloadStore: json,
     readBack: json,
   });
-  session.on("log", (event, label) => process.stderr.write(`${formatLogLine(event, label)}\n`));
+  // Flowline's own frames are folded out of traces (the bundle is in <package>/dist; its maps name src/).
+  const traces = new TraceFolder([path.resolve(__dirname, "..")]);
+  session.on("log", (event, label) => process.stderr.write(`${formatLogLine({ ...event, message: traces.fold(event.message) }, label)}\n`));
   // The flow's own output goes to stderr too: stdout is kept for --json.
   session.on("output", (text) => process.stderr.write(text));
 

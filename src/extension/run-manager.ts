@@ -4,6 +4,7 @@ import { WarmFlowProcess, type RunResult } from "../runner/run";
 import { RunSession, type RunProgress, type SessionEnd } from "../runner/session";
 import type { LogEvent, StateType } from "../shared/events";
 import { logsNotShownText, logText } from "../shared/log-line";
+import { TraceFolder } from "../shared/trace-fold";
 import { Emitter, type Disposable } from "./emitter";
 import { syntaxErrorLocation, userErrorLocation, type ErrorLocation } from "../shared/error-location";
 import { LiveFlowRun } from "./live-run";
@@ -258,7 +259,8 @@ export class RunManager implements Disposable {
     session.on("flowRun", () => this.changed.fire(run));
     session.on("live", (message) => run.live.see(message));
     session.on("progress", (progress) => this.progress(run, progress));
-    session.on("log", (line, label) => logTo(log, line, label));
+    const traces = new TraceFolder(this.options.flowlineDirs);
+    session.on("log", (line, label) => logTo(log, { ...line, message: traces.fold(line.message) }, label));
     const partial = { stdout: "", stderr: "" };
     session.on("output", (text, stream) => {
       const lines = (partial[stream] + text).split(/\r?\n/);
