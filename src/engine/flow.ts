@@ -11,7 +11,7 @@ import { argumentsFromParameters, bindArguments, paramSpec } from "./params";
 import { generateRunName } from "./names";
 import { persistValue } from "./results";
 import { distributedNeedsTeam } from "./remote-task";
-import type { FlowRunRecord } from "./run-records";
+import { noChildrenYet, type FlowRunRecord } from "./run-records";
 import { adoptExportName, definitionArgs, failureState, hookList, renderRunName, type Hook, type RunOptions } from "./run-common";
 import { State } from "./states";
 import { Stopper } from "./stopper";
@@ -206,12 +206,7 @@ async function runFlow(def: FlowDef, rawArgs: unknown[], parent: RunContext | un
     runCount: 0,
     stopper: new Stopper(),
     logPrints: options.logPrints ?? parent?.flowRun.logPrints ?? false,
-    active: 0,
-    idle: undefined,
-    failedChildren: 0,
-    cancelledChildren: 0,
-    childCount: 0,
-    taskCounters: new Map(),
+    ...noChildrenYet(),
     submissions,
     logBudget: parent?.flowRun.logBudget ?? new LogBudget(),
     remote,

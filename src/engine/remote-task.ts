@@ -1,6 +1,6 @@
 import { UserError } from "./errors";
 import { LogBudget } from "./log-budget";
-import type { FlowRunRecord } from "./run-records";
+import { noChildrenYet, type FlowRunRecord } from "./run-records";
 import { Stopper } from "./stopper";
 import { Submissions } from "./submissions";
 
@@ -35,12 +35,7 @@ export function remoteFlowRun(f: RemoteFlowRunFields): FlowRunRecord {
     runCount: f.runCount,
     stopper: new Stopper(),
     logPrints: false,
-    active: 0,
-    idle: undefined,
-    failedChildren: 0,
-    cancelledChildren: 0,
-    childCount: 0,
-    taskCounters: new Map(),
+    ...noChildrenYet(),
     submissions: new Submissions(),
     logBudget: new LogBudget(),
   };

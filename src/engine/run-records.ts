@@ -65,3 +65,8 @@ export interface RemoteTaskRunner {
   /** Resolves to the task run's final state (never rejects). */
   run(call: RemoteTaskCall): Promise<State>;
 }
+
+/** A new flow run's bookkeeping of its task runs and subflow runs: none yet. */
+export function noChildrenYet(): Pick<FlowRunRecord, "active" | "idle" | "failedChildren" | "cancelledChildren" | "childCount" | "taskCounters"> {
+  return { active: 0, idle: undefined, failedChildren: 0, cancelledChildren: 0, childCount: 0, taskCounters: new Map() };
+}
