@@ -55,12 +55,16 @@ export async function createTableArtifact<T extends object>(table: TableInput<T>
   return store("table", data, common);
 }
 
+/** A markdown report (rendered with HTML off). Returns its id. `await createMarkdownArtifact("# Done", { key: "report" })` */
 export async function createMarkdownArtifact(markdown: string, options: ArtifactOptions = {}): Promise<string> {
   const common = checkOptions(options, "createMarkdownArtifact");
   return store("markdown", checkMarkdown(markdown), common);
 }
 
-/** A link (http, https, mailto, s3, gs or az URL). */
+/**
+ * A link of any scheme (https, s3://, gs://, a relative path...); panels open http(s), mailto and workspace
+ * files, and show others as text to copy. `await createLinkArtifact("s3://bucket/out.csv", { key: "export" })`
+ */
 export async function createLinkArtifact(link: string, options: LinkArtifactOptions = {}): Promise<string> {
   const common = checkOptions(options, "createLinkArtifact");
   return store("link", checkLink(link, options.linkText), common);

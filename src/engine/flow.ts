@@ -39,7 +39,9 @@ export interface FlowOptions extends Omit<RunOptions<FlowHook>, "parameters"> {
    * that validates and coerces a run's parameters before the run exists.
    */
   parameters?: Record<string, unknown> | StandardSchemaV1;
+  /** Called with the run and its state when a flow run is cancelled. */
   onCancellation?: FlowHook | FlowHook[];
+  /** The run's name: a template of its parameters or a function of them. `{ flowRunName: "etl-{date}" }` (default: adjective-animal). */
   flowRunName?: string | ((parameters: Record<string, unknown>) => string);
   /** How submitted task runs run: "concurrent" (default, optionally with maxConcurrency) or "sequential". */
   taskRunner?: TaskRunnerOption;
@@ -84,7 +86,25 @@ export function isFlow(value: unknown): value is AnyFlow {
   return typeof value === "function" && (value as unknown as Record<symbol, unknown>)[FLOW] === true;
 }
 
+/**
+ * Makes a flow: calling it starts a flow run (a subflow run inside another flow), with retries, timeouts,
+ * results and the runtime context. ▶ Run flow in the editor and `flowline run file.ts` run exported flows.
+ *
+ * @example
+ * export const hello = flow({ name: "hello", retries: 1 }, async ({ name = "world" }: { name?: string } = {}) => {
+ *   return await greet(name);
+ * });
+ */
 export function flow<A extends unknown[], R>(fn: (...args: A) => R | Promise<R>): Flow<A, Awaited<R>>;
+/**
+ * Makes a flow: calling it starts a flow run (a subflow run inside another flow), with retries, timeouts,
+ * results and the runtime context. ▶ Run flow in the editor and `flowline run file.ts` run exported flows.
+ *
+ * @example
+ * export const hello = flow({ name: "hello", retries: 1 }, async ({ name = "world" }: { name?: string } = {}) => {
+ *   return await greet(name);
+ * });
+ */
 export function flow<A extends unknown[], R>(options: FlowOptions, fn: (...args: A) => R | Promise<R>): Flow<A, Awaited<R>>;
 export function flow<A extends unknown[], R>(
   a: FlowOptions | ((...args: A) => R | Promise<R>),

@@ -87,6 +87,7 @@ export interface Unmapped<T> {
   readonly value: T;
 }
 
+/** A value `task.map` passes whole to every run instead of mapping over it. `add.map([1, 2, 3], unmapped(10))` */
 export function unmapped<T>(value: T): Unmapped<T> {
   return { [UNMAPPED]: true, value };
 }

@@ -28,10 +28,15 @@ export function emitTransition(kind: "flow" | "task", id: string, type: StateTyp
 
 /** The options flows and tasks share, with Prefect's meanings (camelCase). */
 export interface RunOptions<H> {
+  /** The name runs are recorded under (default: the function's name, or its export's). `{ name: "etl" }` */
   name?: string;
+  /** What it does, shown with its runs. */
   description?: string;
+  /** Labels recorded on every run, readable as `runtime.flowRun.tags` / `runtime.taskRun.tags`. `{ tags: ["nightly"] }` */
   tags?: string[];
+  /** A version string recorded with its runs. */
   version?: string;
+  /** How many times a failed run is tried again (default 0). `{ retries: 3, retryDelaySeconds: [1, 10, 60] }` */
   retries?: number;
   /** Seconds before each retry: a number, a list (one per retry), or a function of the retry number. */
   retryDelaySeconds?: RetryDelay;
@@ -39,14 +44,19 @@ export interface RunOptions<H> {
   retryJitterFactor?: number;
   /** A run still going after this many seconds ends TimedOut (a Failed state); its signal fires. */
   timeoutSeconds?: number;
+  /** Store the result under the storage folder (on by default when a resultStorageKey or cacheKeyFn is given). */
   persistResult?: boolean;
   /** Where the result is stored, under the storage folder: a template such as "hello__{parameters.name}.json". */
   resultStorageKey?: string;
+  /** How a persisted result is written: "json" (default; Dates, Maps, BigInts... round-trip) or `{ dumps, loads }`. */
   resultSerializer?: SerializerOption;
+  /** false: keep only the stored copy, and read it back when the result is asked for (large results). */
   cacheResultInMemory?: boolean;
   /** console.log inside the run becomes run logs. */
   logPrints?: boolean;
+  /** Called with the run and its state when a run completes. `{ onCompletion: (_, run) => notify(run.name) }` */
   onCompletion?: H | H[];
+  /** Called with the run and its state when a run fails (after its last retry). */
   onFailure?: H | H[];
   /** Default parameter values, used where a call leaves them out. */
   parameters?: Record<string, unknown>;

@@ -30,9 +30,11 @@ export interface TaskRunInfoForHooks {
 export interface TaskOptions extends RunOptions<Hook<AnyTask, TaskRunInfoForHooks>> {
   /** The cache key of a run (e.g. taskInputHash): a later run with the same key reuses its result. */
   cacheKeyFn?: (context: TaskCacheContext, parameters: Record<string, unknown>) => string | null | undefined;
+  /** A cached result older than this is not reused. */
   cacheExpirationSeconds?: number;
   /** Run even on a cache hit, and store the new result under the key. */
   refreshCache?: boolean;
+  /** The run's name: a template of its parameters or a function of them (default: `<task>-<n>`). `{ taskRunName: "load-{city}" }` */
   taskRunName?: string | ((parameters: Record<string, unknown>) => string);
 }
 
@@ -82,7 +84,21 @@ export function isTask(value: unknown): value is AnyTask {
   return typeof value === "function" && (value as unknown as Record<symbol, unknown>)[TASK] === true;
 }
 
+/**
+ * Makes a task: called inside a flow, each call is a task run with its own state, retries, timeout,
+ * caching and persisted result. `.submit()` starts one and returns a future; `.map()` starts one per item.
+ *
+ * @example
+ * const greet = task({ name: "greet", retries: 2, cacheKeyFn: taskInputHash }, async (name: string) => `hello ${name}`);
+ */
 export function task<A extends unknown[], R>(fn: (...args: A) => R | Promise<R>): Task<A, Awaited<R>>;
+/**
+ * Makes a task: called inside a flow, each call is a task run with its own state, retries, timeout,
+ * caching and persisted result. `.submit()` starts one and returns a future; `.map()` starts one per item.
+ *
+ * @example
+ * const greet = task({ name: "greet", retries: 2, cacheKeyFn: taskInputHash }, async (name: string) => `hello ${name}`);
+ */
 export function task<A extends unknown[], R>(options: TaskOptions, fn: (...args: A) => R | Promise<R>): Task<A, Awaited<R>>;
 export function task<A extends unknown[], R>(
   a: TaskOptions | ((...args: A) => R | Promise<R>),
