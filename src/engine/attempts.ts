@@ -180,13 +180,17 @@ function afterAttempt(run: AttemptedRun, settled: State, value: unknown): void {
     }
   }
   if (state.type !== "Failed") return endRun(run, state, resultKey);
-  if (state.error !== undefined) emitLog(ctx, "ERROR", `Encountered exception during execution: ${errorDetail(state.error)}`);
-  if (record.runCount > retries || isInstance(state.error, StorageKeyError)) return endFailed(run, state);
+  if (record.runCount > retries || isInstance(state.error, StorageKeyError)) {
+    if (state.error !== undefined) emitLog(ctx, "ERROR", `Encountered exception during execution: ${errorDetail(state.error)}`);
+    return endFailed(run, state);
+  }
   const delay = Math.round(retryDelaySeconds(options.retryDelaySeconds, record.runCount, options.retryJitterFactor) * 1000) / 1000;
   const awaiting = new State("Pending", "AwaitingRetry", `Retry ${record.runCount} of ${retries} in ${delay}s`);
   emitState(kind, record.id, awaiting, record.runCount);
   run.onState?.(awaiting);
-  emitLog(ctx, "INFO", `Received non-final state 'AwaitingRetry' when proposing final state 'Failed' and will attempt to run again in ${delay}s...`);
+  // A planned retry reads as one: a warning in one line. The trace is logged if the last attempt fails too.
+  const why = state.error !== undefined ? describeError(state.error) : (state.message ?? "it failed");
+  emitLog(ctx, "WARNING", `Attempt ${record.runCount} of ${retries + 1} failed (${why}); retrying in ${delay}s.`);
   sleep(delay, run.cancel.signal).then(
     () => runAttempts(run),
     (stopped: unknown) => {

@@ -380,7 +380,7 @@ describe("retries, timeouts and cancellation", () => {
     assert.deepEqual(counts, [1, 2]);
   });
 
-  it("flow runs and task runs tell a retry the same way: each failure (a timeout in one line), then the wait", async () => {
+  it("flow runs and task runs tell a retry the same way: a planned retry is one warning line, the last failure its error", async () => {
     const slow = task({ name: "slow", retries: 1, timeoutSeconds: 0.05 }, () => new Promise(() => undefined));
     let attempts = 0;
     const f = flow({ name: "twice", retries: 1 }, async () => {
@@ -389,15 +389,17 @@ describe("retries, timeouts and cancellation", () => {
     });
     await assert.rejects(f(), TimeoutError);
     const logsOf = (pick: (e: { flowRunId?: string; taskRunId?: string }) => boolean) =>
-      engine.events.flatMap((e) => (e.e === "log" && pick(e) ? [e.message] : []));
+      engine.events.flatMap((e) => (e.e === "log" && pick(e) ? [{ level: e.level, message: e.message }] : []));
     const flowLogs = logsOf((e) => e.taskRunId === undefined);
     const taskLogs = logsOf((e) => e.taskRunId !== undefined);
-    const waits = (logs: string[]) => logs.filter((m) => m === "Received non-final state 'AwaitingRetry' when proposing final state 'Failed' and will attempt to run again in 0s...");
-    assert.equal(waits(flowLogs).length, 1, flowLogs.join("\n"));
-    assert.equal(waits(taskLogs).length, 1, taskLogs.join("\n"));
-    assert.match(flowLogs.find((m) => m.startsWith("Encountered exception")) ?? "", /^Encountered exception during execution: Error: boom\n\s+at /);
-    const timeouts = taskLogs.filter((m) => m.startsWith("Encountered exception"));
-    assert.deepEqual(timeouts, Array(2).fill("Encountered exception during execution: TimeoutError: Task run 'slow-0' exceeded timeout of 0.05 seconds"));
+    const show = (logs: Array<{ message: string }>) => logs.map((l) => l.message).join("\n");
+    const warnings = (logs: Array<{ level: string; message: string }>) => logs.filter((l) => l.level === "WARNING").map((l) => l.message);
+    assert.deepEqual(warnings(flowLogs), ["Attempt 1 of 2 failed (Error: boom); retrying in 0s."], show(flowLogs));
+    assert.deepEqual(warnings(taskLogs), ["Attempt 1 of 2 failed (TimeoutError: Task run 'slow-0' exceeded timeout of 0.05 seconds); retrying in 0s."], show(taskLogs));
+    // No trace for the planned retry; the last attempt's failure is the one error.
+    assert.ok(!flowLogs.some((l) => l.message.includes("boom\n")), show(flowLogs));
+    const errors = taskLogs.filter((l) => l.level === "ERROR" && l.message.startsWith("Encountered exception")).map((l) => l.message);
+    assert.deepEqual(errors, ["Encountered exception during execution: TimeoutError: Task run 'slow-0' exceeded timeout of 0.05 seconds"]);
     const flowRun = engine.flowRuns()[0].id;
     assert.ok(engine.events.some((e) => e.e === "state" && e.id === flowRun && e.name === "AwaitingRetry" && e.message === "Retry 1 of 1 in 0s"));
   });
