@@ -3,7 +3,6 @@ import * as path from "node:path";
 import { UserError } from "../engine/errors";
 import { RunSession, storeOnDemand } from "../runner/session";
 import { formatLogLine, logsNotShownText } from "../shared/log-line";
-import { TraceFolder } from "../shared/trace-fold";
 import { parse, parseParam, parseParams } from "./args";
 import { flowRunJson, taskRunJson } from "./format";
 import { cliHome } from "./home-command";
@@ -54,9 +53,8 @@ export async function runCommand(args: string[]): Promise<number> {
     preloadStore: json,
     readBack: json,
   });
-  // Flowline's own frames are folded out of traces (the bundle is in <package>/dist; its maps name src/).
-  const traces = new TraceFolder([path.resolve(__dirname, "..")]);
-  session.on("log", (event, label) => process.stderr.write(`${formatLogLine({ ...event, message: traces.fold(event.message) }, label)}\n`));
+  // Traces come folded from the engine: the user's frames, one line for Flowline's and Node's, and once.
+  session.on("log", (event, label) => process.stderr.write(`${formatLogLine(event, label)}\n`));
   // The flow's own output goes to stderr too: stdout is kept for --json.
   session.on("output", (text) => process.stderr.write(text));
 

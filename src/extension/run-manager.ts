@@ -4,7 +4,6 @@ import { WarmFlowProcess, type RunResult } from "../runner/run";
 import { RunSession, type RunProgress, type SessionEnd } from "../runner/session";
 import type { LogEvent, StateType } from "../shared/events";
 import { logsNotShownText, logText } from "../shared/log-line";
-import { TraceFolder } from "../shared/trace-fold";
 import { Emitter, type Disposable } from "./emitter";
 import { syntaxErrorLocation, userErrorLocation, type ErrorLocation } from "../shared/error-location";
 import { LiveFlowRun } from "./live-run";
@@ -259,8 +258,7 @@ export class RunManager implements Disposable {
     session.on("flowRun", () => this.changed.fire(run));
     session.on("live", (message) => run.live.see(message));
     session.on("progress", (progress) => this.progress(run, progress));
-    const traces = new TraceFolder(this.options.flowlineDirs);
-    session.on("log", (line, label) => logTo(log, { ...line, message: traces.fold(line.message) }, label));
+    session.on("log", (line, label) => logTo(log, line, label));
     const partial = { stdout: "", stderr: "" };
     session.on("output", (text, stream) => {
       const lines = (partial[stream] + text).split(/\r?\n/);
