@@ -48,6 +48,8 @@ export class RunsTreeProvider implements TreeDataProvider<RunNode>, Disposable {
   private readonly liveRefreshes = new Throttle(LIVE_REFRESH_MS, () => this.changed.fire(undefined));
   /** The top-level flow runs the store listed last. */
   private lastListed: FlowRun[] | undefined;
+  /** The children each flow run row showed last (see quickly). */
+  private readonly lastChildren = new Map<string, RunNode[]>();
   /** Artifacts of the flow runs expanded since the last refresh, by task run (or "" for the flow run's own). */
   private artifacts = new Map<string, Map<string, Artifact[]>>();
   /** How many task runs each flow run lists (its "Show 100 more…" clicks), by flow run id. */
@@ -165,12 +167,35 @@ export class RunsTreeProvider implements TreeDataProvider<RunNode>, Disposable {
     if (!store) return [];
     try {
       // A run reported by its process but not folded yet has nothing stored under it.
-      if (node.kind === "flowRun") return await this.flowRunChildren(store, node.run).catch((err: unknown) => (this.runs.byFlowRunId(node.run.id) || node.run.id.startsWith("starting-") ? [] : Promise.reject(err)));
+      if (node.kind === "flowRun") {
+        const read = this.flowRunChildren(store, node.run).catch((err: unknown) => (this.runs.byFlowRunId(node.run.id) || node.run.id.startsWith("starting-") ? [] : Promise.reject(err)));
+        return await this.quickly(`flowRun:${node.run.id}`, read);
+      }
       if (node.kind === "taskRun") return (this.artifacts.get(node.run.flowRunId)?.get(node.run.id) ?? []).map((artifact) => ({ kind: "artifact", artifact }));
       return [];
     } catch (err) {
       return [{ kind: "message", text: "Could not read runs", detail: err instanceof Error ? err.message : String(err) }];
     }
+  }
+
+  /**
+   * VS Code redraws a refreshed tree once every expanded row has its children again. While a run of this
+   * window goes, the store's worker may be busy folding its journal for seconds: after LIVE_WAIT_MS an
+   * expanded row keeps the children it showed last, so a new run's row is not held back, and the tree reads
+   * again once the store has answered.
+   */
+  private async quickly(key: string, read: Promise<RunNode[]>): Promise<RunNode[]> {
+    const shown = this.lastChildren.get(key);
+    const remember = (nodes: RunNode[]) => (this.lastChildren.set(key, nodes), nodes);
+    if (!shown || this.runs.active().length === 0) return remember(await read);
+    const quick = await Promise.race([read, new Promise<undefined>((resolve) => setTimeout(resolve, LIVE_WAIT_MS))]);
+    if (quick) return remember(quick);
+    // Read again once the store answers, if it says something new (else reads would follow reads).
+    void read.then((nodes) => {
+      remember(nodes);
+      if (JSON.stringify(nodes) !== JSON.stringify(shown)) this.liveRefreshes.schedule();
+    }, () => undefined);
+    return shown;
   }
 
   /**
