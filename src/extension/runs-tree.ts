@@ -1,4 +1,5 @@
 import type { Artifact, FlowRun, TaskRun } from "../store/types";
+import { artifactIcon } from "./artifacts/present";
 import { Emitter, Throttle, type Disposable } from "./emitter";
 import { dataTooltip, mdCode, mdText } from "./markdown-text";
 import type { RunManager } from "./run-manager";
@@ -300,7 +301,7 @@ export class RunsTreeProvider implements TreeDataProvider<RunNode>, Disposable {
         const a = node.artifact;
         const item = new TreeItem(a.key ?? `${a.type} artifact`, Collapsible.None);
         item.id = `artifact:${a.id}`;
-        item.iconPath = icon(ARTIFACT_ICONS[a.type] ?? "symbol-misc");
+        item.iconPath = icon(artifactIcon(a.type));
         item.description = [a.key ? a.type : "", relativeTime(a.created)].filter(Boolean).join(" · ");
         item.contextValue = "artifact";
         if (await this.artifactsCommandAvailable()) item.command = { command: RUNS_CLICK_COMMAND, title: "Open Artifact" };
@@ -354,7 +355,6 @@ function startingRun(runId: number, flowName: string, startedAt: number): FlowRu
   return { id: `starting-${runId}`, name: "starting…", flowName, parameters: {}, tags: [], created, state: { type: "Pending", name: "Pending" }, runCount: 0, taskRunCounts: { total: 0, byState: {} } };
 }
 
-const ARTIFACT_ICONS: Record<string, string> = { table: "table", markdown: "markdown", link: "link", progress: "loading", image: "file-media" };
 
 function runTooltip(run: FlowRun | TaskRun): string {
   // Markdown: two trailing spaces break a line; the parameters go in a fenced block of their own. Every

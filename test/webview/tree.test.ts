@@ -45,7 +45,7 @@ describe("Artifacts tree", () => {
     assert.deepEqual(root.map((n) => item(n).label), ["etl-progress", "report", "sales", "Unkeyed artifacts"]);
     const sales = item(root[2]);
     assert.match(sales.description ?? "", /^3 versions · \d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
-    assert.deepEqual(root.slice(0, 3).map((n) => item(n).iconPath?.id), ["loading", "markdown", "table"]);
+    assert.deepEqual(root.slice(0, 3).map((n) => item(n).iconPath?.id), ["dashboard", "markdown", "table"]);
     assert.equal(sales.contextValue, "flowline.artifactKey");
     // A click opens the item it lands on: the command carries no arguments (VS Code drops them on refresh).
     assert.equal(sales.command?.command, "flowline.artifacts.openItem");

@@ -22,7 +22,8 @@ const ICONS: Record<ArtifactType, string> = {
   table: "table",
   markdown: "markdown",
   link: "link",
-  progress: "loading",
+  // A gauge, not a spinner: a progress artifact at 100% is done, and a spinning icon would say otherwise.
+  progress: "dashboard",
   image: "file-media",
 };
 
