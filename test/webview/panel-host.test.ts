@@ -210,4 +210,20 @@ describe("artifact panel host", () => {
     assert.deepEqual([show.artifact.id, show.artifact.following], ["v1", false]);
     assert.match(restored.webview.html, /Content-Security-Policy/);
   });
+
+  it("after a reload, a tab of a deleted version shows its key's latest; a tab of a key that no longer exists closes itself with a one-line note", async () => {
+    const gone = f.vscode.window.createWebviewPanel("flowline.artifact", "report", -1) as unknown as FakePanel;
+    await panels.serializer().deserializeWebviewPanel(gone as never, { artifactId: "no-such-version", key: "report", following: false });
+    gone.receive({ type: "ready" });
+    await tick();
+    assert.equal(gone.disposed, false);
+    const show = gone.posted[0] as unknown as { artifact: { id: string; following: boolean } };
+    assert.deepEqual([show.artifact.id, show.artifact.following], ["v2", true]);
+
+    const before = f.messages.length;
+    const orphan = f.vscode.window.createWebviewPanel("flowline.artifact", "old-report", -1) as unknown as FakePanel;
+    await panels.serializer().deserializeWebviewPanel(orphan as never, { artifactId: "x1", key: "old-report", following: true });
+    assert.equal(orphan.disposed, true);
+    assert.deepEqual(f.messages.slice(before).map((m) => [m.level, m.text]), [["info", "Flowline: closed the tab of 'old-report', which no longer exists."]]);
+  });
 });

@@ -68,7 +68,20 @@ export class ArtifactPanels implements Disposable {
           panel.dispose();
           return;
         }
-        const target = { id: s.artifactId, following: s.following === true };
+        let target = { id: s.artifactId, following: s.following === true };
+        // After a reload the artifact may be gone: a key that still has versions shows its latest; a tab of
+        // something that no longer exists closes itself, and says so in one line.
+        const store = await this.host.getStore();
+        if (!(await store.artifactMeta(target.id))) {
+          const [latest] = typeof s.key === "string" ? await store.getArtifactVersions(s.key, { limit: 1, includeData: false }) : [];
+          if (!latest) {
+            panel.dispose();
+            const what = typeof s.key === "string" ? `'${s.key}'` : "an artifact";
+            void this.host.vscode.window.showInformationMessage(`Flowline: closed the tab of ${what}, which no longer exists.`);
+            return;
+          }
+          target = { id: latest.id, following: true };
+        }
         // The content options are set again here: they are not restored with the panel.
         await this.adopt(panel, target).show(target);
       },
