@@ -9,6 +9,7 @@ import { RunManager } from "./run-manager";
 import { RunUi } from "./run-ui";
 import { projectFolders } from "./safe-paths";
 import { RUNS_CLICK_COMMAND, RunsTreeProvider, type RunNode } from "./runs-tree";
+import { goToTaskRunError } from "./task-run-error";
 import { RUNS_VIEW_ID, type ExtensionServices } from "./services";
 import { readSettings, resolveHomeFolder, resolveNodeRuntime, runEnvironment, teamDatabaseUrl, type Settings } from "./settings";
 import { StoreService } from "./store-service";
@@ -68,7 +69,8 @@ export class FlowlineExtension {
       isTrusted: () => workspace.isTrusted,
       warmStart: () => this.settings.warmStart,
     });
-    this.tree = new RunsTreeProvider(vscode, this.store, this.runs, () => this.settings.runsLimit);
+    const errorDeps = { vscode, store: this.store, flowlineDirs: [context.extensionPath], projectFolders: () => projectFolders(vscode, this.home) };
+    this.tree = new RunsTreeProvider(vscode, this.store, this.runs, () => this.settings.runsLimit, (run) => goToTaskRunError(errorDeps, run));
     // The click command is registered before the view exists, so no item can be clicked unregistered.
     sub(registerTreeClick(vscode, RUNS_CLICK_COMMAND, () => this.treeView, this.tree.reads, (node: RunNode) => this.tree.click(node)));
     this.treeView = window.createTreeView(RUNS_VIEW_ID, { treeDataProvider: this.tree, showCollapseAll: true });

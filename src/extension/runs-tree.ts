@@ -5,6 +5,7 @@ import { dataTooltip, mdCode, mdText } from "./markdown-text";
 import type { RunManager } from "./run-manager";
 import { firstLine, isActiveState, relativeTime, runDuration, runSummary, stateIcon, stateText } from "./runs-model";
 import type { ExtensionStore } from "./store-extras";
+import { hasError } from "./task-run-error";
 import { TreeReads } from "./tree-click";
 import type { StoreService } from "./store-service";
 import type { TreeDataProvider, TreeItem, VSCode } from "./vscode-types";
@@ -65,6 +66,8 @@ export class RunsTreeProvider implements TreeDataProvider<RunNode>, Disposable {
     private readonly store: StoreService,
     private readonly runs: RunManager,
     private readonly limit: () => number,
+    /** Goes to a failed task run's error line (a click on it). */
+    private readonly openError?: (run: TaskRun) => Promise<void>,
   ) {
     this.subscriptions.push(store.onDidChange(() => this.refresh()), this.refreshes, this.liveRefreshes);
     // Cancel buttons and live states follow the runs this window started; a run's first report shows it at once.
@@ -122,6 +125,7 @@ export class RunsTreeProvider implements TreeDataProvider<RunNode>, Disposable {
   /** What a click on an item does: open its artifact, or list more task runs. */
   async click(node: RunNode): Promise<void> {
     if (node.kind === "artifact") await this.vscode.commands.executeCommand(OPEN_ARTIFACT_COMMAND, node.artifact.id);
+    else if (node.kind === "taskRun" && this.openError && hasError(node.run)) await this.openError(node.run);
     else if (node.kind === "more") this.showMore(node.flowRunId);
   }
 
@@ -295,6 +299,7 @@ export class RunsTreeProvider implements TreeDataProvider<RunNode>, Disposable {
         item.description = [stateText(run.state), runDuration(run)].filter(Boolean).join(" · ");
         item.contextValue = run.resultKey ? "taskRun result" : "taskRun";
         item.accessibilityInformation = { label: `Task run ${run.name}, ${run.state.name}` };
+        if (this.openError && hasError(run)) item.command = { command: RUNS_CLICK_COMMAND, title: "Go to Error" };
         return item;
       }
       case "artifact": {
