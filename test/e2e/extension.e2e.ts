@@ -89,7 +89,7 @@ describe("Flowline in a real VS Code (code-server)", function () {
     await lens(page, "Run flow").waitFor({ timeout: 30_000 });
     await lens(page, "Run flow").click();
     // Running with its task started (0 of 1 task runs done), so the task is listening for the signal.
-    await lens(page, /Running .*0 of 1 task runs done/).waitFor({ timeout: 60_000 });
+    await lens(page, /Running .*0 of 1 task run done/).waitFor({ timeout: 60_000 });
     await lens(page, "■ Cancel").click();
     await lens(page, /Cancelled/).waitFor({ timeout: 30_000 });
     assert.ok(fs.existsSync(path.join(workspace, "aborted.txt")), "the task saw its AbortSignal fire");
