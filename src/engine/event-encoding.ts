@@ -1,7 +1,7 @@
 import type { EngineEvent, StateEvent, TaskRunCreatedEvent } from "../shared/events";
 
-// Events as journal lines. Task runs' events are most of a journal (a task_run line and two state lines
-// each) and their fields are ids, ISO times, plain names and the run's parameters, so they are written
+// Events as journal lines. Task runs' events are most of a journal (a task_run line and its state lines,
+// folded into one line when they follow it directly: journal.ts) and their fields are ids, ISO times, plain names and the run's parameters, so they are written
 // directly, in the fixed form the store reads without parsing (src/store/event-lines.ts); anything else
 // goes through JSON. A no-op task run costs little more than writing these lines, so each check here counts.
 
@@ -60,9 +60,15 @@ export function encodeEvent(event: EngineEvent): string {
   if (event.e === "state") {
     if (plainState(event) && plainId(event.id) && plainId(event.ts)) return stateLine(event, "");
   } else if (event.e === "task_run") {
-    if (plainTaskRun(event) && plainId(event.id) && plainId(event.flowRunId) && plainId(event.created)) return taskRunLine(event, "");
+    if (plainTaskRun(event) && plainId(event.id) && plainId(event.flowRunId) && plainId(event.created) && optionalPlainId(event.running) && optionalPlainId(event.completed)) {
+      return taskRunLine(event, "");
+    }
   }
   return JSON.stringify(event);
+}
+
+function optionalPlainId(id: string | undefined): boolean {
+  return id === undefined || plainId(id);
 }
 
 /**
@@ -109,11 +115,32 @@ function plainTaskRun(event: TaskRunCreatedEvent): boolean {
   return event.cacheKey === undefined && event.parameters !== undefined && Array.isArray(event.tags) && typeof event.name === "string" && typeof event.taskName === "string";
 }
 
-/** The same text JSON.stringify gives for these fields in this order: created last, as the store reads it. */
+/**
+ * The same text JSON.stringify gives for these fields in this order: created, then running and completed
+ * when the line stands for those states too, last, as the store reads them.
+ */
 function taskRunLine(event: TaskRunCreatedEvent, end: "" | "\n"): string {
+  let tail = end === "" ? '"}' : '"}\n';
+  if (event.running !== undefined) tail = event.completed !== undefined ? RUNNING + event.running + COMPLETED + event.completed + tail : RUNNING + event.running + tail;
+  return taskRunHead(event) + tail;
+}
+
+/** `","running":"` and `","completed":"`: the states a task_run line can stand for (see TaskRunCreatedEvent). */
+export const RUNNING = '","running":"';
+export const COMPLETED = '","completed":"';
+
+/**
+ * A task_run line the engine made, up to its creation time's closing quote: the journal ends it as the task
+ * run's next events allow (journal.ts). Undefined when the event has no fixed form.
+ */
+export function engineTaskRunHead(event: TaskRunCreatedEvent): string | undefined {
+  return plainTaskRun(event) && event.running === undefined && event.completed === undefined ? taskRunHead(event) : undefined;
+}
+
+function taskRunHead(event: TaskRunCreatedEvent): string {
   return (
     '{"e":"task_run","id":"' + event.id + '","flowRunId":"' + event.flowRunId + '","name":' + quoted(event.name) +
-    taskNamePiece(event.taskName) + parametersJson(event.parameters) + tagsPiece(event.tags) + event.created + (end === "" ? '"}' : '"}\n')
+    taskNamePiece(event.taskName) + parametersJson(event.parameters) + tagsPiece(event.tags) + event.created
   );
 }
 

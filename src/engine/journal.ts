@@ -2,13 +2,18 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { randomBytes } from "node:crypto";
 import { fsyncFolder, makeFolder, syncDeferredWrites, type Durability } from "../shared/atomic-write";
-import type { EngineEvent } from "../shared/events";
-import { encodeEngineEvent } from "./event-encoding";
+import type { EngineEvent, StateEvent } from "../shared/events";
+import { COMPLETED, encodeEngineEvent, engineTaskRunHead, RUNNING } from "./event-encoding";
 import { journalDir, journalFileName } from "../shared/home";
 
 export { encodeEvent } from "./event-encoding";
 
 const BACKGROUND_SYNC_BYTES = 32 * 1024 * 1024;
+/**
+ * The buffer is written before it reaches V8's large objects (128 KB): each of those is mapped and unmapped
+ * by itself, and flattening a buffer that big into one cost a no-op task run a tenth of its time.
+ */
+const MAX_BUFFER_CHARS = 64 * 1024;
 const ignore = (): void => undefined;
 
 /**
@@ -37,6 +42,11 @@ export class JournalWriter {
   private readonly maxBuffered = 512;
   private sinceBackgroundSync = 0;
   private readonly flushSoon = (): void => this.flushSync();
+  /**
+   * The last task_run line, not ended yet while its run's next events are its Running and Completed states
+   * (holdOn). Its text is made when the event comes: the parameters as they were then.
+   */
+  private held: { id: string; head: string; running: string | undefined } | undefined;
 
   constructor(
     home: string,
@@ -48,21 +58,64 @@ export class JournalWriter {
 
   append(event: EngineEvent): void {
     if (this.closed) return;
+    if (this.held !== undefined) {
+      if (event.e === "state" && event.id === this.held.id && this.holdOn(event)) return;
+      this.release();
+    }
+    if (event.e === "task_run" && this.durability !== "fsync") {
+      const head = engineTaskRunHead(event);
+      if (head !== undefined) {
+        this.held = { id: event.id, head, running: undefined };
+        return this.schedule();
+      }
+    }
     this.buffer += encodeEngineEvent(event);
     // Logs and the closing line promise nothing: they reach the disk with the next event that does.
     if (this.durability === "fsync" && event.e !== "log" && event.e !== "close") {
       this.mustSync = true;
       this.flushSync();
     }
-    else if (++this.buffered >= this.maxBuffered) this.flushSync();
+    else this.schedule();
+  }
+
+  /** Counts a line appended, and writes the buffer when it is full, or else soon. */
+  private schedule(): void {
+    if (++this.buffered >= this.maxBuffered || this.buffer.length >= MAX_BUFFER_CHARS) this.flushSync();
     else if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(this.flushSoon);
     }
   }
 
+  /**
+   * A task run's own next state, while its task_run line is held: its first Running, then its Completed,
+   * fold into that line (one line a task run instead of three: writing the lines was a quarter of a no-op
+   * task run's time). False when the state is anything else, which ends the line as it stands.
+   */
+  private holdOn(state: StateEvent): boolean {
+    const held = this.held!;
+    if (state.kind !== "task" || state.message !== undefined || state.resultKey !== undefined || state.result !== undefined || state.runCount !== 1) return false;
+    if (held.running === undefined) {
+      if (state.type !== "Running" || state.name !== "Running") return false;
+      held.running = state.ts;
+      return true;
+    }
+    if (state.type !== "Completed" || state.name !== "Completed") return false;
+    this.held = undefined;
+    this.buffer += held.head + RUNNING + held.running + COMPLETED + state.ts + '"}\n';
+    return true;
+  }
+
+  /** Ends the held task_run line as it stands: with its Running state when it had one. */
+  private release(): void {
+    const held = this.held!;
+    this.held = undefined;
+    this.buffer += held.running === undefined ? held.head + '"}\n' : held.head + RUNNING + held.running + '"}\n';
+  }
+
   flushSync(): void {
     this.scheduled = false;
+    if (this.held !== undefined) this.release();
     if (this.buffer === "") return;
     const text = this.buffer;
     this.buffer = "";
@@ -119,7 +172,7 @@ export class JournalWriter {
   /** Writes what is buffered and a closing line, so readers know this journal ended cleanly. */
   close(): void {
     if (this.closed) return;
-    if (this.fd === undefined && this.buffer === "") {
+    if (this.fd === undefined && this.buffer === "" && this.held === undefined) {
       this.closed = true; // nothing was ever written: leave no file behind
       return;
     }

@@ -53,6 +53,14 @@ export interface TaskRunIdentity {
 export interface TaskRunCreatedEvent extends TaskRunIdentity {
   e: "task_run";
   created: string;
+  /**
+   * Journal lines only (the engine never emits these): the run's first Running state (name "Running",
+   * runCount 1) at this time, and then its Completed state (name "Completed", no message, no result key).
+   * The journal writes a task run whose states follow its creation directly as this one line instead of
+   * three (journal.ts); readers replay them as those states.
+   */
+  running?: string;
+  completed?: string;
 }
 
 /** A state transition of a flow run or task run. */
@@ -139,3 +147,11 @@ export type EngineEvent =
   | ArtifactUpdateEvent
   | CacheEvent
   | CloseEvent;
+
+/**
+ * Orders ISO times (or any plain text) by code point: what `<` does. localeCompare would load the ICU collator
+ * first, a tenth of a `runs ls` here.
+ */
+export function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -66,7 +66,7 @@ export class Applier implements TaskIndex {
         if (this.taskLocations.has(line.id)) return; // seen already
         const run = this.run(line.flowRunId);
         if (!run) throw new EventError(`task run ${line.id} belongs to flow run ${line.flowRunId}, which is not recorded`);
-        run.addTask(line.id, isoTime(line.created), line.text);
+        run.addTask(line.id, isoTime(line.created), line.text, line.completed !== undefined ? "Completed" : line.running !== undefined ? "Running" : "Pending");
         return;
       }
       case "task_state": {

@@ -11,7 +11,8 @@ import { MalformedEvent, parseEventLine } from "./events-parse";
 const STATES: ReadonlySet<string> = new Set<string>(STATE_TYPES);
 
 export type Line =
-  | { kind: "task_run"; id: string; flowRunId: string; created: string; text: string }
+  /** With `running` and `completed` when the line stands for those states too (TaskRunCreatedEvent). */
+  | { kind: "task_run"; id: string; flowRunId: string; created: string; running?: string; completed?: string; text: string }
   | { kind: "task_state"; id: string; type: StateType; text: string }
   | { kind: "log"; flowRunId?: string; taskRunId?: string; text: string }
   | { kind: "event"; event: EngineEvent };
@@ -21,6 +22,10 @@ const TASK_RUN = '{"e":"task_run","id":"';
 const LOG_FLOW = '{"e":"log","flowRunId":"';
 const LOG_TASK = '{"e":"log","taskRunId":"';
 const CREATED_TAIL = ',"created":"';
+/** An ISO time's length, and the fields after created that a task_run line may end with. */
+const TIME = 24;
+const RUNNING_TAIL = '","running":"';
+const COMPLETED_TAIL = '","completed":"';
 
 /** A plain id: what the engine makes (uuids), with nothing JSON would escape. */
 function plainId(s: string): boolean {
@@ -45,10 +50,26 @@ function fast(text: string): Line | undefined {
     const id = field(text, TASK_RUN.length);
     if (!id || !plainId(id[0]) || !text.startsWith('","flowRunId":"', id[1])) return undefined;
     const flow = field(text, id[1] + 15);
-    // The creation time is the last field, an ISO time of fixed length.
-    const at = text.length - 2 - 24 - CREATED_TAIL.length;
-    if (!flow || !plainId(flow[0]) || !text.startsWith(CREATED_TAIL, at)) return undefined;
-    return { kind: "task_run", id: id[0], flowRunId: flow[0], created: text.slice(at + CREATED_TAIL.length, text.length - 2), text };
+    if (!flow || !plainId(flow[0])) return undefined;
+    // The creation time is the last field, an ISO time of fixed length, or it is followed by the times of
+    // the Running state and then the Completed state the line stands for too.
+    let end = text.length - 2;
+    let completed: string | undefined;
+    let running: string | undefined;
+    const completedAt = end - TIME - COMPLETED_TAIL.length;
+    if (text.startsWith(COMPLETED_TAIL, completedAt)) {
+      completed = text.slice(completedAt + COMPLETED_TAIL.length, end);
+      end = completedAt;
+    }
+    const runningAt = end - TIME - RUNNING_TAIL.length;
+    if (text.startsWith(RUNNING_TAIL, runningAt)) {
+      running = text.slice(runningAt + RUNNING_TAIL.length, end);
+      end = runningAt;
+    } else if (completed !== undefined) return undefined;
+    const at = end - TIME - CREATED_TAIL.length;
+    if (!text.startsWith(CREATED_TAIL, at)) return undefined;
+    const created = text.slice(at + CREATED_TAIL.length, end);
+    return running === undefined ? { kind: "task_run", id: id[0], flowRunId: flow[0], created, text } : { kind: "task_run", id: id[0], flowRunId: flow[0], created, running, completed, text };
   }
   if (text.startsWith(LOG_FLOW)) {
     const flow = field(text, LOG_FLOW.length);
@@ -79,7 +100,7 @@ export function lineOf(event: EngineEvent): Line {
     const quick = fast(text);
     if (quick) return quick;
     // Ids the fast form does not take (escaped characters): keep the parsed fields.
-    if (event.e === "task_run") return { kind: "task_run", id: event.id, flowRunId: event.flowRunId, created: event.created, text };
+    if (event.e === "task_run") return { kind: "task_run", id: event.id, flowRunId: event.flowRunId, created: event.created, running: event.running, completed: event.completed, text };
     if (event.e === "state") return { kind: "task_state", id: event.id, type: event.type, text };
     return { kind: "log", flowRunId: event.flowRunId ?? undefined, taskRunId: event.taskRunId ?? undefined, text };
   }

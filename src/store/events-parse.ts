@@ -24,7 +24,7 @@ const SPECS: Readonly<Record<EngineEvent["e"], FieldSpec>> = {
     optNum: ["pid"],
     optStrList: ["tags"],
   },
-  task_run: { str: ["id", "flowRunId", "name", "taskName", "created"], optStr: ["cacheKey"], optStrList: ["tags"] },
+  task_run: { str: ["id", "flowRunId", "name", "taskName", "created"], optStr: ["cacheKey", "running", "completed"], optStrList: ["tags"] },
   state: { str: ["id", "type", "name", "ts"], optStr: ["message", "resultKey"], optNum: ["runCount"] },
   log: { str: ["level", "message", "ts"], optStr: ["flowRunId", "taskRunId"] },
   artifact: { str: ["id", "type", "created"], optStr: ["key", "description", "flowRunId", "taskRunId"] },

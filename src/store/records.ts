@@ -119,6 +119,12 @@ function eachEvent(text: string, fn: (ev: ReturnType<typeof parseEventLine>) => 
   return skipped;
 }
 
+function replayState(r: TaskRecord, ev: StateEvent): void {
+  const s = stateChangeOf(ev);
+  applyStateToFields(r, s);
+  r.history.push(historyEntry(s));
+}
+
 /** The task runs a chunk's lines describe: their creation replayed with every state after it, in order. */
 export function replayTasks(text: string): TaskRecord[] {
   const out: TaskRecord[] = [];
@@ -132,12 +138,12 @@ export function replayTasks(text: string): TaskRecord[] {
       if (ev.cacheKey !== undefined && ev.cacheKey !== null) r.cacheKey = ev.cacheKey;
       byId.set(ev.id, r);
       out.push(r);
+      // The states the line stands for too (journal.ts writes a task run's first states into its line).
+      if (typeof ev.running === "string") replayState(r, { e: "state", kind: "task", id: ev.id, type: "Running", name: "Running", ts: ev.running, runCount: 1 });
+      if (typeof ev.completed === "string") replayState(r, { e: "state", kind: "task", id: ev.id, type: "Completed", name: "Completed", ts: ev.completed, runCount: 1 });
     } else if (ev.e === "state" && ev.kind === "task") {
       const r = byId.get(ev.id);
-      if (!r) return;
-      const s = stateChangeOf(ev);
-      applyStateToFields(r, s);
-      r.history.push(historyEntry(s));
+      if (r) replayState(r, ev);
     }
   });
   return out;

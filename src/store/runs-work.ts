@@ -107,8 +107,11 @@ export class RunWork {
     return this.open.get(n) ?? this.loadChunk(n);
   }
 
-  /** Adds a new task run (Pending) to the last chunk, starting a new chunk when that one is full. */
-  addTask(id: string, created: string, text: string): void {
+  /**
+   * Adds a new task run to the last chunk, starting a new chunk when that one is full. Its state is Pending,
+   * or the state its line stands for too (event-lines.ts).
+   */
+  addTask(id: string, created: string, text: string, type: StateType = "Pending"): void {
     let tail = this.chunks.length ? this.open.get(this.chunks.length - 1) : undefined;
     if (!tail || tail.ids.length >= TASK_CHUNK_RECORDS || tail.bytes >= TASK_CHUNK_BYTES) {
       const full = tail;
@@ -123,12 +126,12 @@ export class RunWork {
     tail.bytes += text.length + 1;
     tail.row.count++;
     tail.row.lines++;
-    moveCount(tail.row.states, undefined, "Pending");
+    moveCount(tail.row.states, undefined, type);
     tail.dirty = true;
     this.row.taskRuns++;
-    moveCount(this.row.taskStates, undefined, "Pending");
+    moveCount(this.row.taskStates, undefined, type);
     this.rowDirty = true;
-    this.tasks.set(id, { run: this, chunk: tail.row.chunk, type: "Pending" });
+    this.tasks.set(id, { run: this, chunk: tail.row.chunk, type });
   }
 
   /** Records a state line of a task run; a run that already ended keeps its state (the line is history). */
