@@ -1,3 +1,4 @@
+import { compareText } from "../shared/events";
 import type { Artifact, FlowRun, TaskRun } from "../store/types";
 import { artifactIcon } from "./artifacts/present";
 import { Emitter, Throttle, type Disposable } from "./emitter";
@@ -240,7 +241,7 @@ export class RunsTreeProvider implements TreeDataProvider<RunNode>, Disposable {
       ...detail.taskRuns.map((t) => ({ created: t.created, node: { kind: "taskRun", run: t } as RunNode })),
       ...detail.subflowRuns.map((f) => ({ created: f.created, node: { kind: "flowRun", run: f } as RunNode })),
     ];
-    children.sort((a, b) => a.created.localeCompare(b.created));
+    children.sort((a, b) => compareText(a.created, b.created));
     const nodes = children.map((c) => c.node);
     const { total } = detail.flowRun.taskRunCounts;
     if (total > detail.taskRuns.length) {

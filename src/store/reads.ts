@@ -1,4 +1,4 @@
-import type { StateType } from "../shared/events";
+import { compareText, type StateType } from "../shared/events";
 import { artifactOf, flowRunOf, logEntryOf, taskRunOf } from "./convert";
 import type { IndexDb, KeySummary, SegmentInfo } from "./index-db";
 import { replayLogs, replayTasks, type TaskRecord } from "./records";
@@ -40,7 +40,7 @@ export class StoreLookupError extends Error {
   }
 }
 
-const byCreatedDesc = (a: SegmentInfo, b: SegmentInfo) => (b.maxCreated ?? "").localeCompare(a.maxCreated ?? "") || b.id - a.id;
+const byCreatedDesc = (a: SegmentInfo, b: SegmentInfo) => compareText(b.maxCreated ?? "", a.maxCreated ?? "") || b.id - a.id;
 
 /** Flow runs, newest first (all of them without a limit): read from the newest segments until enough are found. */
 export function listFlowRuns(snap: Snapshot, opts: ListFlowRunsOptions = {}): FlowRun[] {
@@ -52,7 +52,7 @@ export function listFlowRuns(snap: Snapshot, opts: ListFlowRunsOptions = {}): Fl
     if (found.length >= want && (info.maxCreated ?? "") < found[want - 1].run.created) break;
     const seg = snap.segment(info.id);
     for (const row of seg.listFlowRows(want, opts.flowName, opts.topLevel)) found.push({ run: flowRunOf(row), seg: info.id });
-    found.sort((a, b) => b.run.created.localeCompare(a.run.created) || b.seg - a.seg);
+    found.sort((a, b) => compareText(b.run.created, a.run.created) || b.seg - a.seg);
     found.length = Math.min(found.length, want);
   }
   return found.slice(offset, want).map((f) => f.run);
@@ -188,17 +188,29 @@ function summaryArtifact(k: KeySummary): Artifact {
   return { id: k.id, key: k.key, type: k.type, description: k.description, data: undefined, flowRunId: k.flowRunId, taskRunId: k.taskRunId, created: k.created, updated: k.updated, seq: k.seq };
 }
 
-function withData(snap: Snapshot, k: KeySummary): Artifact {
-  const seg = snap.segment(k.segment);
-  const row = seg.artifact(k.id, true);
-  return row ? artifactOf(seg, row, true) : summaryArtifact(k);
+/** The latest versions of keys, with their data: the rows of each segment read together. */
+function withDataAll(snap: Snapshot, keys: readonly KeySummary[]): Artifact[] {
+  const bySegment = new Map<number, number[]>();
+  for (const k of keys) {
+    const seqs = bySegment.get(k.segment);
+    if (seqs) seqs.push(k.seq);
+    else bySegment.set(k.segment, [k.seq]);
+  }
+  const found = new Map<number, Artifact>();
+  for (const [segment, seqs] of bySegment) {
+    const seg = snap.segment(segment);
+    for (const row of seg.artifactsBySeq(seqs)) found.set(row.seq, artifactOf(seg, row, true));
+  }
+  return keys.map((k) => found.get(k.seq) ?? summaryArtifact(k));
 }
 
 /** Every key with its number of versions and its latest version (without data unless asked), newest first. */
 export function listArtifactKeys(snap: Snapshot, opts: ArtifactKeysOptions = {}): ArtifactKeySummary[] {
   const offset = Math.max(0, opts.offset ?? 0);
   const keys = snap.index.keySummaries(opts.type);
-  return keys.slice(offset, opts.limit === undefined ? undefined : offset + Math.max(0, opts.limit)).map((k) => ({ key: k.key, versions: k.versions, latest: opts.includeData ? withData(snap, k) : summaryArtifact(k) }));
+  const page = keys.slice(offset, opts.limit === undefined ? undefined : offset + Math.max(0, opts.limit));
+  const latest = opts.includeData ? withDataAll(snap, page) : page.map(summaryArtifact);
+  return page.map((k, i) => ({ key: k.key, versions: k.versions, latest: latest[i] }));
 }
 
 /** All versions of a key, newest first: only the segments that hold them are read. */
@@ -228,8 +240,11 @@ export function listArtifacts(snap: Snapshot, opts: ListArtifactsOptions = {}): 
     if (opts.taskRunId !== undefined) keys = keys.filter((k) => k.taskRunId === opts.taskRunId);
     if (opts.keyed === false) return [];
     // Without a text filter only the page's rows are read; a text filter must read each key's data.
-    if (opts.text === undefined) return keys.slice(offset, offset + limit).map((k) => (data ? withData(snap, k) : summaryArtifact(k)));
-    const all = keys.map((k) => withData(snap, k)).filter((a) => matchesText(a, opts.text));
+    if (opts.text === undefined) {
+      const page = keys.slice(offset, offset + limit);
+      return data ? withDataAll(snap, page) : page.map(summaryArtifact);
+    }
+    const all = withDataAll(snap, keys).filter((a) => matchesText(a, opts.text));
     return all.slice(offset, offset + limit).map((a) => (data ? a : { ...a, data: undefined }));
   }
   const conds: string[] = [];

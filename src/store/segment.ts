@@ -126,6 +126,9 @@ export function nameSegment(db: Database, id: number, datFile: string): void {
   db.run("INSERT OR IGNORE INTO seg_meta (key, value) VALUES ('id', ?), ('dat', ?)", [String(id), path.basename(datFile)]);
 }
 
+const BY_SEQ = 100;
+const BY_SEQ_PARAMS = Array.from({ length: BY_SEQ }, () => "?").join(", ");
+
 export class Segment extends SqlFile {
   /** Changed since it was loaded: written as a new generation at the next commit. */
   dirty = false;
@@ -303,6 +306,20 @@ export class Segment extends SqlFile {
 
   artifact(id: string, withData = true): ArtifactRow | undefined {
     return this.p.one(`SELECT ${withData ? ARTIFACT_COLS : ARTIFACT_COLS_NO_DATA} FROM artifacts WHERE id = ?`, [id], artifactRow);
+  }
+
+  /**
+   * The artifacts of these seqs, with their data, in no order: a query for each BY_SEQ of them (a query
+   * each cost a listing of 900 keys a third of its time).
+   */
+  artifactsBySeq(seqs: readonly number[]): ArtifactRow[] {
+    const out: ArtifactRow[] = [];
+    for (let i = 0; i < seqs.length; i += BY_SEQ) {
+      // Always BY_SEQ parameters (the last repeated), so that one prepared statement serves every batch.
+      const batch = Array.from({ length: BY_SEQ }, (_, j) => seqs[Math.min(i + j, seqs.length - 1)]);
+      out.push(...this.p.all(`SELECT ${ARTIFACT_COLS} FROM artifacts WHERE seq IN (${BY_SEQ_PARAMS})`, batch, artifactRow));
+    }
+    return out;
   }
 
   updateArtifact(id: string, data: { data?: string; ref?: PayloadRef }, description: string | undefined, updated: string): boolean {
