@@ -40,7 +40,7 @@ const watchdog = setTimeout(() => {
 watchdog.unref();
 
 /** Bumped when the generated history changes, so cached homes are made again. */
-const HISTORY_VERSION = 1;
+const HISTORY_VERSION = 2;
 const CACHE = path.join(ROOT, ".cache", "bench-homes");
 
 /** n artifacts and n task runs: n/100 flow runs over a year, 100 task runs and 100 artifacts each. */
@@ -55,7 +55,7 @@ async function cachedHome(n) {
   const doneFile = path.join(dir, "done.json");
   let done = fs.existsSync(doneFile) ? JSON.parse(fs.readFileSync(doneFile, "utf8")) : undefined;
   // bench/store-scale.mjs makes the same history (same shape, folded by the CLI): copied when it is there.
-  const storeScaleHome = path.join(CACHE, `store-v1-history-${n}`);
+  const storeScaleHome = path.join(CACHE, `store-v${HISTORY_VERSION}-history-${n}`);
   if (!done && fs.existsSync(path.join(storeScaleHome, "done"))) {
     fs.rmSync(dir, { recursive: true, force: true });
     fs.cpSync(path.join(storeScaleHome, ".flowline"), home, { recursive: true });

@@ -24,7 +24,7 @@ const sizes = (args[0] ?? "10000,100000,1000000").split(",").map(Number);
 const REPS = Number(args[1] ?? 5);
 const CLI = path.join(ROOT, "bin", "flowline.js");
 const CACHE = path.join(ROOT, ".cache", "bench-homes");
-const HISTORY_VERSION = 1;
+const HISTORY_VERSION = 2;
 const log = (m) => process.stderr.write(`store-scale: ${m}\n`);
 
 /** Runs `flowline …` in `cwd` with its home there; resolves to wall ms, peak RSS (MB) and stdout. */

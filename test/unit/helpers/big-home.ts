@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { encodeEvent } from "../../../src/engine/journal";
 import { journalDir } from "../../../src/shared/home";
-import type { EngineEvent } from "../../../src/shared/events";
+import type { EngineEvent, TaskRunCreatedEvent } from "../../../src/shared/events";
 
 // A Flowline home with a long history, written fast: journals in the engine's own line format
 // (encodeEvent, as JournalWriter writes them), finished (a close line), for a store to fold once. Used
@@ -67,10 +67,13 @@ export function writeHistory(home: string, shape: HistoryShape): number {
     const artifacts = shape.artifactsPerRun ?? 0;
     for (let t = 0; t < shape.taskRunsPerRun; t++) {
       const id = bigId(7, taskRun++);
-      emit({ e: "task_run", id, flowRunId, name: `step-${t}`, taskName: "step", parameters: pad ? { i: t, pad } : { i: t }, tags: [], created: at(2 + t) });
-      emit({ e: "state", kind: "task", id, type: "Running", name: "Running", ts: at(2 + t) });
-      if (shape.logEvery && t % shape.logEvery === 0) emit({ e: "log", flowRunId, taskRunId: id, level: "INFO", message: `step ${t} done`, ts: at(3 + t) });
-      emit({ e: "state", kind: "task", id, type: "Completed", name: "Completed", ts: at(3 + t) });
+      const created: TaskRunCreatedEvent = { e: "task_run", id, flowRunId, name: `step-${t}`, taskName: "step", parameters: pad ? { i: t, pad } : { i: t }, tags: [], created: at(2 + t) };
+      // As JournalWriter writes them: the states that follow the creation directly go into its line.
+      if (shape.logEvery && t % shape.logEvery === 0) {
+        emit({ ...created, running: at(2 + t) });
+        emit({ e: "log", flowRunId, taskRunId: id, level: "INFO", message: `step ${t} done`, ts: at(3 + t) });
+        emit({ e: "state", kind: "task", id, type: "Completed", name: "Completed", ts: at(3 + t), runCount: 1 });
+      } else emit({ ...created, running: at(2 + t), completed: at(3 + t) });
     }
     for (let a = 0; a < artifacts; a++) {
       const n = artifact++;
