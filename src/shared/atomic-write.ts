@@ -1,7 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { randomBytes } from "node:crypto";
-import { writerTag } from "./process-identity";
+import { distinctHex, writerTag } from "./process-identity";
 
 /**
  * How much a write promises across power loss (FLOWLINE_DURABILITY):
@@ -127,7 +126,7 @@ export function makeFolder(dir: string, changed: Set<string>): void {
   for (let d = dir; d.length >= first.length && d !== path.dirname(d); d = path.dirname(d)) changed.add(d);
 }
 
-const TMP_RANDOM = randomBytes(4).toString("hex");
+const TMP_RANDOM = distinctHex(4);
 let tmpCounter = 0;
 
 /** How the temp files of writes to `file` begin (then writerTag()), so a cleaner can find a dead writer's. */

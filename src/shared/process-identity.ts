@@ -122,3 +122,14 @@ export function isAlive(who: ProcessIdentity, recordedAtMs?: number): boolean {
   }
   return true;
 }
+
+/**
+ * `bytes` random bytes as hex, to tell apart what one process makes (temp file names, lock tokens): never a
+ * secret, so Math.random (seeded from the OS per process) serves, and node:crypto, 16 ms to load, stays
+ * out of the CLI's reads.
+ */
+export function distinctHex(bytes: number): string {
+  let text = "";
+  for (let i = 0; i < bytes; i++) text += Math.floor(Math.random() * 256).toString(16).padStart(2, "0");
+  return text;
+}

@@ -1,8 +1,7 @@
 import * as fs from "node:fs";
-import { randomBytes } from "node:crypto";
 import { tempPath, writeFileAtomicSync } from "../shared/atomic-write";
 import { UserError } from "../engine/errors";
-import { isAlive, ownIdentity, validStart } from "../shared/process-identity";
+import { distinctHex, isAlive, ownIdentity, validStart } from "../shared/process-identity";
 
 // A cross-process lock: a file that appears whole (written aside, then hard-linked into place, which fails
 // if it exists) holding its owner's pid and start time, a token, who it is and what it is doing. It never
@@ -113,7 +112,7 @@ export async function acquireLock(file: string, request: LockRequest): Promise<H
 /** Takes the lock if no live process holds it (breaking a dead owner's); else says who holds it. Never waits. */
 export function tryLock(file: string, request: LockRequest): HeldLock | LockHolder {
   const me = ownIdentity();
-  const content: LockContent = { pid: me.pid, start: me.start, created: Date.now(), token: randomBytes(8).toString("hex"), label: request.label, doing: request.doing };
+  const content: LockContent = { pid: me.pid, start: me.start, created: Date.now(), token: distinctHex(8), label: request.label, doing: request.doing };
   for (let attempt = 0; ; attempt++) {
     if (create(file, content)) return held(file, content);
     const holder = readLock(file);

@@ -1,5 +1,4 @@
 import * as fs from "node:fs";
-import { crc32 } from "node:zlib";
 
 // A segment's payload file: records appended one after another and found again by (offset, length), each
 // checked against the crc32 kept with its reference. Bytes are never changed in place, so a reference that
@@ -21,6 +20,14 @@ export class PayloadDamagedError extends Error {
     super(`The Flowline payload file ${file} is damaged at byte ${ref.off} (${why}); the record stored there cannot be read.`);
     this.name = "PayloadDamagedError";
   }
+}
+
+/** zlib's crc32, loaded on first use: a listing that reads no payload does without zlib's load. */
+let zlibCrc32: ((data: Uint8Array) => number) | undefined;
+function crc32(data: Uint8Array): number {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  zlibCrc32 ??= (require("node:zlib") as typeof import("node:zlib")).crc32;
+  return zlibCrc32(data);
 }
 
 /** Appends records to one payload file, opened on the first append. */
