@@ -12,7 +12,7 @@
 // /usr/bin/time. Homes are generated once into .cache/bench-homes/ (journals in the engine's own format,
 // folded by the store) and copied for each measurement that changes them.
 // Run with tsx: node --import tsx bench/store-scale.mjs [sizes=10000,100000,1000000] [reps=5]
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ROOT, median, tempDir } from "./lib.mjs";
@@ -51,6 +51,9 @@ function flowline(cliArgs, home) {
 function copyHome(from) {
   const to = path.join(tempDir("flowline-scale-"), ".flowline");
   fs.cpSync(from, to, { recursive: true });
+  // The copy's writes reach the disk before the clock starts: a home of 633 MB just copied would otherwise
+  // be written back under the run's own fsyncs, and that is the copy's cost, not the run's.
+  spawnSync("sync");
   return to;
 }
 
