@@ -50,6 +50,13 @@ export class Throttle implements Disposable {
     this.timer = setTimeout(() => this.now(), Math.max(0, this.last + this.ms - Date.now()));
   }
 
+  /** Calls it now if the last call was at least `ms` ago, else as schedule() does. */
+  soon(): void {
+    if (this.timer) return;
+    if (Date.now() - this.last >= this.ms) this.now();
+    else this.schedule();
+  }
+
   /** Calls it now (a pending call is dropped). */
   now(): void {
     if (this.timer) clearTimeout(this.timer);

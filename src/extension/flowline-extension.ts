@@ -22,6 +22,8 @@ import type { ExtensionContext, LogOutputChannel, TreeView, VSCode } from "./vsc
 // a view shows runs or a run starts.
 
 const LANGUAGES = ["typescript", "typescriptreact", "javascript", "javascriptreact"];
+/** The longest the Output panel waits for a started run's Running row in the Flow Runs tree. */
+const ROW_WAIT_MS = 1000;
 
 export class FlowlineExtension {
   readonly services: ExtensionServices;
@@ -85,7 +87,8 @@ export class FlowlineExtension {
       codeLens,
       new RunDiagnostics(vscode, this.runs),
       new HomeSizeMonitor(vscode, this.store, { view: this.treeView, workspaceState: context.workspaceState, retentionDays: () => this.settings.retentionDays }),
-      new RunUi(vscode, this.runs, this.output, () => this.settings, () => projectFolders(vscode, this.home)),
+      // The run's row first: the Output panel opens once the Flow Runs tree has shown it (runs-tree.ts, listed()).
+      new RunUi(vscode, this.runs, this.output, () => this.settings, () => projectFolders(vscode, this.home), (run) => (this.treeView.visible ? this.tree.listed(run.id, ROW_WAIT_MS) : Promise.resolve())),
       languages.registerCodeLensProvider(LANGUAGES.map((language) => ({ language, scheme: "file" })), codeLens),
       registerLogsDocuments(vscode, this.store),
       ...registerCommands({ vscode, context, runs: this.runs, store: this.store, output: this.output, refreshTree: () => this.tree.refresh(), types, projectFolders: () => projectFolders(vscode, this.home), selectedRun: () => this.treeView.selection[0] }),

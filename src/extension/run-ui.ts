@@ -24,6 +24,8 @@ export class RunUi implements Disposable {
     private readonly settings: () => Settings,
     /** Where "Go to error" may open a file (see safe-paths.ts). */
     private readonly projectFolders: () => string[],
+    /** What revealing the Output waits for when a run starts: its row in the Flow Runs tree (flowline-extension.ts). */
+    private readonly rowShown: (run: ActiveRun) => Promise<void> = async () => undefined,
   ) {
     this.status = vscode.window.createStatusBarItem("flowline.runs", vscode.StatusBarAlignment.Left, 10);
     this.status.name = "Flowline Runs";
@@ -36,7 +38,7 @@ export class RunUi implements Disposable {
   }
 
   private started(run: ActiveRun): void {
-    if (this.settings().revealOutput === "always") this.output.show(true);
+    if (this.settings().revealOutput === "always") void this.rowShown(run).then(() => this.output.show(true));
     this.updateStatus();
     if (!this.settings().showProgressNotification) return;
     const { window, ProgressLocation } = this.vscode;

@@ -31,10 +31,16 @@ export const OPEN_ARTIFACT_COMMAND = "flowline.openArtifact";
 export const SHOW_MORE_TASK_RUNS_COMMAND = "flowline.showMoreTaskRuns";
 /** An item's click (no arguments: tree-click.ts says why). */
 export const RUNS_CLICK_COMMAND = "flowline.runs.openItem";
-const REFRESH_MS = 300;
-const LIVE_REFRESH_MS = 100;
+/**
+ * VS Code reads a tree again 200 ms after the last of a burst of change events (ExtHostTreeView debounces
+ * them, restarting its timer with each): events closer together than that, as a running flow's reports
+ * are, would hold every refresh back until they stop. The tree says it changed at most every CHANGE_MS.
+ */
+const CHANGE_MS = 250;
 /** How long the top level waits for the store while a run of this window goes (roots()). */
 const LIVE_WAIT_MS = 150;
+/** How long VS Code is given to draw a row after the top level listed it (see listed()). */
+const DRAW_MS = 150;
 /** Task runs listed under a flow run at first, and added by each "Show 100 more…". */
 export const TASK_RUN_PAGE = 100;
 
@@ -42,13 +48,14 @@ export class RunsTreeProvider implements TreeDataProvider<RunNode>, Disposable {
   private readonly changed = new Emitter<RunNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private readonly subscriptions: Disposable[] = [];
-  /** A run changes the store several times a second: the tree is read again at most every REFRESH_MS. */
-  private readonly refreshes = new Throttle(REFRESH_MS, () => {
-    this.artifacts.clear();
+  /** Store changes and a run's reports come several times a second: the tree is read again at most every CHANGE_MS. */
+  private readonly changes = new Throttle(CHANGE_MS, () => {
+    if (this.storeChanged) this.artifacts.clear();
+    this.storeChanged = false;
     this.changed.fire(undefined);
   });
-  /** A report from a run of this window re-lists the runs sooner than a store change does. */
-  private readonly liveRefreshes = new Throttle(LIVE_REFRESH_MS, () => this.changed.fire(undefined));
+  /** Whether the next change event follows the store (the artifacts read with expanded rows are stale). */
+  private storeChanged = false;
   /** The top-level flow runs the store listed last. */
   private lastListed: FlowRun[] | undefined;
   /** The children each flow run row showed last (see quickly). */
@@ -59,8 +66,8 @@ export class RunsTreeProvider implements TreeDataProvider<RunNode>, Disposable {
   private readonly pages = new Map<string, number>();
   private canOpenArtifacts: Promise<boolean> | undefined;
   readonly reads = new TreeReads();
-  /** Flow runs of this window's runs that the tree has listed since they started. */
-  private readonly shownLive = new Set<string>();
+  /** Who waits for a run of this window to be listed (listed()), by the run's id. */
+  private readonly listing = new Map<number, Array<() => void>>();
 
   constructor(
     private readonly vscode: VSCode,
@@ -70,27 +77,21 @@ export class RunsTreeProvider implements TreeDataProvider<RunNode>, Disposable {
     /** Goes to a failed task run's error line (a click on it). */
     private readonly openError?: (run: TaskRun) => Promise<void>,
   ) {
-    this.subscriptions.push(store.onDidChange(() => this.refresh()), this.refreshes, this.liveRefreshes);
-    // Cancel buttons and live states follow the runs this window started; a run's first report shows it at once.
+    this.subscriptions.push(store.onDidChange(() => this.refresh()), this.changes);
+    // Cancel buttons and live states follow the runs this window started, as soon as the throttle allows.
     this.subscriptions.push(
-      runs.onDidStart(() => this.liveRefreshes.now()),
-      runs.onDidEnd(({ run }) => {
-        if (run.live.id !== undefined) this.shownLive.delete(run.live.id);
-        this.refresh();
-      }),
-      runs.onDidChange((run) => {
-        const id = run.live.id;
-        if (id !== undefined && !this.shownLive.has(id)) this.liveRefreshes.now();
-        else this.liveRefreshes.schedule();
-      }),
+      runs.onDidStart(() => this.changes.soon()),
+      runs.onDidEnd(() => this.refresh()),
+      runs.onDidChange(() => this.changes.soon()),
     );
     this.subscriptions.push(vscode.commands.registerCommand(SHOW_MORE_TASK_RUNS_COMMAND, (flowRunId: unknown) => typeof flowRunId === "string" && this.showMore(flowRunId)));
   }
 
-  /** Lists the next TASK_RUN_PAGE task runs of a flow run (at once: the user asked). */
+  /** Lists the next TASK_RUN_PAGE task runs of a flow run (at once, unless the tree has just changed). */
   showMore(flowRunId: string): void {
     this.pages.set(flowRunId, this.taskRunsShown(flowRunId) + TASK_RUN_PAGE);
-    this.refreshes.now();
+    this.storeChanged = true;
+    this.changes.soon();
   }
 
   private taskRunsShown(flowRunId: string): number {
@@ -114,9 +115,24 @@ export class RunsTreeProvider implements TreeDataProvider<RunNode>, Disposable {
     return task ? { kind: "taskRun", run: task } : { kind: "flowRun", run: detail.flowRun };
   }
 
-  /** Reads the tree again soon (at most every REFRESH_MS). */
+  /**
+   * Resolves once the top level has listed a run of this window as its process reported it (Running, not
+   * "starting…") and VS Code has had DRAW_MS to draw the row, or after `timeoutMs` (a process slow to
+   * start, a view that is not asked for its items). What else a run's start shows in the workbench waits
+   * for this: opening the Output panel holds the workbench's thread for up to a second in code-server, and
+   * the row would wait behind it.
+   */
+  listed(runId: number, timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => (this.listing.delete(runId), resolve()), timeoutMs);
+      this.listing.set(runId, [...(this.listing.get(runId) ?? []), () => (clearTimeout(timer), resolve())]);
+    });
+  }
+
+  /** Reads the tree, and the artifacts under its rows, again soon (at most every CHANGE_MS). */
   refresh(): void {
-    this.refreshes.schedule();
+    this.storeChanged = true;
+    this.changes.schedule();
   }
 
   getChildren(node?: RunNode): Promise<RunNode[]> {
@@ -143,7 +159,7 @@ export class RunsTreeProvider implements TreeDataProvider<RunNode>, Disposable {
       const quick = await Promise.race([read, new Promise<undefined>((resolve) => setTimeout(resolve, LIVE_WAIT_MS))]);
       if (quick) return this.withLive(quick);
       // Read again once the store answers, if it says something new (else reads would follow reads).
-      void read.then((listed) => JSON.stringify(listed) !== JSON.stringify(shown) && this.changed.fire(undefined), () => undefined);
+      void read.then((listed) => JSON.stringify(listed) !== JSON.stringify(shown) && this.changes.schedule(), () => undefined);
       return this.withLive(shown);
     } catch (err) {
       const text = err instanceof StoreOpenError ? "The Flowline database could not be opened" : "Could not read runs";
@@ -199,7 +215,7 @@ export class RunsTreeProvider implements TreeDataProvider<RunNode>, Disposable {
     // Read again once the store answers, if it says something new (else reads would follow reads).
     void read.then((nodes) => {
       remember(nodes);
-      if (JSON.stringify(nodes) !== JSON.stringify(shown)) this.liveRefreshes.schedule();
+      if (JSON.stringify(nodes) !== JSON.stringify(shown)) this.changes.schedule();
     }, () => undefined);
     return shown;
   }
@@ -222,7 +238,12 @@ export class RunsTreeProvider implements TreeDataProvider<RunNode>, Disposable {
       return { kind: "flowRun", run: reported ? { ...run, state: reported.state, startTime: reported.startTime ?? run.startTime, endTime: reported.endTime ?? run.endTime, taskRunCounts: reported.taskRunCounts } : run };
     });
     const fresh: RunNode[] = [...live.values()].reverse().map((run) => ({ kind: "flowRun", run }));
-    for (const run of this.runs.active()) if (run.live.id !== undefined) this.shownLive.add(run.live.id);
+    for (const run of this.runs.active()) {
+      if (!run.live.snapshot) continue;
+      const waiters = this.listing.get(run.id);
+      this.listing.delete(run.id);
+      if (waiters) setTimeout(() => waiters.forEach((w) => w()), DRAW_MS);
+    }
     return [...fresh, ...nodes];
   }
 

@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { ROOT, screenshotAfter, startPackagedSession, stopAll, suiteWatchdog, type Session } from "./code-server";
-import { artifactKey, eventually, lens, openFile, showFlowRuns, treeItem } from "./workbench";
+import { artifactKey, eventually, lens, openFile, outputLine, showFlowRuns, treeItem } from "./workbench";
 
 describe("The editor and the terminal agree (code-server)", function () {
   this.timeout(120_000);
@@ -98,11 +98,50 @@ describe("The editor and the terminal agree (code-server)", function () {
     }
   });
 
-  // The target is 500 ms from the click. In the extension the row is ready ~20 ms after the click
-  // (extension-runs.test.ts); in code-server on this shared 2-core machine the row has shown 1.5–1.7 s after
-  // it, and the cause is not found yet. The bound here catches what 1.0 did (the row only after a fold,
-  // 2.5–5.7 s, sometimes already Completed); the measured figure is printed on every run.
-  it("a run clicked from its CodeLens shows in the Flow Runs tree before its process's first fold (≤ 3 s; target 500 ms), and Running as soon as its process reports it", async () => {
+  /**
+   * Times, in the page, the user's press of the mouse and the frame that first draws a Flow Runs row whose
+   * accessible name matches each pattern: Playwright's checks before it presses and its polling after are
+   * not part of what the user waits for. (A string: tsx would add helpers to a function that the page
+   * does not have.)
+   */
+  async function timeRows(page: Session["page"], patterns: Record<string, RegExp>): Promise<() => Promise<{ pressed: number; drawn: Record<string, number> }>> {
+    const sources = JSON.stringify(Object.fromEntries(Object.entries(patterns).map(([k, re]) => [k, re.source])));
+    await page.evaluate(`(() => {
+      const patterns = Object.entries(${sources}).map(([k, source]) => [k, new RegExp(source)]);
+      const t = { pressed: 0, drawn: {} };
+      window.__flowlineRows = t;
+      document.addEventListener("mousedown", () => { t.pressed ||= Date.now(); }, { capture: true });
+      const observer = new MutationObserver(() => {
+        if (!t.pressed) return;
+        const names = [...document.querySelectorAll(".pane-body [role=treeitem]")].map((el) => el.getAttribute("aria-label") ?? "");
+        for (const [k, re] of patterns) {
+          if (t.drawn[k] === undefined && names.some((n) => re.test(n))) {
+            t.drawn[k] = 0;
+            requestAnimationFrame(() => { t.drawn[k] = Date.now(); });
+          }
+        }
+      });
+      observer.observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ["aria-label"] });
+    })()`);
+    return async () => {
+      const all = Object.keys(patterns).map((k) => `window.__flowlineRows.drawn[${JSON.stringify(k)}] > 0`).join(" && ");
+      const seen = async () => (await page.evaluate("window.__flowlineRows")) as { pressed: number; drawn: Record<string, number> };
+      await page.waitForFunction(all, undefined, { timeout: 20_000, polling: 100 }).catch(async (err: Error) => {
+        throw new Error(`${err.message}; the page saw ${JSON.stringify(await seen())}`);
+      });
+      return seen();
+    };
+  }
+
+  // The bound is what the extension achieves in code-server on this shared 2-core machine, with a margin: the
+  // row draws 0.1–0.3 s after the press (up to 0.8 s while the machine is saturated); the figures print on
+  // every run. It was 0.6–1.3 s (1.1–1.7 s as Playwright timed it), for two reasons. The Output panel opened as
+  // the run started, which holds the workbench's thread for most of a second, and the tree's refresh waited
+  // behind it. And a run's reports made the tree say it changed every 100 ms, which VS Code's debounce (200 ms,
+  // restarted by each change) held back until they stopped: a run whose process reported at once could stay
+  // "starting…" until it ended. The Output now opens once the tree shows the run Running (runs-tree.ts,
+  // listed()), and the tree says it changed at most every 250 ms.
+  it("a run clicked from its CodeLens shows in the Flow Runs tree within 800 ms of the click (target 500 ms), and Running as soon as its process reports it", async () => {
     const { page } = session;
     await showFlowRuns(page);
     await openFile(page, "busy.ts");
@@ -110,18 +149,17 @@ describe("The editor and the terminal agree (code-server)", function () {
     await run.waitFor({ timeout: 90_000 });
     // A user reads the file before clicking: the flow process started ahead (flowline.warmStart) is ready.
     await new Promise((resolve) => setTimeout(resolve, 3000));
-    const shown = treeItem(page, /^Flow run busy (starting…, Pending|\S+, Running)$/);
-    const running = treeItem(page, /^Flow run busy \S+, Running$/);
-    const clicked = Date.now();
+    const rows = await timeRows(page, { shown: /^Flow run busy (starting…, Pending|\S+, Running)$/, running: /^Flow run busy \S+, Running$/ });
     await run.click();
-    await shown.waitFor({ timeout: 10_000 });
-    const ms = Date.now() - clicked;
-    await running.waitFor({ timeout: 10_000 });
-    const runningMs = Date.now() - clicked;
+    const { pressed, drawn } = await rows();
+    await treeItem(page, /^Flow run busy \S+, Running$/).waitFor({ timeout: 10_000 });
+    // The Output still opens as the run starts (flowline.revealOutput "always"), after the row.
+    await outputLine(page, "Starting flow 'busy'").waitFor({ timeout: 10_000 });
     // When the extension host got the click: its "Starting flow" line in the Output channel's log file.
-    const received = startLogged(session.dir) - clicked;
-    process.stdout.write(`      click → the extension starts the run: ${received} ms; → the run in the tree: ${ms} ms; → Running: ${runningMs} ms\n`);
-    assert.ok(ms - received <= 3000, `the run showed ${ms - received} ms after the extension got the click`);
+    const received = startLogged(session.dir) - pressed;
+    const [shownMs, runningMs] = [drawn.shown - pressed, drawn.running - pressed];
+    process.stdout.write(`      click → the extension starts the run: ${received} ms; → the run in the tree: ${shownMs} ms; → Running: ${runningMs} ms\n`);
+    assert.ok(shownMs <= 800, `the run showed in the tree ${shownMs} ms after the click (the extension had it after ${received} ms)`);
     // The lens and the tree word the run alike: the same task counter.
     await lens(page, /task runs? done/).waitFor({ timeout: 10_000 });
     await page.locator(".codelens-decoration a", { hasText: "Cancel" }).first().click();

@@ -6,7 +6,8 @@ import * as path from "node:path";
 import { RunManager, type ActiveRun, type RunLog, type RunSpec } from "../../src/extension/run-manager";
 import { RunsTreeProvider } from "../../src/extension/runs-tree";
 import { endedSummary, progressText, runSummary } from "../../src/extension/runs-model";
-import { resolveNodeRuntime } from "../../src/extension/settings";
+import { RunUi } from "../../src/extension/run-ui";
+import { readSettings, resolveNodeRuntime } from "../../src/extension/settings";
 import type { StoreService } from "../../src/extension/store-service";
 import { fakeContext, fakeVscode, testStoreService } from "../fake-vscode";
 import { ensureBuilt } from "./helpers/build";
@@ -106,6 +107,64 @@ describe("extension: runs with real processes", function () {
     assert.equal(outcome.durationMs, Date.parse(stored.endTime!) - Date.parse(stored.startTime!));
     assert.equal(endedSummary(outcome), runSummary(stored));
     tree.dispose();
+  });
+
+  it("opens the Output for a started run once the Flow Runs tree has listed it Running (the row first), or when the tree does not ask", async () => {
+    const fake = fakeVscode();
+    const tree = new RunsTreeProvider(fake.vscode, store, runs, () => 100);
+    const opened: string[] = [];
+    const output = { ...fake.vscode.window.createOutputChannel("Flowline", { log: true }), show: () => void opened.push("output") };
+    const ui = new RunUi(fake.vscode, runs, output as never, () => readSettings(() => undefined), () => [ws], (r) => tree.listed(r.id, 60_000));
+    const run = runs.start(spec("slow.ts", "slow"));
+    // VS Code asks for the rows when the tree says it changed: first the run "starting…", before its
+    // process has reported; the Output waits for the row its process reported.
+    const [starting] = await tree.getChildren();
+    assert.equal(starting.kind === "flowRun" && starting.run.state.type, "Pending");
+    await until(() => run.live.snapshot !== undefined, 30_000, "the run's process to report");
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(opened.length, 0, "the Output opened before the tree listed the run Running");
+    const [row] = await tree.getChildren();
+    assert.equal(row.kind === "flowRun" && row.run.state.type, "Running");
+    opened.push("listed");
+    await until(() => opened.length === 2, 10_000, "the Output to open");
+    assert.deepEqual(opened, ["listed", "output"]);
+    ui.dispose();
+    // A tree that is never asked (a hidden view) holds the Output back no longer than the bound.
+    const again = new RunUi(fake.vscode, runs, output as never, () => readSettings(() => undefined), () => [ws], (r) => tree.listed(r.id, 200));
+    const second = runs.start(spec("slow.ts", "slow"));
+    await until(() => opened.length === 3, 10_000, "the Output to open without the tree");
+    for (const r of [run, second]) r.cancel();
+    await Promise.all([run.done, second.done]);
+    for (const d of [again, tree]) d.dispose();
+  });
+
+  it("a busy run's row follows its reports through VS Code's debounce of tree changes (200 ms, restarted by each change)", async () => {
+    fs.copyFileSync(path.join(ROOT, "test", "fixtures", "editor", "busy.ts"), path.join(ws, "busy.ts"));
+    const tree = new RunsTreeProvider(fakeVscode().vscode, store, runs, () => 100);
+    // What ExtHostTreeView does with onDidChangeTreeData: the first change after a quiet 200 ms reads the
+    // tree at once; a change within 200 ms of the last restarts the wait, and the tree is read when it ends.
+    const counts: number[] = [];
+    const read = () => void tree.getChildren().then(([row]) => row?.kind === "flowRun" && row.run.state.type === "Running" && counts.push(row.run.taskRunCounts.total));
+    let timer: NodeJS.Timeout | undefined;
+    let waiting = 0;
+    tree.onDidChangeTreeData(() => {
+      if (!timer) read();
+      else waiting++;
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        timer = undefined;
+        if (waiting > 0) read();
+        waiting = 0;
+      }, 200);
+    });
+    const run = runs.start(spec("busy.ts", "busy"));
+    await until(() => run.tasksStarted >= 60, 30_000, "60 task runs");
+    run.cancel();
+    await run.done;
+    clearTimeout(timer);
+    tree.dispose();
+    // Read while it ran, again and again: the task counter went up between reads.
+    assert.ok(new Set(counts).size >= 3, `the tree was read with the run Running only with these task counts: ${JSON.stringify(counts)}`);
   });
 
   it("shows runs in the Flow Runs tree: newest first, state icons in theme colours, task runs under their flow run", async () => {
