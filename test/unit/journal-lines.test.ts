@@ -95,7 +95,7 @@ describe("journal: a task run's first states in its own line", () => {
     }
   });
 
-  it("a task run's line is on disk when flushSync returns, whatever states may still follow it", () => {
+  it("a task run's line is on disk when flushSync returns, whatever states may still follow it; its states as lines of their own (as older journals have them) fold alike", async () => {
     const writer = new JournalWriter(home, "run");
     const flowRunId = "f0000000-0000-4000-8000-000000000001";
     const id = "t0000000-0000-4000-8000-000000000001";
@@ -111,5 +111,14 @@ describe("journal: a task run's first states in its own line", () => {
     // Written in three flushes: the same states as lines of their own.
     const kinds = fs.readFileSync(writer.file, "utf8").split("\n").filter(Boolean).map((l) => classifyLine(l)?.kind);
     assert.deepEqual(kinds, ["event", "task_run", "task_state", "task_state", "event"]);
+    const store = await openStore(home);
+    try {
+      await store.sync();
+      const [task] = await store.listTaskRuns(flowRunId);
+      assert.equal(task.state.type, "Completed");
+      assert.deepEqual((await store.getStateHistory(id, flowRunId)).map((h) => h.name), ["Pending", "Running", "Completed"]);
+    } finally {
+      store.close();
+    }
   });
 });
