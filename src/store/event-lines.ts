@@ -1,5 +1,7 @@
 import { STATE_TYPES, type EngineEvent, type StateType } from "../shared/events";
 import { encodeEvent } from "../engine/journal";
+// The fields after created that a task_run line may end with, as the engine writes them.
+import { COMPLETED, RUNNING } from "../engine/event-encoding";
 import { MalformedEvent, parseEventLine } from "./events-parse";
 
 // The store folds journal lines mostly without parsing them: a task run's events and its log lines are kept
@@ -22,10 +24,8 @@ const TASK_RUN = '{"e":"task_run","id":"';
 const LOG_FLOW = '{"e":"log","flowRunId":"';
 const LOG_TASK = '{"e":"log","taskRunId":"';
 const CREATED_TAIL = ',"created":"';
-/** An ISO time's length, and the fields after created that a task_run line may end with. */
+/** An ISO time's length. */
 const TIME = 24;
-const RUNNING_TAIL = '","running":"';
-const COMPLETED_TAIL = '","completed":"';
 
 /** A plain id: what the engine makes (uuids), with nothing JSON would escape. */
 function plainId(s: string): boolean {
@@ -56,14 +56,14 @@ function fast(text: string): Line | undefined {
     let end = text.length - 2;
     let completed: string | undefined;
     let running: string | undefined;
-    const completedAt = end - TIME - COMPLETED_TAIL.length;
-    if (text.startsWith(COMPLETED_TAIL, completedAt)) {
-      completed = text.slice(completedAt + COMPLETED_TAIL.length, end);
+    const completedAt = end - TIME - COMPLETED.length;
+    if (text.startsWith(COMPLETED, completedAt)) {
+      completed = text.slice(completedAt + COMPLETED.length, end);
       end = completedAt;
     }
-    const runningAt = end - TIME - RUNNING_TAIL.length;
-    if (text.startsWith(RUNNING_TAIL, runningAt)) {
-      running = text.slice(runningAt + RUNNING_TAIL.length, end);
+    const runningAt = end - TIME - RUNNING.length;
+    if (text.startsWith(RUNNING, runningAt)) {
+      running = text.slice(runningAt + RUNNING.length, end);
       end = runningAt;
     } else if (completed !== undefined) return undefined;
     const at = end - TIME - CREATED_TAIL.length;
