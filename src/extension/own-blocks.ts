@@ -1,4 +1,5 @@
 import * as inspector from "node:inspector";
+import { ThreadCpu } from "./thread-cpu";
 
 // A measurement aid (with FLOWLINE_MEASURE_EVENT_LOOP): which part of each event-loop block was Flowline's.
 // The extension host's loop is shared by every extension and by VS Code itself, so its longest block
@@ -14,6 +15,13 @@ export interface OwnBlock {
   totalMs: number;
   /** The time of samples with a Flowline frame on their stack, ms. */
   flowlineMs: number;
+  /** That time less the time the thread waited for a CPU in it, ms (Linux only). */
+  flowlineHeldMs?: number;
+  /** Of that time, how long the thread ran on a CPU, ms (Linux only). */
+  flowlineCpuMs?: number;
+  /** Of the whole block, how long the thread ran on a CPU, and how long it waited for one, ms (Linux only). */
+  cpuMs?: number;
+  waitedMs?: number;
   /** Flowline's functions that took the most of it: "name (file:line:column) ms". */
   top: string[];
   /** The functions (anyone's) at the top of those samples' stacks: where the time went inside them. */
@@ -47,6 +55,7 @@ export class OwnBlocks {
   private readonly blocks: OwnBlock[] = [];
   private readonly timer: NodeJS.Timeout;
   private stopped = false;
+  private readonly cpu = ThreadCpu.start();
 
   /** `ours(url)` says whether a script is Flowline's (the extension's own folder). */
   constructor(private readonly ours: (url: string) => boolean) {
@@ -96,12 +105,43 @@ export class OwnBlocks {
       return found;
     };
     let t = profile.startTime;
-    let block: { start: number; end: number; flowline: number; by: Map<string, number>; leaves: Map<string, number> } | undefined;
+    let block:
+      | {
+          start: number;
+          end: number;
+          flowline: number;
+          flowlineCpu: number | undefined;
+          flowlineWaited: number | undefined;
+          by: Map<string, number>;
+          leaves: Map<string, number>;
+        }
+      | undefined;
     const close = () => {
       if (block && block.flowline >= 1000) {
-        const most = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([k, us]) => `${k} ${(us / 1000).toFixed(1)} ms`);
+        const most = (m: Map<string, number>) =>
+          [...m]
+            .sort((a, b) => b[1] - a[1])
+            .slice(0, 3)
+            .map(([k, us]) => `${k} ${(us / 1000).toFixed(1)} ms`);
         const totalMs = (block.end - block.start) / 1000;
-        this.blocks.push({ endedAt: startedAt + (block.end - profile.startTime) / 1000, totalMs, flowlineMs: Math.min(totalMs, block.flowline / 1000), top: most(block.by), leaves: most(block.leaves) });
+        const ran = this.cpu?.between("ran", block.start, block.end);
+        const waited = this.cpu?.between("waited", block.start, block.end);
+        const flowlineMs = Math.min(totalMs, block.flowline / 1000);
+        const flowlineCpuMs = block.flowlineCpu === undefined ? undefined : Math.min(flowlineMs, block.flowlineCpu / 1000);
+        this.blocks.push({
+          endedAt: startedAt + (block.end - profile.startTime) / 1000,
+          totalMs,
+          flowlineMs,
+          flowlineHeldMs:
+            block.flowlineWaited === undefined
+              ? undefined
+              : Math.min(flowlineMs, Math.max(flowlineCpuMs ?? 0, flowlineMs - block.flowlineWaited / 1000)),
+          flowlineCpuMs,
+          cpuMs: ran === undefined ? undefined : Math.min(totalMs, ran / 1000),
+          waitedMs: waited === undefined ? undefined : Math.min(totalMs, waited / 1000),
+          top: most(block.by),
+          leaves: most(block.leaves),
+        });
         if (this.blocks.length > KEPT) this.blocks.shift();
       }
       block = undefined;
@@ -115,13 +155,27 @@ export class OwnBlocks {
         close();
         continue;
       }
-      block ??= { start: t - delta, end: t, flowline: 0, by: new Map(), leaves: new Map() };
+      block ??= {
+        start: t - delta,
+        end: t,
+        flowline: 0,
+        flowlineCpu: this.cpu ? 0 : undefined,
+        flowlineWaited: this.cpu ? 0 : undefined,
+        by: new Map(),
+        leaves: new Map(),
+      };
       block.end = t;
       const own = ownerOf(id);
       if (own && !measuring.get(id)) {
         // A sample stands for the time until the next one.
         const us = profile.timeDeltas[i + 1] ?? SAMPLE_US;
         block.flowline += us;
+        if (this.cpu) {
+          const ran = this.cpu.between("ran", t, t + us);
+          const waited = this.cpu.between("waited", t, t + us);
+          block.flowlineCpu = ran === undefined || block.flowlineCpu === undefined ? undefined : block.flowlineCpu + ran;
+          block.flowlineWaited = waited === undefined || block.flowlineWaited === undefined ? undefined : block.flowlineWaited + waited;
+        }
         block.by.set(frameName(own), (block.by.get(frameName(own)) ?? 0) + us);
         const leaf = nodes.get(id)!;
         block.leaves.set(frameName(leaf), (block.leaves.get(frameName(leaf)) ?? 0) + us);
@@ -134,6 +188,7 @@ export class OwnBlocks {
     if (this.stopped) return;
     this.stopped = true;
     clearInterval(this.timer);
+    this.cpu?.dispose();
     try {
       this.session.post("Profiler.stop");
       this.session.disconnect();
