@@ -1,6 +1,7 @@
 import { describeFlows, type FlowDescription } from "../runner/describe";
 import type { DoneMessage } from "../runner/protocol";
 import { WarmFlowProcess, type RunResult } from "../runner/run";
+import { SpawnThread } from "../runner/spawn-thread";
 import { RunSession, type RunProgress, type SessionEnd } from "../runner/session";
 import type { LogEvent, StateType } from "../shared/events";
 import { logsNotShownText, logText } from "../shared/log-line";
@@ -153,7 +154,9 @@ export class RunManager implements Disposable {
   /** The last run started in this window (for Rerun Last Flow Run). */
   lastSpec: RunSpec | undefined;
 
-  private readonly warm = new WarmFlowProcess();
+  /** Flow processes are started from a worker thread: the fork waits for the new process (spawn-thread.ts). */
+  private readonly spawnThread = new SpawnThread();
+  private readonly warm = new WarmFlowProcess((command, args, options) => this.spawnThread.spawn(command, args, options));
   private rewarm: NodeJS.Timeout | undefined;
   private disposed = false;
 
@@ -234,7 +237,8 @@ export class RunManager implements Disposable {
       parameters: spec.parameters,
       home: environment.home,
       nodePath: environment.node.command,
-      // A debug run's extra environment (debug-flow.ts) also keeps it off the process started ahead.
+      // A debug run's extra environment (debug-flow.ts) also keeps it off the process started ahead (its
+      // setup differs), and it is started as the window's other flow processes are.
       env: { ...environment.env, ...environment.node.env, ...options.env },
       cwd: environment.cwd,
       cancelGraceSeconds: environment.cancelGraceSeconds,
@@ -242,7 +246,7 @@ export class RunManager implements Disposable {
       // the end of the run is recorded quickly.
       store,
       preloadStore: true,
-      warm: options.env ? undefined : this.warm,
+      warm: this.warm,
     });
     this.lastSpec = spec;
     log.info(`Starting flow '${spec.label}' from ${spec.file}${Object.keys(spec.parameters).length ? ` with parameters ${JSON.stringify(spec.parameters)}` : ""}`);
@@ -317,6 +321,7 @@ export class RunManager implements Disposable {
     if (this.rewarm) clearTimeout(this.rewarm);
     this.warm.dispose();
     for (const run of this.runs.values()) run.cancel();
+    this.spawnThread.dispose();
     this.started.dispose();
     this.changed.dispose();
     this.ended.dispose();

@@ -2,7 +2,7 @@ import type { ChildProcess } from "node:child_process";
 import * as path from "node:path";
 import { UserError } from "../engine/errors";
 import { isChildMessage, type FlowSummary, type ParentMessage } from "./protocol";
-import { spawnFlowChild, type ProcessSetup, type WarmFlowProcess } from "./run";
+import { killFlowProcess, spawnFlowChild, type ProcessSetup, type WarmFlowProcess } from "./run";
 
 // Asks a flow process what a file's flows are and which parameters they take, without running one (the
 // Run with parameters… prompt checks what the user types against the engine's own specs). The answer
@@ -29,7 +29,7 @@ const DEFAULT_TIMEOUT_MS = 30_000;
  * reports its flows. Rejects with a UserError saying why when the file does not load or has no such flow.
  */
 export function describeFlows(request: DescribeRequest, warm?: WarmFlowProcess): Promise<FlowDescription> {
-  const child = warm?.take(request) ?? spawnFlowChild(request);
+  const child = warm?.take(request) ?? warm?.spawn(request) ?? spawnFlowChild(request);
   return new Promise<FlowDescription>((resolve, reject) => {
     let failure: string | undefined;
     let exit = "";
@@ -80,10 +80,5 @@ export function describeFlows(request: DescribeRequest, warm?: WarmFlowProcess):
 
 /** Ends the process and everything it started (its own process group). */
 function stop(child: ChildProcess): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    process.kill(-child.pid, "SIGKILL");
-  } catch {
-    child.kill("SIGKILL");
-  }
+  killFlowProcess(child);
 }

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
 import { EventEmitter } from "node:events";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -6,6 +6,7 @@ import type { StateType } from "../shared/events";
 import type { ChildMessage, DoneMessage, FlowSummary, LiveMessage, ParentMessage } from "./protocol";
 import { parameterProblem } from "./parameters-check";
 import { isChildMessage } from "./protocol";
+import { isRemoteChild, type RemoteChild } from "./spawn-thread";
 
 // Starts a flow file in a child process of the user's node and follows it: live events, output, how
 // it ended. Used by the CLI and the extension alike.
@@ -58,6 +59,12 @@ export function distDir(): string {
   throw new Error(`Flowline's built files were not found (looked in ${candidates.join(", ")}); run \`npm run build\`.`);
 }
 
+/**
+ * What starts a flow process: child_process.spawn, or a SpawnThread's spawn (the extension host, whose one
+ * thread VS Code and every extension share: spawn-thread.ts).
+ */
+export type SpawnFn = (command: string, args: readonly string[], options: SpawnOptions) => ChildProcess;
+
 /** What a flow process is started with, before it is told which flow to run. */
 export type ProcessSetup = Pick<RunRequest, "home" | "nodePath" | "env"> & { cwd: string };
 
@@ -65,9 +72,9 @@ export type ProcessSetup = Pick<RunRequest, "home" | "nodePath" | "env"> & { cwd
  * Starts a flow process that waits for its `start` message. With `warm`, it loads the engine and
  * starts esbuild while it waits, so that a run sent to it later starts sooner (WarmFlowProcess).
  */
-export function spawnFlowChild(setup: Pick<RunRequest, "home" | "nodePath" | "env" | "cwd" | "file">, warm = false): ChildProcess {
+export function spawnFlowChild(setup: Pick<RunRequest, "home" | "nodePath" | "env" | "cwd" | "file">, warm = false, start: SpawnFn = spawn): ChildProcess {
   const dist = distDir();
-  return spawn(setup.nodePath ?? process.execPath, ["--enable-source-maps", path.join(dist, "child.js")], {
+  return start(setup.nodePath ?? process.execPath, ["--enable-source-maps", path.join(dist, "child.js")], {
     cwd: setup.cwd ?? path.dirname(setup.file),
     env: { ...process.env, ...setup.env, FLOWLINE_HOME: setup.home, ...(warm ? { FLOWLINE_WARM_CHILD: "1" } : {}) },
     stdio: ["ignore", "pipe", "pipe", "ipc"],
@@ -76,6 +83,18 @@ export function spawnFlowChild(setup: Pick<RunRequest, "home" | "nodePath" | "en
     // Structured clone: log lines cross without JSON escaping every quote.
     serialization: "advanced",
   });
+}
+
+/** Ends a flow process and everything it started (its own process group), at once. */
+export function killFlowProcess(child: ChildProcess): void {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  if (isRemoteChild(child)) return (child as unknown as RemoteChild).killGroup("SIGKILL");
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, "SIGKILL");
+  } catch {
+    child.kill("SIGKILL");
+  }
 }
 
 /**
@@ -87,12 +106,20 @@ export class WarmFlowProcess {
   private child: ChildProcess | undefined;
   private key: string | undefined;
 
+  /** `start`: how this window's flow processes are started, this one and those started cold (spawn). */
+  constructor(readonly start: SpawnFn = spawn) {}
+
+  /** A new flow process for `setup`, started the way this one is (for a run that cannot take it). */
+  spawn(setup: Pick<RunRequest, "home" | "nodePath" | "env" | "cwd" | "file">): ChildProcess {
+    return spawnFlowChild(setup, false, this.start);
+  }
+
   /** Makes sure a process for `setup` is waiting (replacing one started for another setup). */
   prepare(setup: ProcessSetup): void {
     const key = setupKey(setup);
     if (this.key === key && this.alive()) return;
     this.dispose();
-    const child = spawnFlowChild({ ...setup, file: setup.cwd }, true);
+    const child = spawnFlowChild({ ...setup, file: setup.cwd }, true, this.start);
     // An idle process that fails or exits is simply not used (its output is read once a run takes it).
     child.on("error", () => undefined);
     this.child = child;
@@ -177,13 +204,7 @@ export class FlowProcess extends EventEmitter<RunEvents> {
 
   /** Ends the flow process and all it started, at once. */
   kill(): void {
-    const pid = this.child.pid;
-    if (pid === undefined || this.child.exitCode !== null || this.child.signalCode !== null) return;
-    try {
-      process.kill(-pid, "SIGKILL");
-    } catch {
-      this.child.kill("SIGKILL");
-    }
+    killFlowProcess(this.child);
   }
 
   private follow(): Promise<RunResult> {
@@ -298,8 +319,11 @@ export class FlowProcess extends EventEmitter<RunEvents> {
 const QUIET_MS = 200;
 const DRAIN_LIMIT_MS = 5_000;
 
-/** Starts a run: in `warm`'s waiting process when it was started for this run's setup, else in a new one. */
+/**
+ * Starts a run: in `warm`'s waiting process when it was started for this run's setup, else in a new one
+ * (started as `warm` starts its processes, when there is one).
+ */
 export function startFlowProcess(request: RunRequest, warm?: WarmFlowProcess): FlowProcess {
-  const child = warm && request.cwd !== undefined ? warm.take({ home: request.home, nodePath: request.nodePath, env: request.env, cwd: request.cwd }) : undefined;
-  return new FlowProcess(request, child);
+  const taken = warm && request.cwd !== undefined ? warm.take({ home: request.home, nodePath: request.nodePath, env: request.env, cwd: request.cwd }) : undefined;
+  return new FlowProcess(request, taken ?? warm?.spawn(request));
 }

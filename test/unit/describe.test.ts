@@ -177,11 +177,12 @@ describe("describe: from the extension's run manager", function () {
   it("asks the waiting flow process, and starts another for the run that follows", async () => {
     const file = path.join(dir, "shapes.ts");
     runs.warmUp(file);
+    // Its pid comes once the spawn thread has started it.
+    await until(() => runs.warmPid !== undefined, "a process waiting");
     const waiting = runs.warmPid;
-    assert.ok(waiting !== undefined);
     const { selected } = await runs.describe({ ...target, file });
     assert.equal(selected.name, "imported");
-    assert.ok(runs.warmPid !== undefined && runs.warmPid !== waiting, "a new process waits for the run");
+    await until(() => runs.warmPid !== undefined && runs.warmPid !== waiting, "a new process to wait for the run");
     await until(() => !alive(waiting as number), "the process that answered to exit");
   });
 

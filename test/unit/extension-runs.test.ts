@@ -315,8 +315,9 @@ describe("extension: a flow process started ahead (flowline.warmStart)", functio
 
   it("runs the next flow in the process started ahead, then starts another for the run after", async () => {
     runs.warmUp(who().file);
+    // Its pid comes once the spawn thread has started it.
+    await until(() => runs.warmPid !== undefined, 10_000, "a process waiting");
     const warm = runs.warmPid;
-    assert.ok(warm !== undefined, "a process is waiting");
     const outcome = await runs.start(who()).done;
     assert.equal(outcome.state.type, "Completed", lines.join("\n"));
     assert.deepEqual(ranIn(), [{ pid: warm, mode: "first", marker: "none" }], "it ran in the waiting process, which hides its own marker");
@@ -329,6 +330,7 @@ describe("extension: a flow process started ahead (flowline.warmStart)", functio
 
   it("does not use a process started for other settings, and starts none when the setting is off", async () => {
     runs.warmUp(who().file);
+    await until(() => runs.warmPid !== undefined, 10_000, "a process waiting");
     const stale = runs.warmPid as number;
     env = { MODE: "second" };
     assert.equal((await runs.start(who()).done).state.type, "Completed", lines.join("\n"));
