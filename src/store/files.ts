@@ -37,6 +37,12 @@ function checkHeader(file: string, bytes: Uint8Array): void {
   if (!header.equals(SQLITE_HEADER)) throw new CorruptDatabaseError(file, "it does not start with a SQLite header");
 }
 
+/** SQLite's quick check of an open database: undefined when it is sound, else what it found. */
+export function quickCheckProblem(db: Database): string | undefined {
+  const result = db.exec("PRAGMA quick_check")[0]?.values.map((r) => String(r[0])) ?? [];
+  return result.length === 1 && result[0] === "ok" ? undefined : `quick_check: ${result.slice(0, 3).join("; ") || "no answer"}`;
+}
+
 export function openDatabaseBytes(SQL: SqlJsStatic, file: string, bytes: Uint8Array, check: boolean): Database {
   checkHeader(file, bytes);
   let db: Database;
@@ -48,10 +54,8 @@ export function openDatabaseBytes(SQL: SqlJsStatic, file: string, bytes: Uint8Ar
   try {
     tuneConnection(db);
     schemaVersion(db);
-    if (check) {
-      const result = db.exec("PRAGMA quick_check")[0]?.values.map((r) => String(r[0])) ?? [];
-      if (result.length !== 1 || result[0] !== "ok") throw new Error(`quick_check: ${result.slice(0, 3).join("; ") || "no answer"}`);
-    }
+    const problem = check ? quickCheckProblem(db) : undefined;
+    if (problem !== undefined) throw new Error(problem);
   } catch (err) {
     db.close();
     throw new CorruptDatabaseError(file, (err as Error).message);

@@ -21,6 +21,11 @@ export class SnapshotReader implements Snapshot {
   private cachedBytes = 0;
   /** A 1.0 database still waiting to be converted: readers see an empty store until then. */
   layoutOne = false;
+  /**
+   * The index in use is the file on disk as it is, loaded whole: not a 1.0 file, not damaged, not missing,
+   * not migrated in memory only, not an in-memory fold. A write would find nothing to convert or repair.
+   */
+  asOnDisk = false;
   /** Segments of an in-memory fold (adoptShadow), by id; they go when the index on disk changes. */
   private shadow: Map<number, Segment> | undefined;
 
@@ -44,15 +49,18 @@ export class SnapshotReader implements Snapshot {
       const loaded = loadIndexFile(this.SQL, this.home, false);
       this.replace(loaded.index, loaded.signature);
       this.layoutOne = false;
+      this.asOnDisk = !loaded.fresh;
     } catch (err) {
       if (err instanceof LayoutOneError) {
         err.db.close();
         this.layoutOne = true;
+        this.asOnDisk = false;
         this.replace(IndexDb.create(this.SQL), sig);
         return true;
       }
       if (!(err instanceof CorruptDatabaseError)) throw err;
       this.warn(`${err.message} Showing the last good copy; it is repaired at the next write.`);
+      this.asOnDisk = false;
       if (!this.current) this.replace(IndexDb.create(this.SQL), sig);
       return false;
     }
@@ -65,12 +73,14 @@ export class SnapshotReader implements Snapshot {
    */
   adoptShadow(index: IndexDb, base: FileSignature, segments: Segment[]): void {
     this.replace(index, base);
+    this.asOnDisk = false;
     this.shadow = new Map(segments.map((s) => [s.id, s]));
   }
 
   /** Uses an index (and segments) a write just committed, without reading them back from disk. */
   adopt(index: IndexDb, signature: FileSignature, segments: Segment[]): void {
     this.replace(index, signature);
+    this.asOnDisk = true;
     for (const seg of segments) {
       const info = index.segment(seg.id);
       if (info?.dbFile) this.put(info.dbFile, seg, info.dbBytes);

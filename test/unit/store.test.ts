@@ -8,6 +8,7 @@ import { dbPath, journalDir } from "../../src/shared/home";
 import { JournalWriter } from "../../src/engine/journal";
 import { openStore, StoreLookupError, type Store } from "../../src/store";
 import { loadSqlJs } from "../../src/store/sqljs";
+import { fileSignature } from "../../src/store/atomic-file";
 import type { FlowRun } from "../../src/store";
 import { layoutOneDatabase } from "./helpers/schema-1.0";
 
@@ -396,6 +397,33 @@ describe("store", function () {
       assert.equal((await reopened.listFlowRuns({ limit: 1000 })).length, 301);
       assert.deepEqual(reopened.warnings, []);
     }
+  });
+
+  it("a read with no journal to fold writes nothing, yet sees another writer's runs and repairs a damaged index", async () => {
+    const home = await homeWithRuns(300);
+    const before = fileSignature(dbPath(home));
+    const reader = await openTracked(home);
+    const sync = await reader.sync();
+    assert.deepEqual(sync, { eventsFolded: 0, runsCrashed: 0, malformedLines: 0, journalsRemoved: 0, wrote: false });
+    assert.equal(fileSignature(dbPath(home)), before, "nothing written");
+    // Another process folds a run: this reader's next read has it, though its sync had nothing to fold.
+    const writer = await openStore(home);
+    writeJournal(home, deadPid(), [flowRun("other", { created: at(5000) }), { e: "close", ts: at(5001) }], "other");
+    await writer.sync();
+    writer.close();
+    await reader.sync();
+    assert.equal((await reader.listFlowRuns({ limit: 1 }))[0].id, "other");
+
+    // A bad page inside the index (its header intact, so it opens): the first sync of a process checks it
+    // as a write would, and rebuilds it, though there is no journal to fold.
+    const bytes = fs.readFileSync(dbPath(home));
+    assert.ok(bytes.length >= 4 * 8192, String(bytes.length));
+    bytes.fill(0xa5, 2 * 8192 + 100, 3 * 8192);
+    fs.writeFileSync(dbPath(home), bytes);
+    const next = await openTracked(home);
+    await next.sync();
+    assert.ok(next.warnings.some((w) => w.includes("Rebuilt it from the segment files")), next.warnings.join(" | "));
+    assert.equal((await next.listFlowRuns({ limit: 1000 })).length, 301);
   });
 
   it("salvages a damaged segment row by row: the counts are told, the original is kept beside it", async () => {
