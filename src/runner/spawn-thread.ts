@@ -14,7 +14,12 @@ const WORKER = `
 const { parentPort } = require("node:worker_threads");
 const { spawn } = require("node:child_process");
 const children = new Map();
-const post = (m) => parentPort.postMessage(m);
+const post = (m, transfer) => parentPort.postMessage(m, transfer);
+// A chunk read from a pipe can be a view of a bigger buffer: its own bytes only are copied, and handed over.
+const output = (id, ev) => (data) => {
+  const bytes = new Uint8Array(data);
+  post({ id, ev, data: bytes }, [bytes.buffer]);
+};
 const errorOf = (err) => ({ message: String(err && err.message || err), code: err && err.code, errno: err && err.errno, syscall: err && err.syscall, path: err && err.path, name: err && err.name });
 function start(id, command, args, options) {
   let child;
@@ -27,8 +32,8 @@ function start(id, command, args, options) {
   }
   children.set(id, child);
   post({ id, ev: "spawned", pid: child.pid });
-  child.stdout && child.stdout.on("data", (data) => post({ id, ev: "stdout", data }));
-  child.stderr && child.stderr.on("data", (data) => post({ id, ev: "stderr", data }));
+  child.stdout && child.stdout.on("data", output(id, "stdout"));
+  child.stderr && child.stderr.on("data", output(id, "stderr"));
   child.on("message", (msg) => post({ id, ev: "message", msg }));
   child.on("error", (err) => post({ id, ev: "error", err: errorOf(err) }));
   child.on("disconnect", () => post({ id, ev: "disconnect" }));
