@@ -11,6 +11,7 @@ import { resolveNodeRuntime } from "../../src/extension/settings";
 import { describeFlows, type DescribeRequest } from "../../src/runner/describe";
 import { startFlowProcess } from "../../src/runner/run";
 import { ensureBuilt } from "./helpers/build";
+import { until } from "./helpers/until";
 
 const FIXTURES = path.resolve(__dirname, "..", "fixtures", "describe");
 
@@ -20,14 +21,6 @@ function alive(pid: number): boolean {
     return true;
   } catch {
     return false;
-  }
-}
-
-async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
   }
 }
 

@@ -1,6 +1,7 @@
 import { strict as assert } from "node:assert";
 import type { ChildProcess } from "node:child_process";
 import { SpawnThread, type RemoteChild } from "../../src/runner/spawn-thread";
+import { until } from "./helpers/until";
 
 // The extension starts flow processes from a worker thread, so the fork never holds the extension host's
 // thread (spawn-thread.ts). The stand-in must behave as the ChildProcess the runner drove before: real
@@ -15,14 +16,6 @@ function gone(pid: number): boolean {
     return false;
   } catch {
     return true;
-  }
-}
-
-async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
   }
 }
 
